@@ -1,0 +1,3 @@
+from openscope.cli import main
+
+main()

@@ -1,0 +1,53 @@
+"""Model card parsing: one parser for cards from the Hub, the cache and local folders.
+
+A card is YAML front matter between '---' lines, then a Markdown body. Broken YAML is not fatal:
+the body is still read and the problem is reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ParsedCard:
+    data: dict = field(default_factory=dict)
+    body: str = ""
+    front_matter: str = "none"  # "valid-yaml" | "invalid-yaml" | "none"
+    problem: str | None = None
+
+
+def parse_card(text: str) -> ParsedCard:
+    import yaml
+
+    stripped = text.lstrip("\ufeff")
+    lines = stripped.splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        return ParsedCard(body=stripped, front_matter="none")
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
+    if end is None:
+        return ParsedCard(body=stripped, front_matter="invalid-yaml", problem="front matter is never closed with '---'")
+    header, body = "".join(lines[1:end]), "".join(lines[end + 1 :])
+    try:
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        data = yaml.load(header, Loader=loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 2}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return ParsedCard(body=body, front_matter="invalid-yaml", problem=f"front matter is not valid YAML{where}: {problem}")
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        return ParsedCard(body=body, front_matter="invalid-yaml", problem="front matter is not a YAML mapping")
+    return ParsedCard(data=data, body=body, front_matter="valid-yaml")
+
+
+def as_list(value) -> list[str]:
+    """Card fields such as license and base_model may be a string or a list."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value if v is not None and str(v).strip()]
+    text = str(value).strip()
+    return [text] if text else []

@@ -1,0 +1,130 @@
+"""The command line: a thin shell over the library (`import openscope`).
+
+The report goes to stdout (or --output); the summary, progress and errors go to stderr.
+Exit codes (SPEC §4): 0 success / policy passed, 1 policy violated, 2 usage or input error,
+3 one or more models could not be assessed (the rest are still reported in full).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from openscope import __version__
+from openscope.errors import ExitCode, OpenscopeError
+
+FORMAT_CHOICES = ("table", "json", "markdown", "sarif", "cyclonedx")
+
+
+def _default_format() -> str:
+    return "table" if sys.stdout.isatty() else "json"
+
+
+def common_options(fn):
+    fn = click.option("--offline", is_flag=True, envvar="OPENSCOPE_OFFLINE",
+                      help="Use only the registry snapshot and the local cache; no network.")(fn)
+    fn = click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+                      help="Write the report to FILE instead of stdout.")(fn)
+    fn = click.option("--format", "-f", "fmt", type=click.Choice(FORMAT_CHOICES),
+                      help="Report format (default: table on a terminal, json otherwise).")(fn)
+    return fn
+
+
+def emit(report, fmt: str | None, output: str | None) -> None:
+    from openscope.render import render
+
+    fmt = fmt or ("table" if output is None and sys.stdout.isatty() else "json")
+    text = render(report, fmt)
+    if output:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise OpenscopeError(f"{output}: cannot write report ({exc.strerror or exc})") from None
+    else:
+        click.echo(text, nl=False)
+
+
+def summarize(report) -> int:
+    """One line per failing model on stderr, then a summary; returns the exit code."""
+    failed = [m for m in report.models if m.error]
+    for m in failed:
+        click.echo(f"openscope: error: {m.error.message}", err=True)
+    counts: dict[str, int] = {}
+    for m in report.models:
+        counts[m.spectrum] = counts.get(m.spectrum, 0) + 1
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    click.echo(f"openscope: {len(report.models)} model(s): {summary or 'none'}", err=True)
+    return ExitCode.UNASSESSED if failed else ExitCode.OK
+
+
+def run(fn):
+    """Turn openscope errors into one clear line on stderr and the documented exit code."""
+    try:
+        return fn()
+    except OpenscopeError as exc:
+        click.echo(f"openscope: error: {exc}", err=True)
+        sys.exit(int(exc.exit_code))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="openscope")
+def cli():
+    """How open is an AI model really, and what will its license stop you doing?"""
+
+
+@cli.command()
+@click.argument("refs", nargs=-1, required=True)
+@common_options
+def audit(refs, fmt, output, offline):
+    """Assess models: Hub ids (org/name[@rev]), local folders or cards, API model names."""
+
+    def go():
+        from openscope.pipeline import audit as run_audit
+
+        report = run_audit(refs, offline=offline)
+        emit(report, fmt, output)
+        return summarize(report)
+
+    sys.exit(int(run(go)))
+
+
+@cli.command("license")
+@click.argument("files", nargs=-1, required=True)
+@click.option("--format", "-f", "fmt", type=click.Choice(("table", "json")), help="Report format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE.")
+def license_cmd(files, fmt, output):
+    """Identify license texts and flag their restrictions (FILE may be '-' for stdin)."""
+
+    def go():
+        from openscope.pipeline import analyze_license_files
+
+        stdin_text = sys.stdin.read() if "-" in files else None
+        report = analyze_license_files(files, stdin_text=stdin_text)
+        emit(report, fmt, output)
+        failed = [e for e in report.licenses if e.error]
+        for e in failed:
+            click.echo(f"openscope: error: {e.error.message}", err=True)
+        return ExitCode.UNASSESSED if failed else ExitCode.OK
+
+    sys.exit(int(run(go)))
+
+
+@cli.command()
+@click.option("--kind", type=click.Choice(("report", "license")), default="report", show_default=True)
+def schema(kind):
+    """Print the JSON Schema of the report, generated from the code."""
+    import json
+
+    from openscope.report import json_schema
+
+    click.echo(json.dumps(json_schema(kind), indent=2))
+
+
+def main():
+    cli(prog_name="openscope")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""Stages 3-4 at model level: which license governs the model, and which restrictions it carries.
+
+Sources, by precedence: the texts that govern the model (LICENSE, USE_POLICY.md ...) read by the
+analysis; then catalog facts for the declared license when no text is at hand (registry models,
+closed-API terms). Catalog facts may confirm an identification, never override what a text says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from openscope.card import as_list
+from openscope.catalog import Catalog, CatalogLicense
+from openscope.facts import ModelFacts
+from openscope.report import Evidence, FlagFinding, LicenseInfo, ReportWarning
+
+PLACEHOLDER_LICENSES = {"", "other", "unknown", "license", "none", "n/a", "custom"}
+
+
+@dataclass
+class LicenseAssessment:
+    info: LicenseInfo | None
+    entry: CatalogLicense | None
+    osi_open: bool | None
+    flags: list[FlagFinding] = field(default_factory=list)
+    warnings: list[ReportWarning] = field(default_factory=list)
+    declared: list[str] = field(default_factory=list)
+
+
+def declared_licenses(card_data: dict) -> list[str]:
+    values = as_list(card_data.get("license"))
+    return [v for v in values if v.strip().lower() not in PLACEHOLDER_LICENSES] or values
+
+
+def catalog_flags(entry: CatalogLicense, catalog: Catalog, *, file_label: str | None = None) -> list[FlagFinding]:
+    """Flags known from the catalog for a license and the documents it incorporates (no text at hand)."""
+    out: dict[str, FlagFinding] = {}
+    for doc in (entry, *catalog.incorporated(entry)):
+        for cf in doc.flags:
+            ev = Evidence(file=file_label or f"catalog:{doc.key}", section=cf.section, quote=cf.summary)
+            if cf.flag in out:
+                out[cf.flag].evidence.append(ev)
+                continue
+            out[cf.flag] = FlagFinding(flag=cf.flag, thresholds=dict(cf.thresholds), source="catalog", evidence=[ev])
+    return list(out.values())
+
+
+def merge_flags(*groups: list[FlagFinding]) -> list[FlagFinding]:
+    """Union of flags; evidence of the same flag is pooled, thresholds of the first finding kept."""
+    merged: dict[str, FlagFinding] = {}
+    for group in groups:
+        for f in group:
+            if f.flag not in merged:
+                merged[f.flag] = FlagFinding(f.flag, dict(f.thresholds), f.source, f.inherited_from, list(f.evidence))
+            else:
+                m = merged[f.flag]
+                m.evidence.extend(e for e in f.evidence if e not in m.evidence)
+                for k, v in f.thresholds.items():
+                    m.thresholds.setdefault(k, v)
+    return list(merged.values())
+
+
+def assess_license(facts: ModelFacts, catalog: Catalog) -> LicenseAssessment:
+    if facts.api is not None:
+        entry = catalog.get(facts.api.terms_license) if facts.api.terms_license else None
+        info = LicenseInfo(
+            id=entry.key if entry else None, name=entry.name if entry else f"{facts.api.provider_name} terms",
+            identified_by="registry", confidence=1.0 if entry else 0.5, url=facts.api.terms_url,
+        )
+        flags = catalog_flags(entry, catalog, file_label=facts.api.terms_url) if entry else []
+        return LicenseAssessment(info=info, entry=entry, osi_open=False, flags=flags)
+
+    from openscope.analysis import analyze_text
+
+    warnings: list[ReportWarning] = []
+    declared = declared_licenses(facts.card_data)
+    declared_entry = None
+    for value in declared:
+        declared_entry = catalog.lookup(value)
+        if declared_entry:
+            break
+    if declared_entry is None and facts.card_data.get("license_name"):
+        declared_entry = catalog.lookup(str(facts.card_data["license_name"]))
+
+    text_entry = None
+    text_confidence = 0.0
+    text_flags: list[FlagFinding] = []
+    analysed_kinds: set[str] = set()
+    for doc in facts.documents:
+        analysis = analyze_text(doc.text, doc.name)
+        text_flags = merge_flags(text_flags, analysis.flags)
+        warnings.extend(analysis.warnings)
+        ident = analysis.identification
+        if ident and ident.key:
+            entry = catalog.get(ident.key)
+            if entry is not None:
+                analysed_kinds.add(entry.kind)
+                if entry.kind == "license" and text_entry is None:
+                    text_entry, text_confidence = entry, ident.confidence
+                    if ident.modified:
+                        warnings.append(ReportWarning(
+                            "license-modified",
+                            f"{doc.name} is close to {entry.name} but differs"
+                            + (f": {'; '.join(ident.differences)}" if ident.differences else ""),
+                        ))
+
+    if text_entry and declared_entry and text_entry.key != declared_entry.key and text_entry.family != declared_entry.family:
+        warnings.append(ReportWarning(
+            "license-conflict",
+            f"card declares {declared_entry.key} but its license file reads as {text_entry.key}",
+        ))
+
+    entry = text_entry or declared_entry
+    if text_entry:
+        info = LicenseInfo(text_entry.key, text_entry.name, "text", round(text_confidence, 3), text_entry.url)
+    elif declared_entry:
+        info = LicenseInfo(declared_entry.key, declared_entry.name, "declared", 1.0, declared_entry.url)
+    elif declared:
+        name = facts.card_data.get("license_name") or declared[0]
+        info = LicenseInfo(None, str(name), "declared", 0.3, facts.card_data.get("license_link"))
+        warnings.append(ReportWarning("license-unknown", f"declared license {', '.join(declared)!r} is not in the catalog"))
+    else:
+        info = None
+
+    has_license_text = any(d.name.upper().startswith(("LICENSE", "LICENCE")) for d in facts.documents)
+    if entry is not None and not has_license_text:
+        # No text to read: catalog facts stand in, marked as such.
+        flags = merge_flags(text_flags, catalog_flags(entry, catalog))
+    elif entry is not None and text_flags:
+        flags = text_flags
+        # An incorporated policy that was not shipped still applies: take its catalog facts.
+        missing = [d for d in catalog.incorporated(entry) if d.kind not in analysed_kinds]
+        for doc in missing:
+            flags = merge_flags(flags, catalog_flags(doc, catalog))
+    else:
+        flags = text_flags
+    osi_open = entry.osi_open if entry is not None else None
+    if osi_open and any(f.flag != "attribution" for f in flags):
+        osi_open = False  # a rider or a policy restricts use: no longer open in the OSI sense
+    return LicenseAssessment(info=info, entry=entry, osi_open=osi_open, flags=flags, warnings=warnings, declared=declared)

@@ -1,0 +1,169 @@
+"""The report contract (SPEC §5) as plain dataclasses.
+
+Plain dataclasses keep start-up cheap; `json_schema()` asks pydantic to derive the JSON Schema from
+these very classes, so the schema is generated from code and cannot drift from what we emit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal, Optional
+
+from openscope import __version__
+
+Spectrum = Literal["closed-api", "open-weights", "fully-open", "unknown"]
+ComponentStatus = Literal["open", "restricted", "closed", "unknown"]
+Kind = Literal["hub", "api", "local"]
+Provenance = Literal["hub", "cache", "registry", "local"]
+IdentifiedBy = Literal["declared", "text", "classifier", "registry"]
+FlagSource = Literal["rules", "classifier", "catalog", "registry"]
+ErrorCode = Literal["not-found", "gated", "network", "invalid-ref", "unreadable"]
+Severity = Literal["error", "warning"]
+
+REPORT_SCHEMA = "openscope.report/1"
+LICENSE_SCHEMA = "openscope.license/1"
+
+
+@dataclass
+class Evidence:
+    file: str
+    section: Optional[str]
+    quote: str
+
+
+@dataclass
+class FlagFinding:
+    flag: str
+    thresholds: dict[str, int] = field(default_factory=dict)
+    source: FlagSource = "rules"
+    inherited_from: Optional[str] = None
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+@dataclass
+class LicenseInfo:
+    id: Optional[str]
+    name: Optional[str]
+    identified_by: IdentifiedBy
+    confidence: float
+    url: Optional[str] = None
+
+
+@dataclass
+class ReportWarning:
+    code: str
+    message: str
+
+
+@dataclass
+class ErrorInfo:
+    code: ErrorCode
+    message: str
+
+
+@dataclass
+class Location:
+    path: str
+    line: int
+
+
+@dataclass
+class ModelReport:
+    ref: str
+    id: Optional[str]
+    kind: Kind
+    provenance: Optional[Provenance]
+    spectrum: Spectrum = "unknown"
+    confidence: float = 0.0
+    osi_open: Optional[bool] = None
+    gated: Optional[bool] = None
+    license: Optional[LicenseInfo] = None
+    flags: list[FlagFinding] = field(default_factory=list)
+    components: dict[str, ComponentStatus] = field(
+        default_factory=lambda: {"weights": "unknown", "training_code": "unknown", "training_data": "unknown"}
+    )
+    base_models: list[str] = field(default_factory=list)
+    warnings: list[ReportWarning] = field(default_factory=list)
+    error: Optional[ErrorInfo] = None
+    locations: list[Location] = field(default_factory=list)
+    # Beyond the contract: why the model sits where it does, and third-party openness ratings.
+    reasons: list[str] = field(default_factory=list)
+    ratings: dict[str, Any] = field(default_factory=dict)
+
+    def flag_names(self) -> list[str]:
+        return [f.flag for f in self.flags]
+
+
+@dataclass
+class Violation:
+    model: str
+    rule: str
+    severity: Severity
+    message: str
+
+
+@dataclass
+class PolicyResult:
+    passed: bool
+    violations: list[Violation] = field(default_factory=list)
+
+
+@dataclass
+class ToolInfo:
+    name: str = "openscope"
+    version: str = __version__
+
+
+@dataclass
+class SkippedRef:
+    """A reference `scan` saw but could not resolve (kept visible, like pip-audit's skipped deps)."""
+
+    path: str
+    line: int
+    reason: str
+
+
+@dataclass
+class Report:
+    models: list[ModelReport] = field(default_factory=list)
+    policy: Optional[PolicyResult] = None
+    schema: str = REPORT_SCHEMA
+    tool: ToolInfo = field(default_factory=ToolInfo)
+    skipped: list[SkippedRef] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        # Keep the contract's key order: schema and tool first.
+        return {"schema": d.pop("schema"), "tool": d.pop("tool"), **d}
+
+
+@dataclass
+class LicenseFileReport:
+    path: str
+    license: Optional[LicenseInfo] = None
+    osi_open: Optional[bool] = None
+    flags: list[FlagFinding] = field(default_factory=list)
+    warnings: list[ReportWarning] = field(default_factory=list)
+    error: Optional[ErrorInfo] = None
+
+
+@dataclass
+class LicenseReport:
+    licenses: list[LicenseFileReport] = field(default_factory=list)
+    schema: str = LICENSE_SCHEMA
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        return {"schema": d.pop("schema"), **d}
+
+
+def json_schema(kind: Literal["report", "license"] = "report") -> dict[str, Any]:
+    """JSON Schema of the report, derived by pydantic from the dataclasses above."""
+    from pydantic import TypeAdapter
+
+    cls = Report if kind == "report" else LicenseReport
+    schema = TypeAdapter(cls).json_schema(mode="serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = REPORT_SCHEMA if kind == "report" else LICENSE_SCHEMA
+    return schema

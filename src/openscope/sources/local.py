@@ -1,0 +1,77 @@
+"""Facts from a local model folder or a single model card file (no network)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openscope.card import parse_card
+from openscope.errors import InvalidRefError, UnreadableError
+from openscope.facts import LICENSE_FILE_NAMES, Document, ModelFacts
+from openscope.refs import MODEL_FILES, ModelRef
+from openscope.report import ReportWarning
+
+MAX_TEXT_BYTES = 2_000_000
+
+
+def read_text_file(path: Path, *, label: str | None = None) -> str:
+    """Read a text file for analysis; raise UnreadableError naming it on any problem."""
+    label = label or str(path)
+    try:
+        data = path.read_bytes()[: MAX_TEXT_BYTES + 1]
+    except OSError as exc:
+        raise UnreadableError(label, f"{label}: cannot read ({exc.strerror or exc})") from None
+    if len(data) > MAX_TEXT_BYTES:
+        raise UnreadableError(label, f"{label}: larger than {MAX_TEXT_BYTES // 1_000_000} MB, not a license or card")
+    if b"\x00" in data[:8192]:
+        raise UnreadableError(label, f"{label}: binary file, not a text")
+    for encoding in ("utf-8-sig", "utf-16") if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig",):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            pass
+    return data.decode("latin-1")  # best effort for legacy 8-bit encodings
+
+
+class LocalSource:
+    name = "local"
+
+    def fetch(self, ref: ModelRef) -> ModelFacts:
+        path = ref.path or Path(ref.id)
+        if not path.exists():
+            raise UnreadableError(ref.raw, f"{ref.raw}: no such file or folder")
+        warnings: list[ReportWarning] = []
+        documents: list[Document] = []
+        if path.is_dir():
+            present = {p.name for p in _safe_listdir(path, ref)}
+            if not present & set(MODEL_FILES):
+                raise InvalidRefError(
+                    ref.raw, f"{ref.raw}: folder has no model card, license or config.json; not a model folder"
+                )
+            card_text = read_text_file(path / "README.md", label=f"{ref.raw}/README.md") if "README.md" in present else ""
+            for name in LICENSE_FILE_NAMES:
+                if name in present:
+                    documents.append(Document(name, read_text_file(path / name, label=f"{ref.raw}/{name}")))
+            siblings = sorted(present)
+            model_id = path.resolve().name
+        else:
+            card_text = read_text_file(path, label=ref.raw)
+            siblings = [path.name]
+            model_id = path.stem
+        card = parse_card(card_text)
+        if card.problem:
+            warnings.append(ReportWarning("card-invalid", f"{ref.raw}: {card.problem}"))
+        if path.is_dir() and not card_text:
+            warnings.append(ReportWarning("card-missing", f"{ref.raw}: no README.md model card"))
+        card_id = card.data.get("model_id") or card.data.get("model_name")
+        return ModelFacts(
+            ref=ref, id=str(card_id) if isinstance(card_id, str) and "/" in card_id else model_id,
+            kind="local", provenance="local", card_data=card.data, card_body=card.body,
+            front_matter=card.front_matter, documents=documents, siblings=siblings, warnings=warnings,
+        )
+
+
+def _safe_listdir(path: Path, ref: ModelRef):
+    try:
+        return list(path.iterdir())
+    except OSError as exc:
+        raise UnreadableError(ref.raw, f"{ref.raw}: cannot list folder ({exc.strerror or exc})") from None

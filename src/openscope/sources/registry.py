@@ -1,0 +1,40 @@
+"""Facts from the offline registry snapshot shipped in `models_registry/`."""
+
+from __future__ import annotations
+
+from openscope.card import as_list
+from openscope.errors import ModelNotFoundError
+from openscope.facts import ModelFacts
+from openscope.refs import ModelRef
+from openscope.registry import load_registry
+
+
+class RegistrySource:
+    name = "registry"
+
+    def __init__(self, registry=None):
+        self.registry = registry or load_registry()
+
+    def fetch(self, ref: ModelRef) -> ModelFacts:
+        if ref.kind == "api":
+            api = self.registry.match_api(ref.id, provider=ref.provider)
+            if api is None:
+                raise ModelNotFoundError(ref.raw, f"{ref.raw}: not a known API model")
+            return ModelFacts(ref=ref, id=f"{api.provider}:{api.name}", kind="api", provenance="registry",
+                              api=api, gated=None)
+        entry = self.registry.hub(ref.id)
+        if entry is None:
+            raise ModelNotFoundError(
+                ref.raw, f"{ref.raw}: not in the offline registry snapshot (run without --offline to ask the Hub)"
+            )
+        gated = entry.gated
+        return ModelFacts(
+            ref=ref, id=entry.id, kind="hub", provenance="registry",
+            card_data=dict(entry.card_data), front_matter="valid-yaml" if entry.card_data else "none",
+            gated=None if gated is None else bool(gated), tags=list(entry.tags), siblings=list(entry.siblings),
+            sha=entry.sha, links=dict(entry.links), training=dict(entry.training), ratings=dict(entry.ratings),
+        )
+
+
+def base_models_of(facts: ModelFacts) -> list[str]:
+    return as_list(facts.card_data.get("base_model"))

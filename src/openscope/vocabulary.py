@@ -1,0 +1,45 @@
+"""The shared vocabulary of tags (SPEC §1, §2), loaded once from `licenses/flags.yaml`."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA_DIR = Path(__file__).parent
+LICENSES_DIR = DATA_DIR / "licenses"
+REGISTRY_DIR = DATA_DIR / "models_registry"
+
+SPECTRUM_VALUES = ("closed-api", "open-weights", "fully-open", "unknown")
+COMPONENT_VALUES = ("open", "restricted", "closed", "unknown")
+CORE_COMPONENTS = ("weights", "training_code", "training_data")
+ERROR_CODES = ("not-found", "gated", "network", "invalid-ref", "unreadable")
+IDENTIFIED_BY = ("declared", "text", "classifier", "registry")
+
+
+@dataclass(frozen=True)
+class FlagDef:
+    name: str
+    title: str
+    description: str
+    severity: str
+    threshold: str | None = None
+
+
+def load_yaml(path: Path):
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with open(path, encoding="utf-8") as fh:
+        return yaml.load(fh, Loader=loader)
+
+
+@functools.cache
+def flag_defs() -> dict[str, FlagDef]:
+    raw = load_yaml(LICENSES_DIR / "flags.yaml")["flags"]
+    return {name: FlagDef(name=name, **spec) for name, spec in raw.items()}
+
+
+@functools.cache
+def flag_names() -> tuple[str, ...]:
+    return tuple(flag_defs())

@@ -1,0 +1,32 @@
+import pytest
+
+from openscope.errors import InvalidRefError
+from openscope.refs import parse_ref
+
+
+@pytest.mark.parametrize(
+    "text,kind,model_id,revision",
+    [
+        ("meta-llama/Llama-3.1-8B-Instruct", "hub", "meta-llama/Llama-3.1-8B-Instruct", None),
+        ("allenai/OLMo-7B@main", "hub", "allenai/OLMo-7B", "main"),
+        ("org/name@0123456789abcdef0123456789abcdef01234567", "hub", "org/name", "0123456789abcdef0123456789abcdef01234567"),
+    ],
+)
+def test_hub_refs(text, kind, model_id, revision):
+    ref = parse_ref(text)
+    assert (ref.kind, ref.id, ref.revision) == (kind, model_id, revision)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "x" * 500, "a/b/../c\x00", "org--x/na..me", "not a model", "-bad/x"])
+def test_malformed_refs_name_themselves(text):
+    with pytest.raises(InvalidRefError) as info:
+        parse_ref(text)
+    assert info.value.code == "invalid-ref"
+    assert str(info.value)  # one clear line
+    assert "\n" not in str(info.value)
+
+
+def test_local_folder_ref(tmp_path):
+    (tmp_path / "README.md").write_text("---\nlicense: mit\n---\n")
+    ref = parse_ref(str(tmp_path))
+    assert ref.kind == "local" and ref.path == tmp_path
