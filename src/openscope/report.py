@@ -104,9 +104,22 @@ class Violation:
 
 
 @dataclass
+class Waiver:
+    """A rule that a reviewed policy exception waived for a model, shown with its reason."""
+
+    model: str
+    rule: str
+    reason: str
+    expires: Optional[str] = None  # ISO date
+
+
+@dataclass
 class PolicyResult:
     passed: bool
     violations: list[Violation] = field(default_factory=list)
+    # Beyond the contract: what exceptions waived, and which policy file was applied.
+    waived: list[Waiver] = field(default_factory=list)
+    source: Optional[str] = None
 
 
 @dataclass

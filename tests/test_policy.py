@@ -1,0 +1,267 @@
+"""Policy loading (strict validation, discovery) and judging, on reports built by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+
+import pytest
+
+from openscope.errors import ExitCode, PolicyError
+from openscope.policy import Policy, apply_policy, exit_code, find_policy, load_policy, parse_policy
+from openscope.report import ErrorInfo, FlagFinding, ModelReport, Report
+
+TODAY = dt.date(2026, 1, 15)
+
+
+def model(mid, spectrum="open-weights", flags=(), error=None, **kw):
+    return ModelReport(ref=mid, id=mid, kind="hub", provenance="registry", spectrum=spectrum,
+                       flags=[f if isinstance(f, FlagFinding) else FlagFinding(flag=f) for f in flags],
+                       error=error, **kw)
+
+
+def write(tmp_path, text, name="openscope.toml"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+GOOD = """
+allow-spectrum = ["open-weights", "fully-open"]
+deny-flags = ["non-commercial", "competitor-ban"]
+warn-flags = ["attribution", "naming"]
+unknown = "fail"
+
+[[exceptions]]
+model = "acme/*"
+flags = ["non-commercial"]
+reason = "Research prototype, approved in ticket R-7"
+expires = 2026-06-30
+"""
+
+
+def test_valid_policy_loads_every_key(tmp_path):
+    policy = load_policy(write(tmp_path, GOOD))
+    assert policy.allow_spectrum == ("open-weights", "fully-open")
+    assert policy.deny_flags == ("non-commercial", "competitor-ban")
+    assert policy.warn_flags == ("attribution", "naming")
+    assert policy.unknown == "fail"
+    (exc,) = policy.exceptions
+    assert exc.model == "acme/*" and exc.rules == ("non-commercial",)
+    assert exc.expires == dt.date(2026, 6, 30)
+
+
+# Each broken policy, the key the error must name, and a word the problem must contain.
+BROKEN = {
+    "unknown top-level key": ('deny-flag = ["non-commercial"]\n', "deny-flag", "unknown key"),
+    "unknown flag name": ('deny-flags = ["non-comercial"]\n', "deny-flags", "non-comercial"),
+    "unknown spectrum name": ('allow-spectrum = ["open"]\n', "allow-spectrum", "unknown spectrum"),
+    "unknown allowed as a spectrum": ('allow-spectrum = ["unknown"]\n', "allow-spectrum", 'unknown = "warn"'),
+    "list is a string": ('deny-flags = "non-commercial"\n', "deny-flags", "array of strings"),
+    "list of numbers": ("warn-flags = [1, 2]\n", "warn-flags", "array of strings"),
+    "bad unknown mode": ('unknown = "ignore"\n', "unknown", '"fail" or "warn"'),
+    "flag both denied and warned": ('deny-flags = ["naming"]\nwarn-flags = ["naming"]\n', "warn-flags", "naming"),
+    "exceptions not an array": ('[exceptions]\nmodel = "a/b"\n', "exceptions", "[[exceptions]]"),
+    "exception without reason": ('[[exceptions]]\nmodel = "a/b"\nflags = ["naming"]\n', "exceptions[0].reason",
+                                 "missing"),
+    "exception with blank reason": ('[[exceptions]]\nmodel = "a/b"\nflags = ["naming"]\nreason = "  "\n',
+                                    "exceptions[0].reason", "empty"),
+    "exception without model": ('[[exceptions]]\nflags = ["naming"]\nreason = "ok"\n', "exceptions[0].model",
+                                "missing"),
+    "exception without flags": ('[[exceptions]]\nmodel = "a/b"\nreason = "ok"\n', "exceptions[0].flags",
+                                "missing"),
+    "exception with empty flags": ('[[exceptions]]\nmodel = "a/b"\nflags = []\nreason = "ok"\n',
+                                   "exceptions[0].flags", "non-empty"),
+    "exception with unknown flag": ('[[exceptions]]\nmodel = "a/b"\nflags = ["nam"]\nreason = "ok"\n',
+                                    "exceptions[0].flags", "'nam'"),
+    "exception date quoted": ('[[exceptions]]\nmodel = "a/b"\nflags = ["naming"]\nreason = "ok"\n'
+                              'expires = "2027-01-01"\n', "exceptions[0].expires", "unquoted"),
+    "exception date with time": ('[[exceptions]]\nmodel = "a/b"\nflags = ["naming"]\nreason = "ok"\n'
+                                 "expires = 2027-01-01T10:00:00\n", "exceptions[0].expires", "TOML date"),
+    "exception unknown key": ('[[exceptions]]\nmodel = "a/b"\nflags = ["naming"]\nreason = "ok"\nowner = "x"\n',
+                              "exceptions[0].owner", "unknown key"),
+    "second exception broken": ('[[exceptions]]\nmodel = "a/b"\nflags = ["naming"]\nreason = "ok"\n'
+                                '[[exceptions]]\nmodel = "c/d"\nflags = ["naming"]\n', "exceptions[1].reason",
+                                "missing"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_policy_names_file_key_and_problem(tmp_path, case):
+    text, key, problem = BROKEN[case]
+    path = write(tmp_path, text)
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    err = info.value
+    assert err.exit_code == ExitCode.USAGE
+    assert err.key == key
+    assert problem in err.problem
+    line = str(err)
+    assert "\n" not in line and "openscope.toml" in line and key in line
+
+
+def test_invalid_toml_names_the_line(tmp_path):
+    path = write(tmp_path, 'unknown = "warn"\ndeny-flags = [non-commercial]\n')
+    with pytest.raises(PolicyError, match=r"openscope.toml: invalid TOML: .*line 2"):
+        load_policy(path)
+
+
+def test_missing_policy_file_is_an_input_error(tmp_path):
+    with pytest.raises(PolicyError, match="policy file not found"):
+        load_policy(tmp_path / "nope.toml")
+
+
+def test_pyproject_errors_name_the_tool_table(tmp_path):
+    path = write(tmp_path, '[tool.openscope]\nunknown = "maybe"\n', name="pyproject.toml")
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    assert info.value.key == "tool.openscope.unknown"
+
+
+def test_policy_is_found_upward_openscope_toml_before_pyproject(tmp_path):
+    write(tmp_path, '[tool.openscope]\ndeny-flags = ["naming"]\n', name="pyproject.toml")
+    deep = tmp_path / "a" / "b"
+    deep.mkdir(parents=True)
+    path, data = find_policy(deep)
+    assert path == tmp_path / "pyproject.toml" and data == {"deny-flags": ["naming"]}
+    write(tmp_path / "a", 'deny-flags = ["geographic"]\n')
+    path, data = find_policy(deep)
+    assert path == tmp_path / "a" / "openscope.toml"
+    assert load_policy(start=deep).deny_flags == ("geographic",)
+
+
+def test_pyproject_without_openscope_table_is_skipped(tmp_path):
+    write(tmp_path, '[tool.other]\nx = 1\n', name="pyproject.toml")
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    write(sub, '[project]\nname = "x"\n', name="pyproject.toml")
+    found = find_policy(sub)
+    assert found is None or found[0] not in (tmp_path / "pyproject.toml", sub / "pyproject.toml")
+
+
+def test_builtin_default_policy_when_nothing_is_found(tmp_path, monkeypatch):
+    monkeypatch.setattr("openscope.policy.find_policy", lambda start=None: None)
+    policy = load_policy()
+    assert policy.builtin and policy.source == "<built-in default>"
+    assert "non-commercial" in policy.deny_flags
+
+
+def test_empty_policy_allows_known_spectra_and_fails_unknown():
+    policy = parse_policy({}, "openscope.toml")
+    report = Report(models=[model("a/open", flags=["naming"]), model("b/api", spectrum="closed-api"),
+                            model("c/dunno", spectrum="unknown")])
+    result = apply_policy(policy, report, today=TODAY)
+    assert [(v.model, v.rule, v.severity) for v in result.violations] == [("c/dunno", "unknown", "error")]
+    assert not result.passed
+
+
+# ---------------------------------------------------------------- judging
+
+POLICY = Policy(allow_spectrum=("open-weights", "fully-open"), deny_flags=("non-commercial",),
+                warn_flags=("attribution",), unknown="fail")
+
+
+def test_spectrum_outside_allow_list_is_an_error():
+    result = apply_policy(POLICY, Report(models=[model("openai:gpt-4o", spectrum="closed-api")]), today=TODAY)
+    (v,) = result.violations
+    assert (v.rule, v.severity) == ("spectrum", "error")
+    assert "closed-api" in v.message and "allow-spectrum" in v.message
+    assert not result.passed
+
+
+def test_denied_flag_is_an_error_and_warn_flag_a_warning():
+    report = Report(models=[model("x/nc", flags=["non-commercial", "attribution", "naming"])])
+    result = apply_policy(POLICY, report, today=TODAY)
+    got = {(v.rule, v.severity) for v in result.violations}
+    assert got == {("non-commercial", "error"), ("attribution", "warning")}
+    assert result.violations[0].severity == "error"  # errors come first
+    assert not result.passed
+
+
+def test_warnings_alone_pass():
+    result = apply_policy(POLICY, Report(models=[model("x/a", flags=["attribution"])]), today=TODAY)
+    assert result.passed and len(result.violations) == 1
+
+
+def test_inherited_denied_flag_counts_and_says_where_from():
+    flag = FlagFinding(flag="non-commercial", inherited_from="base/model")
+    result = apply_policy(POLICY, Report(models=[model("x/derived", flags=[flag])]), today=TODAY)
+    (v,) = result.violations
+    assert v.rule == "non-commercial" and "inherited from base/model" in v.message
+
+
+def test_thresholds_are_shown_in_the_message():
+    policy = Policy(deny_flags=("user-cap",))
+    flag = FlagFinding(flag="user-cap", thresholds={"users": 700000000})
+    (v,) = apply_policy(policy, Report(models=[model("m/l", flags=[flag])]), today=TODAY).violations
+    assert "700,000,000" in v.message
+
+
+@pytest.mark.parametrize("mode, severity, passed", [("fail", "error", False), ("warn", "warning", True)])
+def test_unassessed_models_follow_unknown_mode(mode, severity, passed):
+    policy = Policy(unknown=mode)
+    err = ErrorInfo(code="gated", message="x/y is gated: no token")
+    report = Report(models=[model("x/y", spectrum="unknown", error=err)])
+    report.policy = apply_policy(policy, report, today=TODAY)
+    (v,) = report.policy.violations
+    assert (v.rule, v.severity, report.policy.passed) == ("unknown", severity, passed)
+    assert "gated" in v.message
+    assert exit_code(report) == (ExitCode.POLICY_VIOLATED if mode == "fail" else ExitCode.UNASSESSED)
+
+
+def test_exception_waives_listed_flags_only_and_keeps_its_reason():
+    policy = parse_policy({"deny-flags": ["non-commercial", "no-redistribution"], "exceptions": [
+        {"model": "Acme/*", "flags": ["non-commercial"], "reason": "legal said yes", "expires": dt.date(2026, 6, 30)},
+    ]}, "openscope.toml")
+    report = Report(models=[model("acme/tiny", flags=["non-commercial", "no-redistribution"]),
+                            model("other/m", flags=["non-commercial"])])
+    result = apply_policy(policy, report, today=TODAY)
+    assert {(v.model, v.rule) for v in result.violations} == {("acme/tiny", "no-redistribution"),
+                                                              ("other/m", "non-commercial")}
+    (w,) = result.waived
+    assert (w.model, w.rule, w.reason, w.expires) == ("acme/tiny", "non-commercial", "legal said yes", "2026-06-30")
+
+
+def test_exception_can_waive_spectrum_and_unknown():
+    policy = parse_policy({"allow-spectrum": ["fully-open"], "exceptions": [
+        {"model": "gpt-4o", "flags": ["spectrum"], "reason": "vendor contract"},
+        {"model": "x/gone", "flags": ["unknown"], "reason": "mirror is internal"},
+    ]}, "openscope.toml")
+    err = ErrorInfo(code="not-found", message="x/gone not found")
+    report = Report(models=[model("gpt-4o", spectrum="closed-api"), model("x/gone", spectrum="unknown", error=err)])
+    report.policy = apply_policy(policy, report, today=TODAY)
+    assert report.policy.passed and not report.policy.violations
+    assert {w.rule for w in report.policy.waived} == {"spectrum", "unknown"}
+    assert exit_code(report) == ExitCode.OK
+
+
+def test_expired_exception_is_a_violation_naming_the_date():
+    policy = parse_policy({"deny-flags": ["non-commercial"], "exceptions": [
+        {"model": "acme/tiny", "flags": ["non-commercial"], "reason": "trial", "expires": dt.date(2025, 12, 31)},
+    ]}, "openscope.toml")
+    result = apply_policy(policy, Report(models=[model("acme/tiny", flags=["non-commercial"])]), today=TODAY)
+    (v,) = result.violations
+    assert (v.rule, v.severity) == ("exception-expired", "error")
+    assert "expired on 2025-12-31" in v.message and "trial" in v.message
+    assert not result.waived and not result.passed
+    # The last valid day still counts.
+    ok = apply_policy(policy, Report(models=[model("acme/tiny", flags=["non-commercial"])]),
+                      today=dt.date(2025, 12, 31))
+    assert ok.passed and ok.waived
+
+
+def test_exception_matching_uses_id_or_ref_and_globs():
+    policy = parse_policy({"deny-flags": ["naming"], "exceptions": [
+        {"model": "meta-llama/Llama-3.1-*", "flags": ["naming"], "reason": "ok"},
+    ]}, "openscope.toml")
+    hit = model("meta-llama/Llama-3.1-8B", flags=["naming"])
+    miss = model("meta-llama/Llama-3.2-1B", flags=["naming"])
+    result = apply_policy(policy, Report(models=[hit, miss]), today=TODAY)
+    assert [v.model for v in result.violations] == ["meta-llama/Llama-3.2-1B"]
+
+
+def test_warn_only_always_exits_zero():
+    report = Report(models=[model("x/nc", flags=["non-commercial"])])
+    report.policy = apply_policy(POLICY, report, today=TODAY)
+    assert exit_code(report) == ExitCode.POLICY_VIOLATED
+    assert exit_code(report, warn_only=True) == ExitCode.OK
