@@ -92,7 +92,8 @@ def audit(refs, fmt, output, offline):
 
 @cli.command("license")
 @click.argument("files", nargs=-1, required=True)
-@click.option("--format", "-f", "fmt", type=click.Choice(("table", "json")), help="Report format.")
+@click.option("--format", "-f", "fmt", type=click.Choice(("table", "json", "markdown", "sarif")),
+              help="Report format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE.")
 def license_cmd(files, fmt, output):
     """Identify license texts and flag their restrictions (FILE may be '-' for stdin)."""
@@ -109,6 +110,57 @@ def license_cmd(files, fmt, output):
         return ExitCode.UNASSESSED if failed else ExitCode.OK
 
     sys.exit(int(run(go)))
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--policy", "policy_path", type=click.Path(dir_okay=False),
+              help="Policy file (default: openscope.toml or [tool.openscope] in pyproject.toml, searched upward).")
+@click.option("--diff", "base_ref", metavar="BASE_REF",
+              help="Check only model references added since this git ref (e.g. origin/main).")
+@click.option("--warn-only", is_flag=True, help="Report violations but always exit 0 (except for a bad policy).")
+@click.option("--quiet", "-q", is_flag=True, help="Print no report, only the violations and the summary (stderr).")
+@common_options
+def check(paths, policy_path, base_ref, warn_only, quiet, fmt, output, offline):
+    """The pre-merge gate: scan PATHs (default .), assess the models, apply the policy.
+
+    Exit codes: 0 passed; 1 policy violated; 2 bad policy or usage; 3 passed except that some models
+    could not be assessed and the policy says unknown = "warn".
+    """
+
+    def go():
+        from openscope.pipeline import check as run_check
+        from openscope.policy import load_policy
+
+        policy = load_policy(policy_path)
+        if policy.builtin:
+            click.echo("openscope: no openscope.toml or [tool.openscope] found; using the built-in default policy",
+                       err=True)
+        report = run_check(paths or (".",), policy=policy, offline=offline, since=base_ref)
+        if not quiet or output:
+            emit(report, fmt, output)
+        return summarize_check(report, warn_only)
+
+    sys.exit(int(run(go)))
+
+
+def summarize_check(report, warn_only: bool) -> int:
+    """Each violation on its own stderr line (errors first), then the verdict; returns the exit code."""
+    from openscope.policy import exit_code
+
+    result = report.policy
+    for v in result.violations:
+        click.echo(f"openscope: {v.severity}: [{v.rule}] {v.message}", err=True)
+    for w in result.waived:
+        until = f" until {w.expires}" if w.expires else ""
+        click.echo(f"openscope: waived: [{w.rule}] {w.model}{until}: {w.reason}", err=True)
+    errors = sum(v.severity == "error" for v in result.violations)
+    verdict = "passed" if result.passed else "FAILED"
+    code = exit_code(report, warn_only=warn_only)
+    note = " (--warn-only: exit 0)" if warn_only and not result.passed else ""
+    click.echo(f"openscope: check {verdict}{note}: {errors} error(s), {len(result.violations) - errors} warning(s), "
+               f"{len(result.waived)} waived; {len(report.models)} model(s); policy {result.source}", err=True)
+    return code
 
 
 @cli.command()

@@ -108,3 +108,17 @@ def raise_empty(label: str):
     from openscope.errors import UnreadableError
 
     raise UnreadableError(label, f"{label}: empty file, nothing to analyse")
+
+
+def check(paths, *, policy_path=None, offline: bool = False, since: str | None = None, policy=None,
+          today=None) -> Report:
+    """`openscope check`: scan, assess, then judge the report against the policy (SPEC §6).
+
+    The policy is loaded before scanning, so a broken policy fails at once (exit 2) without any work.
+    """
+    from openscope.policy import apply_policy, load_policy
+
+    policy = policy or load_policy(policy_path)
+    report = scan(paths, offline=offline, since=since)
+    report.policy = apply_policy(policy, report, today=today)
+    return report

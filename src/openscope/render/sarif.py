@@ -1,0 +1,199 @@
+"""`--format sarif`: SARIF 2.1.0 for GitHub code scanning (and any SARIF viewer).
+
+One rule per restriction flag (help from licenses/flags.yaml) and per policy rule (policies/rules.yaml).
+With a policy (`check`), each violation becomes a result at every place the model is referenced, and
+each waived rule a suppressed result carrying the exception's reason. Without a policy (`audit`,
+`scan`), each flag of each model is a result whose level is the flag's default severity.
+
+Code scanning needs a file to annotate: a model with no location (given on the command line, not found
+in a file) is attached to the policy file when there is one, and otherwise gets a result without a
+location, which SARIF allows and code scanning ignores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path, PurePosixPath
+
+from openscope import __version__
+
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SRCROOT = "%SRCROOT%"
+FINGERPRINT_KEY = "openscopeFinding/v1"
+_LEVEL = {"error": "error", "warning": "warning", "note": "note"}
+
+
+def _rule_catalog() -> dict[str, dict]:
+    from openscope.policy import rule_defs
+    from openscope.vocabulary import flag_defs
+
+    rules: dict[str, dict] = {}
+    for name, d in flag_defs().items():
+        threshold = f" The report records the threshold ({d.threshold})." if d.threshold else ""
+        rules[name] = _rule(name, d.title, d.description + threshold, d.severity, "restriction",
+                            "Review the license terms, or add a reviewed [[exceptions]] entry to the policy.")
+    for name, d in rule_defs().items():
+        rules[name] = _rule(name, d["title"], d["description"], "error", "policy", d["fix"])
+    return rules
+
+
+def _rule(rule_id: str, title: str, description: str, level: str, tag: str, fix: str) -> dict:
+    return {
+        "id": rule_id,
+        "name": "".join(part.capitalize() for part in rule_id.split("-")),
+        "shortDescription": {"text": title},
+        "fullDescription": {"text": description},
+        "help": {"text": f"{description}\n\nHow to fix: {fix}",
+                 "markdown": f"**{title}**: {description}\n\n*How to fix:* {fix}"},
+        "defaultConfiguration": {"level": _LEVEL.get(level, "warning")},
+        "properties": {"tags": ["openscope", "license", tag]},
+    }
+
+
+def _relative_uri(path: str) -> str:
+    p = Path(path)
+    if p.is_absolute():
+        try:
+            p = p.resolve().relative_to(Path.cwd().resolve())
+        except ValueError:
+            return p.as_uri()
+    return PurePosixPath(*p.parts).as_posix() if p.parts else "."
+
+
+def _line_text(path: str, line: int) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            for i, text in enumerate(fh, 1):
+                if i == line:
+                    return text.strip()
+    except OSError:
+        pass
+    return f"#{line}"
+
+
+def _location(path: str, line: int | None) -> dict:
+    uri = _relative_uri(path)
+    artifact = {"uri": uri} if uri.startswith("file:") else {"uri": uri, "uriBaseId": SRCROOT}
+    physical: dict = {"artifactLocation": artifact}
+    if line and line >= 1:
+        physical["region"] = {"startLine": int(line)}
+    return {"physicalLocation": physical}
+
+
+def _fingerprint(rule: str, model: str, path: str | None, line: int | None) -> dict:
+    # The line's text, not its number, so an alert survives unrelated edits above it.
+    anchor = f"{_relative_uri(path)}|{_line_text(path, line) if line else ''}" if path else ""
+    digest = hashlib.sha256(f"{rule}|{model}|{anchor}".encode()).hexdigest()[:32]
+    return {FINGERPRINT_KEY: digest}
+
+
+def _places(model, fallback: str | None) -> list[tuple[str | None, int | None]]:
+    if model is not None and model.locations:
+        return [(loc.path, loc.line) for loc in model.locations]
+    return [(fallback, None)]
+
+
+def _result(rule: str, level: str, text: str, model_name: str, path, line, **extra) -> dict:
+    result = {"ruleId": rule, "level": _LEVEL.get(level, "warning"), "message": {"text": text}}
+    if path:
+        result["locations"] = [_location(path, line)]
+    result["partialFingerprints"] = _fingerprint(rule, model_name, path, line)
+    result["properties"] = {"model": model_name}
+    result.update(extra)
+    return result
+
+
+def _policy_results(report, by_name) -> list[dict]:
+    source = report.policy.source
+    fallback = source if source and not source.startswith("<") and Path(source).is_file() else None
+    results = []
+    for v in report.policy.violations:
+        for path, line in _places(by_name.get(v.model), fallback):
+            results.append(_result(v.rule, v.severity, v.message, v.model, path, line))
+    for w in report.policy.waived:
+        until = f" until {w.expires}" if w.expires else ""
+        justification = f"Policy exception{until}: {w.reason}"
+        for path, line in _places(by_name.get(w.model), fallback):
+            results.append(_result(w.rule, "note", f"{w.model}: {w.rule} waived by a policy exception{until}",
+                                   w.model, path, line,
+                                   suppressions=[{"kind": "external", "status": "accepted",
+                                                  "justification": justification}]))
+    return results
+
+
+def _flag_text(name: str, f) -> str:
+    text = f"{name}: {f.flag}"
+    if f.thresholds:
+        text += " (" + ", ".join(f"{k} {v:,}" for k, v in f.thresholds.items()) + ")"
+    if f.inherited_from:
+        text += f", inherited from {f.inherited_from}"
+    if f.evidence:
+        ev = f.evidence[0]
+        where = ev.file + (f" §{ev.section}" if ev.section else "")
+        text += f" [{where}: \"{ev.quote[:200]}\"]"
+    return text
+
+
+def _finding_results(report, flag_levels) -> list[dict]:
+    results = []
+    for m in report.models:
+        name = m.id or m.ref
+        for path, line in _places(m, None):
+            if m.error is not None:
+                results.append(_result("unknown", "warning", f"{name}: could not be assessed "
+                                       f"({m.error.code}: {m.error.message})", name, path, line))
+            for f in m.flags:
+                results.append(_result(f.flag, flag_levels.get(f.flag, "warning"), _flag_text(name, f),
+                                       name, path, line))
+    return results
+
+
+def _sarif(results: list[dict], properties: dict | None = None) -> str:
+    catalog = _rule_catalog()
+    used = list(dict.fromkeys(r["ruleId"] for r in results))
+    rules = [catalog[r] for r in used]
+    index = {r: i for i, r in enumerate(used)}
+    for r in results:
+        r["ruleIndex"] = index[r["ruleId"]]
+    run = {
+        "tool": {"driver": {"name": "openscope", "version": __version__, "semanticVersion": __version__,
+                            "rules": rules}},
+        "originalUriBaseIds": {SRCROOT: {"uri": Path.cwd().resolve().as_uri() + "/"}},
+        "results": results,
+        "columnKind": "unicodeCodePoints",
+    }
+    if properties:
+        run["properties"] = properties
+    doc = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_report(report) -> str:
+    from openscope.vocabulary import flag_defs
+
+    if report.policy is not None:
+        by_name = {}
+        for m in report.models:
+            by_name.setdefault(m.id or m.ref, m)
+        results = _policy_results(report, by_name)
+        props = {"policy": {"passed": report.policy.passed, "source": report.policy.source}}
+    else:
+        results = _finding_results(report, {n: d.severity for n, d in flag_defs().items()})
+        props = None
+    return _sarif(results, props)
+
+
+def render_license_report(report) -> str:
+    from openscope.vocabulary import flag_defs
+
+    levels = {n: d.severity for n, d in flag_defs().items()}
+    results = []
+    for entry in report.licenses:
+        path = None if entry.path == "-" else entry.path
+        if entry.error is not None:
+            results.append(_result("unknown", "warning", entry.error.message, entry.path, path, None))
+        for f in entry.flags:
+            results.append(_result(f.flag, levels.get(f.flag, "warning"), _flag_text(entry.path, f),
+                                   entry.path, path, None))
+    return _sarif(results)
