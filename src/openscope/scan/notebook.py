@@ -1,0 +1,70 @@
+"""Model references in Jupyter notebooks (.ipynb code cells).
+
+Line numbers are lines of the .ipynb file itself: the line of the JSON string that holds the code
+line. That is what `git diff` (and so `--since`), SARIF viewers and editors showing the raw file use.
+Reasons for unresolved references also name the cell ("cell 3, line 2") for people reading the
+notebook in Jupyter. Cells share one namespace, so a constant set in one cell counts in the others.
+"""
+
+from __future__ import annotations
+
+import re
+
+from openscope.scan.candidates import Extraction, Unresolved
+from openscope.scan.configs import JSONPositionError, LineIndex, PosStr, loads_with_positions
+from openscope.scan.python_ast import CallRules, find_calls, parse_python, usable_constants
+
+# IPython syntax that is not Python: `%magic`, `!shell`, `?help`. Blanked to keep line numbers.
+_IPYTHON_LINE = re.compile(r"^\s*[%!?]")
+
+
+def _cell_lines(source, index: LineIndex) -> tuple[list[str], list[int]]:
+    """The cell's code lines and, for each, the .ipynb line holding it."""
+    pieces = source if isinstance(source, list) else [source]
+    lines: list[str] = []
+    file_lines: list[int] = []
+    for piece in pieces:
+        if not isinstance(piece, str):
+            continue
+        start = index.line(piece.offset) if isinstance(piece, PosStr) else 1
+        for line in piece.splitlines() or [""]:
+            lines.append(line)
+            file_lines.append(start)
+    return lines, file_lines
+
+
+def scan_notebook(text: str, rules: CallRules) -> Extraction:
+    try:
+        data = loads_with_positions(text.lstrip("\ufeff"))
+    except JSONPositionError as exc:
+        return Extraction(file_problem=f"not a valid notebook (invalid JSON: {exc})")
+    cells = data.get("cells") if isinstance(data, dict) else None
+    if not isinstance(cells, list):
+        return Extraction(file_problem="not a valid notebook (no 'cells' list)")
+    index = LineIndex(text.lstrip("\ufeff"))
+    out = Extraction()
+    parsed = []  # (tree, file line of each cell line)
+    for number, cell in enumerate(cells, start=1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        lines, file_lines = _cell_lines(cell.get("source", []), index)
+        code = "\n".join("" if _IPYTHON_LINE.match(line) else line for line in lines)
+        tree, problem = parse_python(code, f"cell {number}")
+        if tree is None:
+            first = file_lines[0] if file_lines else 0
+            out.unresolved.append(Unresolved(first, f"cell {number}: {problem}; cell not scanned"))
+            continue
+        parsed.append((tree, file_lines))
+
+    def mapper(file_lines):
+        return lambda n: file_lines[n - 1] if 0 < n <= len(file_lines) else (file_lines[-1] if file_lines else 0)
+
+    constants = {
+        name: (value, mapper(parsed[i][1])(line))
+        for name, (value, line, i) in usable_constants([tree for tree, _ in parsed]).items()
+    }
+    for tree, file_lines in parsed:
+        found = find_calls(tree, rules, constants, mapper(file_lines))
+        out.candidates.extend(found.candidates)
+        out.unresolved.extend(found.unresolved)
+    return out
