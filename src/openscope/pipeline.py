@@ -6,7 +6,9 @@ hiding the others' results.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
+from contextlib import contextmanager
 from pathlib import Path
 
 from openscope.errors import ModelError
@@ -25,10 +27,52 @@ def _error_report(raw: str, kind: str, exc: ModelError, model_id: str | None = N
                        error=ErrorInfo(code=exc.code, message=str(exc)))
 
 
+FETCH_WORKERS = 8  # Hub calls are I/O bound; 8 keeps well inside the Hub's rate limits
+PROGRESS_MIN_MODELS = 10  # a progress bar only for runs long enough to need one
+
+
 def make_resolver(offline: bool = False):
     from openscope.sources import FactResolver
+    from openscope.sources.hub import hub_offline_from_env, hub_sources
 
-    return FactResolver(offline=offline)
+    offline = offline or hub_offline_from_env()
+    return FactResolver(offline=offline, hub_sources=hub_sources(offline))
+
+
+@contextmanager
+def _progress(total: int, enabled: bool | None):
+    """Yield an `advance()` callable; draws a rich bar on stderr only for long runs on a terminal."""
+    if enabled is None:
+        enabled = total >= PROGRESS_MIN_MODELS and sys.stderr.isatty()
+    if not enabled:
+        yield lambda: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("Fetching model facts", total=total)
+        yield lambda: bar.advance(task)
+
+
+def fetch_all(resolver, refs: list, *, workers: int = FETCH_WORKERS, progress: bool | None = None) -> list:
+    """`resolver.fetch` for every ref on a bounded thread pool: facts or the ModelError, in input order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(ref):
+        try:
+            return resolver.fetch(ref)
+        except ModelError as exc:
+            return exc
+
+    if len(refs) <= 1 or workers <= 1:
+        return [one(ref) for ref in refs]
+    with _progress(len(refs), progress) as advance, \
+            ThreadPoolExecutor(max_workers=min(workers, len(refs)), thread_name_prefix="openscope-fetch") as pool:
+        futures = [pool.submit(one, ref) for ref in refs]
+        for future in futures:
+            future.add_done_callback(lambda _: advance())
+        return [future.result() for future in futures]
 
 
 def assess_facts(facts, catalog, resolver=None) -> ModelReport:
@@ -48,7 +92,8 @@ def assess_facts(facts, catalog, resolver=None) -> ModelReport:
     )
 
 
-def audit(refs: Iterable, *, offline: bool = False, resolver=None, locations=None) -> Report:
+def audit(refs: Iterable, *, offline: bool = False, resolver=None, locations=None,
+          workers: int = FETCH_WORKERS, progress: bool | None = None) -> Report:
     """Assess every reference; a failing one gets an `error` entry and never hides the others."""
     from openscope.catalog import load_catalog
     from openscope.refs import ModelRef, parse_ref
@@ -56,14 +101,23 @@ def audit(refs: Iterable, *, offline: bool = False, resolver=None, locations=Non
     catalog = load_catalog()
     resolver = resolver or make_resolver(offline)
     report = Report()
+    entries: list = []  # a ModelRef to fetch, or the report of a reference that did not parse
     for raw in refs:
         try:
-            ref = raw if isinstance(raw, ModelRef) else parse_ref(raw)
+            entries.append(raw if isinstance(raw, ModelRef) else parse_ref(raw))
         except ModelError as exc:
-            report.models.append(_error_report(str(raw), "hub", exc))
+            entries.append(_error_report(str(raw), "hub", exc))
+    to_fetch = [e for e in entries if isinstance(e, ModelRef)]
+    fetched = iter(fetch_all(resolver, to_fetch, workers=workers, progress=progress))
+    # Assessment stays on this thread and in input order; only the network-bound fetching is concurrent.
+    for entry in entries:
+        if not isinstance(entry, ModelRef):
+            report.models.append(entry)
             continue
+        ref, facts = entry, next(fetched)
         try:
-            facts = resolver.fetch(ref)
+            if isinstance(facts, ModelError):
+                raise facts
             model = assess_facts(facts, catalog, resolver)
         except ModelError as exc:
             model = _error_report(ref.raw, ref.kind, exc, ref.id)
@@ -108,6 +162,21 @@ def raise_empty(label: str):
     from openscope.errors import UnreadableError
 
     raise UnreadableError(label, f"{label}: empty file, nothing to analyse")
+
+
+def scan(paths, *, offline: bool = False, since: str | None = None, progress: bool = False,
+         resolver=None) -> Report:
+    """`openscope scan`: find references under paths, assess each with its locations.
+
+    References seen but not resolvable (variables, unknown names) and files that could not be
+    read go to `report.skipped`; they are listed, not failures.
+    """
+    from openscope.scan import collect_refs
+
+    found = collect_refs(paths, since=since, progress=progress)
+    report = audit(found.refs, offline=offline, resolver=resolver)
+    report.skipped = list(found.skipped)
+    return report
 
 
 def check(paths, *, policy_path=None, offline: bool = False, since: str | None = None, policy=None,
