@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from openscope.errors import ModelError, ModelNotFoundError, NetworkError
+from openscope.errors import GatedModelError, ModelError, ModelNotFoundError, NetworkError
 from openscope.facts import ModelFacts
 from openscope.refs import ModelRef
 from openscope.report import ReportWarning
@@ -30,20 +30,39 @@ class FactResolver:
         failures: list[ModelError] = []
         for source in self.hub_sources:
             try:
-                return source.fetch(ref)
+                facts = source.fetch(ref)
             except ModelNotFoundError as exc:
-                failures.append(exc)
-            except ModelError as exc:
-                if exc.code not in ("network",):
-                    raise
-                failures.append(exc)
+                if source.name == "hub":
+                    raise  # the Hub's own answer is authoritative: that repo or revision does not exist
+                failures.append(exc)  # a cache miss: try the next source
+                continue
+            except (NetworkError, GatedModelError) as exc:
+                failures.append(exc)  # the cache or the registry may still know the model
+                continue
+            return self._note_fallback(self._with_registry_extras(facts), failures, "local cache")
         try:
             facts = self.registry.fetch(ref)
         except ModelNotFoundError:
             if failures:
-                raise failures[0] from None
+                # An unreachable or gated Hub says more than "not cached".
+                raise next((f for f in failures if not isinstance(f, ModelNotFoundError)), failures[0]) from None
             raise
+        return self._note_fallback(facts, failures, "offline registry snapshot")
+
+    @staticmethod
+    def _note_fallback(facts: ModelFacts, failures: list[ModelError], used: str) -> ModelFacts:
         for exc in failures:
             if isinstance(exc, NetworkError):
-                facts.warnings.append(ReportWarning("hub-unreachable", f"{exc}; used the offline registry snapshot"))
+                facts.warnings.append(ReportWarning("hub-unreachable", f"{exc}; used the {used}"))
+            elif isinstance(exc, GatedModelError):
+                facts.warnings.append(ReportWarning("hub-gated", f"{exc}; used the {used}"))
+        return facts
+
+    def _with_registry_extras(self, facts: ModelFacts) -> ModelFacts:
+        """Curated facts the Hub cannot give (training releases, ratings, links) come from the registry."""
+        entry = self.registry.registry.hub(facts.id)
+        if entry is not None:
+            facts.training = facts.training or dict(entry.training)
+            facts.ratings = facts.ratings or dict(entry.ratings)
+            facts.links = {**entry.links, **facts.links}
         return facts

@@ -1,0 +1,96 @@
+"""openscope's own cache of Hub answers, so that `--offline` can repeat an online audit.
+
+huggingface_hub caches downloaded files but not `model_info`. We keep a small JSON record of the
+facts `model_info` gave (card data, gated, tags, files, the datasets' card data) per repo and commit,
+plus a pointer from each revision asked (`main`, a tag, a branch) to the commit it resolved to:
+
+    <root>/models/<org>--<name>/<sha>.json
+    <root>/models/<org>--<name>/refs/<url-quoted revision>      (text: the 40-hex sha)
+
+Records are immutable per commit and written atomically, so concurrent runs never see half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+from urllib.parse import quote
+
+RECORD_SCHEMA = "openscope.hubcache/1"
+DEFAULT_REVISION = "main"
+COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
+
+
+def default_cache_dir() -> Path:
+    """$OPENSCOPE_CACHE, else `openscope/` under the Hugging Face home (~/.cache/huggingface)."""
+    explicit = os.environ.get("OPENSCOPE_CACHE")
+    if explicit:
+        return Path(explicit).expanduser()
+    from huggingface_hub import constants
+
+    return Path(constants.HF_HOME) / "openscope"
+
+
+def _repo_folder(repo_id: str) -> str:
+    return repo_id.lower().replace("/", "--")
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class FactCache:
+    """JSON records of model_info facts keyed by repo and commit sha (no network, ever)."""
+
+    def __init__(self, root: Path | str | None = None):
+        self._root = Path(root) if root is not None else None
+
+    @property
+    def root(self) -> Path:
+        if self._root is None:
+            self._root = default_cache_dir()
+        return self._root
+
+    def _dir(self, repo_id: str) -> Path:
+        return self.root / "models" / _repo_folder(repo_id)
+
+    def store(self, repo_id: str, revision: str | None, record: dict) -> None:
+        """Save a record under its sha and point `revision` (and the canonical id) at it."""
+        sha = record.get("sha")
+        if not sha or not COMMIT_RE.match(sha):
+            return  # without a commit there is nothing stable to key on
+        body = json.dumps({"schema": RECORD_SCHEMA, **record}, indent=1, sort_keys=True, default=str)
+        for rid in {repo_id.lower(), str(record.get("id") or repo_id).lower()}:
+            folder = self._dir(rid)
+            _atomic_write(folder / f"{sha}.json", body)
+            _atomic_write(folder / "refs" / quote(revision or DEFAULT_REVISION, safe=""), sha)
+
+    def load(self, repo_id: str, revision: str | None) -> dict | None:
+        """The record for `repo_id` at `revision` (branch, tag or sha), or None when not cached."""
+        folder = self._dir(repo_id)
+        rev = revision or DEFAULT_REVISION
+        if COMMIT_RE.match(rev):
+            sha = rev
+        else:
+            try:
+                sha = (folder / "refs" / quote(rev, safe="")).read_text(encoding="utf-8").strip()
+            except OSError:
+                return None
+        try:
+            record = json.loads((folder / f"{sha}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None  # a damaged record is a cache miss, never a crash
+        if not isinstance(record, dict) or record.get("schema") != RECORD_SCHEMA:
+            return None
+        return record

@@ -1,0 +1,440 @@
+"""Facts from the Hugging Face Hub (live) and from openscope's cache of earlier Hub answers.
+
+`HubSource` asks `model_info` for card data, gating, tags, files and the commit sha, then downloads
+README.md and every license-bearing file at that exact commit (so a warm cache needs no file
+request at all). `CacheSource` rebuilds the same facts from openscope's JSON record and the
+Hugging Face file cache without touching the network. Both assemble facts with `build_facts`, so
+an offline answer equals the online one apart from provenance.
+
+huggingface_hub is imported only inside functions: it is slow to import and `--help` must stay fast.
+Environment honoured (by huggingface_hub itself): HF_ENDPOINT, HF_TOKEN and the token saved by
+`hf auth login`, HF_HUB_CACHE/HF_HOME, HF_HUB_OFFLINE, HF_HUB_ETAG_TIMEOUT.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from openscope.card import as_list, parse_card
+from openscope.errors import (
+    GatedModelError,
+    ModelError,
+    ModelNotFoundError,
+    NetworkError,
+    UnreadableError,
+)
+from openscope.facts import LICENSE_FILE_NAMES, Document, ModelFacts
+from openscope.refs import ModelRef
+from openscope.report import ReportWarning
+from openscope.sources.cache import FactCache
+
+README = "README.md"
+PUBLIC_HUB = "https://huggingface.co"
+MODEL_EXPAND = ["cardData", "gated", "siblings", "tags", "sha", "lastModified"]
+DATASET_EXPAND = ["cardData", "gated", "tags", "sha"]
+MAX_DATASETS = 8  # a card listing dozens of datasets must not turn one audit into dozens of requests
+# Root-level files whose names start like these carry terms (LICENSE-MODEL, NOTICE.rst ...).
+LICENSE_PREFIXES = ("LICENSE", "LICENCE", "NOTICE", "USE_POLICY", "ACCEPTABLE_USE")
+TEXT_SUFFIXES = ("", ".md", ".txt", ".rst")
+RETRY_STATUSES = (408, 429, 500, 502, 503, 504)
+OFFLINE_VALUES = ("1", "on", "yes", "true")
+
+
+def hub_offline_from_env() -> bool:
+    """HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) set: behave as --offline."""
+    return any(os.environ.get(v, "").strip().lower() in OFFLINE_VALUES for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+
+
+def hub_sources(offline: bool = False) -> list:
+    """The Hub-side sources in resolver order: live Hub (unless offline), then the cache."""
+    cache = CacheSource()
+    if offline or hub_offline_from_env():
+        return [cache]
+    return [HubSource(store=cache.store), cache]
+
+
+@dataclass
+class RetryPolicy:
+    """Exponential backoff for 429/5xx/timeouts; Retry-After wins; total waiting is bounded."""
+
+    attempts: int = 4
+    base_wait: float = 0.5
+    max_wait: float = 8.0
+    budget: float = field(default_factory=lambda: float(os.environ.get("OPENSCOPE_HUB_MAX_WAIT", "30")))
+    sleep: Callable[[float], None] = time.sleep
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return retry_after
+        return min(self.max_wait, self.base_wait * (2 ** (attempt - 1)))
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    response = getattr(exc, "response", None)
+    value = response.headers.get("Retry-After") if response is not None else None
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None  # an HTTP-date: fall back to our own backoff
+
+
+def _status(exc: BaseException) -> int | None:
+    response = getattr(exc, "response", None)
+    return getattr(response, "status_code", None)
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """huggingface_hub wraps connection failures of file downloads in LocalEntryNotFoundError."""
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    while isinstance(exc, LocalEntryNotFoundError) and exc.__cause__ is not None:
+        exc = exc.__cause__
+    return exc
+
+
+def _is_transient(exc: BaseException) -> bool:
+    import httpx2
+
+    exc = _root_cause(exc)
+    if isinstance(exc, (httpx2.TimeoutException, httpx2.NetworkError, httpx2.RemoteProtocolError)):
+        return True
+    return _status(exc) in RETRY_STATUSES
+
+
+def _transient_reason(exc: BaseException) -> str:
+    import httpx2
+
+    exc = _root_cause(exc)
+    status = _status(exc)
+    if status == 429:
+        return "rate limited (HTTP 429)"
+    if status is not None:
+        return f"the Hub answered HTTP {status}"
+    if isinstance(exc, httpx2.TimeoutException):
+        return "timed out"
+    if isinstance(exc, httpx2.RemoteProtocolError):
+        return f"the connection broke mid-answer ({exc})"
+    return str(exc) or type(exc).__name__
+
+
+def _quiet_hub():
+    """A silent progress-bar class for downloads: openscope draws its own progress, on stderr."""
+    from huggingface_hub.utils import tqdm as hf_tqdm
+
+    class QuietTqdm(hf_tqdm):
+        def __init__(self, *args, **kwargs):
+            kwargs["disable"] = True
+            super().__init__(*args, **kwargs)
+
+    return QuietTqdm
+
+
+def license_files(siblings: list[str], card_data: dict) -> list[str]:
+    """License-bearing files present in the repo, known names first, then the card's license_link."""
+    present = set(siblings)
+    names = [n for n in LICENSE_FILE_NAMES if n in present]
+    for name in sorted(present):
+        stem, dot, suffix = name.partition(".")
+        if "/" not in name and stem.upper().startswith(LICENSE_PREFIXES) and (dot + suffix).lower() in TEXT_SUFFIXES:
+            if name not in names:
+                names.append(name)
+    linked = _repo_path_of_link(card_data.get("license_link"))
+    if linked and linked in present and linked not in names and linked != README:
+        names.append(linked)
+    return names
+
+
+def _repo_path_of_link(link) -> str | None:
+    """`license_link` as a path inside the repo: 'LICENSE.md', './docs/TERMS.md' or a .../blob/<rev>/<path> URL."""
+    if not isinstance(link, str) or not link.strip():
+        return None
+    link = link.strip()
+    parsed = urlparse(link)
+    if parsed.scheme or parsed.netloc:
+        m = re.match(r"^/[^/]+/[^/]+/(?:blob|resolve|raw)/[^/]+/(.+)$", parsed.path)
+        return unquote(m.group(1)) if m else None
+    path = link.split("#", 1)[0].split("?", 1)[0]
+    while path.startswith("./"):
+        path = path[2:]
+    return path.lstrip("/") or None
+
+
+def _card_dict(card_data) -> dict:
+    if card_data is None:
+        return {}
+    if isinstance(card_data, dict):
+        return dict(card_data)
+    return dict(card_data.to_dict())
+
+
+def build_facts(ref: ModelRef, record: dict, texts: dict[str, str], provenance: str,
+                warnings: list[ReportWarning] | None = None) -> ModelFacts:
+    """One assembly for live and cached answers: README front matter first, model_info card data second."""
+    warnings = list(warnings or [])
+    card_text = texts.get(README)
+    card = parse_card(card_text) if card_text is not None else None
+    info_card = record.get("card_data") or {}
+    if card is not None and card.front_matter == "valid-yaml" and card.data:
+        card_data, front_matter = card.data, card.front_matter
+    elif info_card:
+        card_data, front_matter = info_card, "valid-yaml"
+        if card is not None and card.problem:
+            warnings.append(ReportWarning("card-invalid", f"{ref.raw}: README.md {card.problem}; used the Hub's card data"))
+    else:
+        card_data, front_matter = (card.data, card.front_matter) if card is not None else ({}, "none")
+        if card is not None and card.problem:
+            warnings.append(ReportWarning("card-invalid", f"{ref.raw}: README.md {card.problem}"))
+    if card is None:
+        warnings.append(ReportWarning("card-missing", f"{ref.raw}: no README.md model card on the Hub"))
+    gated = record.get("gated")
+    return ModelFacts(
+        ref=ref, id=record.get("id") or ref.id, kind="hub", provenance=provenance,
+        card_data=card_data, card_body=card.body if card is not None else None, front_matter=front_matter,
+        documents=[Document(n, texts[n]) for n in record.get("files", []) if n != README and n in texts],
+        gated=None if gated is None else bool(gated), tags=list(record.get("tags") or []),
+        siblings=list(record.get("siblings") or []), sha=record.get("sha"),
+        datasets=dict(record.get("datasets") or {}), warnings=warnings,
+    )
+
+
+class HubSource:
+    """Live answers from a Hub endpoint (huggingface.co, a mirror, or the test suite's fake Hub)."""
+
+    name = "hub"
+
+    def __init__(self, *, endpoint: str | None = None, token: str | None = None, cache_dir: str | Path | None = None,
+                 store: FactCache | None = None, timeout: float | None = None, retry: RetryPolicy | None = None,
+                 fetch_datasets: bool = True):
+        self._endpoint = endpoint
+        self._token = token  # None: huggingface_hub finds HF_TOKEN or the saved login itself
+        self.cache_dir = str(cache_dir) if cache_dir is not None else None
+        self.store = store if store is not None else FactCache()
+        self.timeout = timeout if timeout is not None else float(os.environ.get("HF_HUB_ETAG_TIMEOUT", "10"))
+        self.retry = retry or RetryPolicy()
+        self.fetch_datasets = fetch_datasets
+        self._api = None
+        self._secret: str | None = None
+
+    # -- plumbing -----------------------------------------------------------------------------
+    @property
+    def endpoint(self) -> str:
+        if self._endpoint is None:
+            from huggingface_hub import constants
+
+            self._endpoint = constants.ENDPOINT
+        return self._endpoint.rstrip("/")
+
+    @property
+    def api(self):
+        if self._api is None:
+            from huggingface_hub import HfApi, get_token
+
+            self._api = HfApi(endpoint=self.endpoint, token=self._token)
+            self._secret = self._token or get_token()
+        return self._api
+
+    def page(self, repo_id: str) -> str:
+        return f"{self.endpoint}/{repo_id}"
+
+    def _scrub(self, text: str) -> str:
+        """Whatever a server or library says, the token never reaches a message."""
+        return text.replace(self._secret, "***") if self._secret else text
+
+    def _call(self, ref: ModelRef, what: str, fn):
+        """Run one Hub call with retries on 429/5xx/timeouts; map failures to openscope errors."""
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return fn()
+            except Exception as exc:  # noqa: BLE001 - every failure is mapped to a typed ModelError below
+                if not _is_transient(exc):
+                    raise self._error(ref, what, exc) from None
+                wait = self.retry.delay(attempt, _retry_after(_root_cause(exc)))
+                spent = time.monotonic() - started
+                if attempt >= self.retry.attempts or spent + wait > self.retry.budget:
+                    reason = self._scrub(_transient_reason(exc))
+                    raise NetworkError(ref.raw, f"{ref.raw}: cannot get {what} from the Hub at {self.endpoint}: "
+                                                f"{reason} (gave up after {attempt} attempt(s))") from None
+                self.retry.sleep(wait)
+
+    def _error(self, ref: ModelRef, what: str, exc: BaseException) -> ModelError:
+        from huggingface_hub.errors import (
+            DisabledRepoError,
+            GatedRepoError,
+            HfHubHTTPError,
+            LocalEntryNotFoundError,
+            OfflineModeIsEnabled,
+            RepositoryNotFoundError,
+            RevisionNotFoundError,
+        )
+
+        raw = ref.raw
+        if isinstance(exc, ModelError):
+            return exc
+        if isinstance(exc, GatedRepoError):
+            return GatedModelError(raw, (
+                f"{raw}: gated model: request access on {self.page(ref.id)} (openscope never accepts terms for you), "
+                + ("then retry; your token has no access yet" if self._secret else
+                   "then log in with `hf auth login` or set HF_TOKEN")))
+        if isinstance(exc, RevisionNotFoundError):
+            return ModelNotFoundError(raw, f"{raw}: revision {ref.revision or 'main'!r} not found in {ref.id} on the Hub")
+        if isinstance(exc, RepositoryNotFoundError):
+            if _status(exc) == 401:
+                return ModelNotFoundError(raw, f"{raw}: not found on the Hub at {self.endpoint}, or private: "
+                                               "a token with access is needed (set HF_TOKEN or run `hf auth login`)")
+            return ModelNotFoundError(raw, f"{raw}: no such model on the Hub at {self.endpoint}")
+        if isinstance(exc, DisabledRepoError):
+            return ModelNotFoundError(raw, f"{raw}: the repository is disabled on the Hub")
+        if isinstance(exc, OfflineModeIsEnabled):
+            return NetworkError(raw, f"{raw}: HF_HUB_OFFLINE is set, the Hub was not asked")
+        if isinstance(exc, HfHubHTTPError) and _status(exc) in (401, 403):
+            return GatedModelError(raw, (
+                f"{raw}: the Hub refused access (HTTP {_status(exc)}): a valid token is needed; "
+                "check HF_TOKEN or run `hf auth login` again" if _status(exc) == 401 else
+                f"{raw}: the Hub refused access (HTTP 403); request access on {self.page(ref.id)}"))
+        if isinstance(exc, HfHubHTTPError):
+            return NetworkError(raw, f"{raw}: the Hub answered HTTP {_status(exc)} for {what}")
+        if isinstance(exc, LocalEntryNotFoundError):
+            return NetworkError(raw, f"{raw}: cannot get {what} from {self.endpoint}: "
+                                     + self._scrub(str(exc).splitlines()[0] if str(exc) else "no usable answer"))
+        if isinstance(exc, json.JSONDecodeError):
+            return UnreadableError(raw, f"{raw}: the Hub at {self.endpoint} sent malformed JSON for {what} "
+                                        f"(line {exc.lineno}, column {exc.colno})")
+        if isinstance(exc, OSError) and "Consistency check failed" in str(exc):
+            return NetworkError(raw, f"{raw}: {what} arrived truncated from {self.endpoint}")
+        detail = self._scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        return UnreadableError(raw, f"{raw}: unexpected answer from the Hub for {what}: {detail}")
+
+    # -- fetching -----------------------------------------------------------------------------
+    def _download(self, ref: ModelRef, repo_id: str, filename: str, sha: str | None, repo_type: str | None = None):
+        """Local path of the file in the Hugging Face cache, or None when the repo has no such file."""
+        from huggingface_hub import hf_hub_download
+        from huggingface_hub.errors import RemoteEntryNotFoundError
+
+        def get():
+            try:
+                return hf_hub_download(
+                    repo_id, filename, repo_type=repo_type, revision=sha, endpoint=self.endpoint,
+                    cache_dir=self.cache_dir, token=self._token, etag_timeout=self.timeout, tqdm_class=_quiet_hub(),
+                )
+            except RemoteEntryNotFoundError:
+                return None
+
+        return self._call(ref, filename, get)
+
+    def _read_downloaded(self, ref: ModelRef, repo_id: str, name: str, sha: str | None,
+                         warnings: list[ReportWarning]) -> str | None:
+        from openscope.sources.local import read_text_file
+
+        path = self._download(ref, repo_id, name, sha)
+        if path is None:
+            return None
+        try:
+            return read_text_file(Path(path), label=f"{repo_id}/{name}")
+        except UnreadableError as exc:
+            warnings.append(ReportWarning("document-unreadable", str(exc)))
+            return None
+
+    def fetch_record(self, ref: ModelRef, *, documents: bool = True) -> tuple[dict, dict[str, str], list[ReportWarning]]:
+        """model_info + README (+ license files, + datasets' card data): the record, the texts, warnings."""
+        api = self.api
+        info = self._call(ref, "model info", lambda: api.model_info(
+            ref.id, revision=ref.revision, expand=MODEL_EXPAND, timeout=self.timeout))
+        try:
+            siblings = None if info.siblings is None else [s.rfilename for s in info.siblings]
+            record = {
+                "id": info.id or ref.id, "sha": info.sha, "revision": ref.revision, "gated": info.gated,
+                "tags": list(info.tags or []), "siblings": siblings or [], "card_data": _card_dict(info.card_data),
+                "endpoint": self.endpoint,
+            }
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise UnreadableError(ref.raw, f"{ref.raw}: the Hub sent model info openscope cannot read ({exc})") from None
+        repo_id, sha = record["id"], record["sha"]
+        warnings: list[ReportWarning] = []
+        texts: dict[str, str] = {}
+        # Without a file list, try the usual names and skip the ones that are not there.
+        candidates = [README] if siblings is None or README in siblings else []
+        for name in candidates:
+            text = self._read_downloaded(ref, repo_id, name, sha, warnings)
+            if text is not None:
+                texts[name] = text
+        readme_card = parse_card(texts[README]).data if README in texts else {}
+        card_for_links = readme_card or record["card_data"]
+        if documents:
+            names = license_files(siblings, card_for_links) if siblings is not None else list(LICENSE_FILE_NAMES)
+            for name in names:
+                text = self._read_downloaded(ref, repo_id, name, sha, warnings)
+                if text is not None:
+                    texts[name] = text
+        record["files"] = [n for n in texts]
+        if documents and self.fetch_datasets:
+            record["datasets"] = self._datasets(ref, readme_card or record["card_data"], warnings)
+        return record, texts, warnings
+
+    def _datasets(self, ref: ModelRef, card_data: dict, warnings: list[ReportWarning]) -> dict:
+        """Card data of the datasets a card names; a failure is a warning, never an error."""
+        api = self.api
+        out: dict[str, dict] = {}
+        names = [d for d in as_list(card_data.get("datasets")) if "/" in d or d.isidentifier()]
+        for name in names[:MAX_DATASETS]:
+            try:
+                info = self._call(ref, f"dataset {name}", lambda n=name: api.dataset_info(
+                    n, expand=DATASET_EXPAND, timeout=self.timeout))
+                data = _card_dict(info.card_data)
+                license_tags = [t.split(":", 1)[1] for t in (info.tags or []) if t.startswith("license:")]
+                if "license" not in data and license_tags:
+                    data["license"] = license_tags[0] if len(license_tags) == 1 else license_tags
+                out[info.id or name] = data
+            except ModelError as exc:
+                warnings.append(ReportWarning("dataset-unavailable", f"{ref.raw}: dataset {name}: {exc}"))
+        if len(names) > MAX_DATASETS:
+            warnings.append(ReportWarning("datasets-truncated",
+                                          f"{ref.raw}: card names {len(names)} datasets; read the first {MAX_DATASETS}"))
+        return out
+
+    def fetch(self, ref: ModelRef) -> ModelFacts:
+        record, texts, warnings = self.fetch_record(ref)
+        try:
+            self.store.store(ref.id, ref.revision, record)
+        except OSError as exc:
+            warnings.append(ReportWarning("cache-unwritable", f"cannot write the openscope cache ({exc.strerror or exc})"))
+        return build_facts(ref, record, texts, "hub", warnings)
+
+
+class CacheSource:
+    """Answers from openscope's record and the Hugging Face file cache; never touches the network."""
+
+    name = "cache"
+
+    def __init__(self, *, store: FactCache | None = None, cache_dir: str | Path | None = None):
+        self.store = store if store is not None else FactCache()
+        self.cache_dir = str(cache_dir) if cache_dir is not None else None
+
+    def fetch(self, ref: ModelRef) -> ModelFacts:
+        from huggingface_hub import try_to_load_from_cache
+
+        from openscope.sources.local import read_text_file
+
+        record = self.store.load(ref.id, ref.revision)
+        if record is None:
+            at = f" at {ref.revision}" if ref.revision else ""
+            raise ModelNotFoundError(ref.raw, f"{ref.raw}: not in the local cache{at} (run once online to fill it)")
+        texts: dict[str, str] = {}
+        warnings: list[ReportWarning] = []
+        for name in record.get("files", []):
+            path = try_to_load_from_cache(record["id"], name, cache_dir=self.cache_dir, revision=record["sha"])
+            if isinstance(path, str):
+                texts[name] = read_text_file(Path(path), label=f"{record['id']}/{name}")
+            else:
+                warnings.append(ReportWarning("cache-incomplete", f"{ref.raw}: {name} is no longer in the Hugging Face "
+                                                                  "cache; run online to fetch it again"))
+        return build_facts(ref, record, texts, "cache", warnings)
