@@ -55,7 +55,8 @@ class CatalogLicense:
 
 
 def _norm(name: str) -> str:
-    return re.sub(r"[^a-z0-9.]+", "", name.lower())
+    # "+" is kept: "openrail++" (RAIL++-M) and "openrail" (the family tag) are different licenses.
+    return re.sub(r"[^a-z0-9.+]+", "", name.lower())
 
 
 _FIELDS = {
