@@ -100,6 +100,11 @@ def test_broken_policy_names_file_key_and_problem(tmp_path, case):
     assert "\n" not in line and "openscope.toml" in line and key in line
 
 
+def test_model_lists_read_by_scan_are_accepted(tmp_path):
+    policy = load_policy(write(tmp_path, 'models = ["a/b"]\nmodels-files = ["m.txt"]\ndeny-flags = ["naming"]\n'))
+    assert policy.deny_flags == ("naming",)
+
+
 def test_invalid_toml_names_the_line(tmp_path):
     path = write(tmp_path, 'unknown = "warn"\ndeny-flags = [non-commercial]\n')
     with pytest.raises(PolicyError, match=r"openscope.toml: invalid TOML: .*line 2"):
@@ -258,6 +263,21 @@ def test_exception_matching_uses_id_or_ref_and_globs():
     miss = model("meta-llama/Llama-3.2-1B", flags=["naming"])
     result = apply_policy(policy, Report(models=[hit, miss]), today=TODAY)
     assert [v.model for v in result.violations] == ["meta-llama/Llama-3.2-1B"]
+
+
+def test_api_model_exception_matches_with_or_without_provider():
+    policy = parse_policy({"allow-spectrum": ["open-weights"], "exceptions": [
+        {"model": "gpt-4o", "flags": ["spectrum"], "reason": "vendor contract"},
+        {"model": "anthropic:claude-*", "flags": ["spectrum"], "reason": "vendor contract"},
+    ]}, "openscope.toml")
+    gpt = ModelReport(ref="gpt-4o", id="openai:gpt-4o", kind="api", provenance="registry", spectrum="closed-api")
+    claude = ModelReport(ref="claude-3-5-sonnet", id="anthropic:claude-3-5-sonnet", kind="api",
+                         provenance="registry", spectrum="closed-api")
+    gemini = ModelReport(ref="gemini-1.5-pro", id="google:gemini-1.5-pro", kind="api", provenance="registry",
+                         spectrum="closed-api")
+    result = apply_policy(policy, Report(models=[gpt, claude, gemini]), today=TODAY)
+    assert [v.model for v in result.violations] == ["google:gemini-1.5-pro"]
+    assert {w.model for w in result.waived} == {"openai:gpt-4o", "anthropic:claude-3-5-sonnet"}
 
 
 def test_warn_only_always_exits_zero():

@@ -145,8 +145,10 @@ def license_cmd(files, fmt, output):
               help="Check only model references added since this git ref (e.g. origin/main).")
 @click.option("--warn-only", is_flag=True, help="Report violations but always exit 0 (except for a bad policy).")
 @click.option("--quiet", "-q", is_flag=True, help="Print no report, only the violations and the summary (stderr).")
+@click.option("--markdown-summary", type=click.Path(dir_okay=False), metavar="FILE",
+              help='Also append the Markdown report to FILE (e.g. "$GITHUB_STEP_SUMMARY").')
 @common_options
-def check(paths, policy_path, base_ref, warn_only, quiet, fmt, output, offline):
+def check(paths, policy_path, base_ref, warn_only, quiet, markdown_summary, fmt, output, offline):
     """The pre-merge gate: scan PATHs (default .), assess the models, apply the policy.
 
     Exit codes: 0 passed; 1 policy violated; 2 bad policy or usage; 3 passed except that some models
@@ -161,12 +163,24 @@ def check(paths, policy_path, base_ref, warn_only, quiet, fmt, output, offline):
         if policy.builtin:
             click.echo("openscope: no openscope.toml or [tool.openscope] found; using the built-in default policy",
                        err=True)
-        report = run_check(paths or (".",), policy=policy, offline=offline, since=base_ref)
+        report = run_check(paths or (".",), policy=policy, offline=offline, since=base_ref, progress=True)
         if not quiet or output:
             emit(report, fmt, output)
+        if markdown_summary:
+            append_markdown(report, markdown_summary)
         return summarize_check(report, warn_only)
 
     sys.exit(int(run(go)))
+
+
+def append_markdown(report, path: str) -> None:
+    from openscope.render import render
+
+    try:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(render(report, "markdown"))
+    except OSError as exc:
+        raise OpenscopeError(f"{path}: cannot write the Markdown summary ({exc.strerror or exc})") from None
 
 
 def summarize_check(report, warn_only: bool) -> int:
@@ -197,6 +211,42 @@ def schema(kind):
     from openscope.report import json_schema
 
     click.echo(json.dumps(json_schema(kind), indent=2))
+
+
+@cli.group()
+def registry():
+    """Maintain the offline registry snapshot."""
+
+
+@registry.command("refresh")
+@click.argument("ids", nargs=-1)
+@click.option("--from-file", type=click.Path(exists=True, dir_okay=False), help="Also read ids from FILE, one per line.")
+@click.option("--registry-dir", type=click.Path(file_okay=False),
+              help="Registry folder (default: the package's models_registry); writes sources/hub_refresh.json.")
+def registry_refresh(ids, from_file, registry_dir):
+    """Fetch Hub models' facts (card data, gated, tags, files, sha) for the registry snapshot."""
+
+    def go():
+        from openscope.errors import InputError
+        from openscope.sources.hub import read_id_file, refresh_registry
+
+        wanted = list(ids)
+        if from_file:
+            try:
+                wanted += read_id_file(Path(from_file))
+            except (OSError, UnicodeDecodeError) as exc:
+                raise InputError(f"{from_file}: cannot read ids ({getattr(exc, 'strerror', None) or exc})") from None
+        if not wanted:
+            raise InputError("registry refresh: give model ids or --from-file FILE")
+        result = refresh_registry(wanted, Path(registry_dir) if registry_dir else None)
+        for exc in result.failures:
+            click.echo(f"openscope: error: {exc}", err=True)
+        if result.written:
+            click.echo(f"openscope: wrote {len(result.written)} model(s) to {result.path}; merge them into the "
+                       "snapshot with: python scripts/build_registry.py", err=True)
+        return ExitCode.UNASSESSED if result.failures else ExitCode.OK
+
+    sys.exit(int(run(go)))
 
 
 def main():

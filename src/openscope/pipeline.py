@@ -180,7 +180,7 @@ def scan(paths, *, offline: bool = False, since: str | None = None, progress: bo
 
 
 def check(paths, *, policy_path=None, offline: bool = False, since: str | None = None, policy=None,
-          today=None) -> Report:
+          today=None, progress: bool = False) -> Report:
     """`openscope check`: scan, assess, then judge the report against the policy (SPEC §6).
 
     The policy is loaded before scanning, so a broken policy fails at once (exit 2) without any work.
@@ -188,6 +188,6 @@ def check(paths, *, policy_path=None, offline: bool = False, since: str | None =
     from openscope.policy import apply_policy, load_policy
 
     policy = policy or load_policy(policy_path)
-    report = scan(paths, offline=offline, since=since)
+    report = scan(paths, offline=offline, since=since, progress=progress)
     report.policy = apply_policy(policy, report, today=today)
     return report

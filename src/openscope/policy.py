@@ -26,6 +26,8 @@ ALLOWABLE_SPECTRA = tuple(s for s in SPECTRUM_VALUES if s != "unknown")
 # Rules an exception can waive besides the 12 flags; "exception-expired" is reported, never waived.
 WAIVABLE_RULES = ("spectrum", "unknown")
 _KEYS = ("allow-spectrum", "deny-flags", "warn-flags", "unknown", "exceptions")
+# Keys of the same table that `scan` reads (declared model lists); accepted here, validated there.
+SCAN_KEYS = ("models", "models-files")
 _EXCEPTION_KEYS = ("model", "flags", "reason", "expires")
 
 
@@ -39,6 +41,8 @@ class PolicyException:
     def matches(self, model) -> bool:
         pattern = self.model.lower()
         names = {n.lower() for n in (model.id, model.ref) if n}
+        # API models are written with or without their provider: "gpt-4o" and "openai:gpt-4o".
+        names |= {n.split(":", 1)[1] for n in names if model.kind == "api" and ":" in n}
         return any(fnmatch.fnmatchcase(n, pattern) for n in names)
 
     def expired(self, today: dt.date) -> bool:
@@ -133,9 +137,9 @@ def parse_policy(data, path: Path | str) -> Policy:
 
     if not isinstance(data, dict):
         fail(None, "the policy must be a table of keys")
-    unknown_keys = [k for k in data if k not in _KEYS]
+    unknown_keys = [k for k in data if k not in _KEYS and k not in SCAN_KEYS]
     if unknown_keys:
-        fail(unknown_keys[0], f"unknown key; expected one of {', '.join(_KEYS)}")
+        fail(unknown_keys[0], f"unknown key; expected one of {', '.join(_KEYS + SCAN_KEYS)}")
 
     allow = _name_list(data, "allow-spectrum", ALLOWABLE_SPECTRA, "spectrum", fail, default=ALLOWABLE_SPECTRA)
     if "unknown" in (data.get("allow-spectrum") or []):
