@@ -1,0 +1,206 @@
+"""Text normalisation shared by license identification and restriction extraction.
+
+Two levels:
+- `strip_markup(text)`: plain text with Markdown/HTML wrapping removed (tags, entities, code fences,
+  heading markers, bullets, list numbers, link syntax, URLs); case and line breaks are kept, so it
+  is also a good input for rules that quote the text.
+- `normalize(text)`: what identification compares. On top of `strip_markup` it drops copyright
+  lines and a leading title/version block, lower-cases, unifies spelling variants, and splits the
+  text into word tokens (punctuation, quotes and dashes carry no weight) and sentences.
+
+The word lists live in `licenses/identification.yaml` (section `normalize`).
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from openscope.vocabulary import LICENSES_DIR, load_yaml
+
+SETTINGS_PATH = LICENSES_DIR / "identification.yaml"
+
+_HTML_TAG_HINT = re.compile(
+    r"</?(?:p|br|div|li|ul|ol|h[1-6]|span|a|strong|em|b|i|u|table|tr|td|th|body|html|pre|code|"
+    r"section|article|blockquote|hr)\b[^>]*>",
+    re.I,
+)
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_HTML_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I)
+_HTML_BLOCK_TAG = re.compile(r"</?(?:p|div|li|ul|ol|h[1-6]|table|tr|pre|section|article|blockquote|hr|body|html)\b[^>]*>",
+                             re.I)
+_HTML_BR = re.compile(r"<br\s*/?>", re.I)
+_HTML_SPACE = re.compile(r"\s+")
+_HTML_ANY_TAG = re.compile(r"</?[a-z][a-z0-9]*\b[^>]*>", re.I)
+
+_CODE_FENCE = re.compile(r"^[ \t]*(?:```|~~~).*$", re.M)
+_IMAGE = re.compile(r"!\[[^\]]*\]\((?:[^()\s]|\([^)]*\))*(?:\s+\"[^\"]*\")?\)")
+_LINK = re.compile(r"\[([^\]]*)\]\((?:[^()\s]|\([^)]*\))*(?:\s+\"[^\"]*\")?\)")
+_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
+_REF_DEF = re.compile(r"^[ \t]*\[[^\]]+\]:[ \t]*\S+.*$", re.M)
+_AUTOLINK = re.compile(r"<(?:https?://|mailto:|www\.)[^>\s]*>", re.I)
+# A URL never swallows the sentence punctuation after it.
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]\"'`]*[^\s<>()\[\]\"'`.,;:!?]")
+_RULE = re.compile(r"^[ \t]*(?:[-*_=][ \t]*){3,}$", re.M)
+_EMPHASIS = re.compile(r"[*_~`]+")
+_HEADING_CLOSE = re.compile(r"[ \t]#+[ \t]*$", re.M)
+# What a line may start with before its words, in any combination: bullets, heading marks,
+# block-quote marks, list numbers or letters ("1.", "1.2.", "a)", "(iv)", "B.").
+_LINE_PREFIX = re.compile(
+    r"^[ \t]*(?:(?:[-*+•·▪◦●‣]|#{1,6}|>|\(?(?:\d{1,2}(?:\.\d{1,2})*|[a-z]|[ivxl]{1,5})[.)]"
+    r"|\((?:\d{1,2}|[a-z]|[ivxl]{1,5})\))(?:[ \t]+|$))+",
+    re.M | re.I,
+)
+_AMPERSAND = re.compile(r"\s&\s")
+
+_COPYRIGHT_LINE = re.compile(
+    r"^[ \t]*(?:(?:copyright[ \t]*)?(?:©|\(c\))|copyright[ \t]+(?:\d{4}|[\[{<])).*$"
+    r"|^[ \t]*all rights reserved\.?[ \t]*$",
+    re.M | re.I,
+)
+_SENTENCE_END = re.compile(r"[.;:!?]+[\"'”’)\]]*(?=\s|$)")
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")
+_TITLE_LINE_END = (".", ";", ",", ":")
+
+
+@dataclass(frozen=True)
+class NormalizeSettings:
+    title_words: frozenset[str]
+    title_max_words: int
+    title_max_lines: int
+    equivalent_words: dict
+    hyphen_prefix: re.Pattern | None
+    tail_markers: tuple[tuple[str, ...], ...]
+    tail_min_start: int
+
+
+@functools.cache
+def settings() -> NormalizeSettings:
+    raw = load_yaml(SETTINGS_PATH)["normalize"]
+    prefixes = raw.get("join_hyphen_prefixes") or []
+    return NormalizeSettings(
+        title_words=frozenset(raw.get("title_words") or ()),
+        title_max_words=int(raw.get("title_max_words", 15)),
+        title_max_lines=int(raw.get("title_max_lines", 4)),
+        equivalent_words=dict(raw.get("equivalent_words") or {}),
+        hyphen_prefix=re.compile(r"\b(" + "|".join(map(re.escape, prefixes)) + r")-(?=[a-z])", re.I)
+        if prefixes else None,
+        tail_markers=tuple(tuple(_TOKEN.findall(m.lower())) for m in raw.get("optional_tail_markers") or ()),
+        tail_min_start=int(raw.get("optional_tail_min_start", 0)),
+    )
+
+
+@dataclass(frozen=True)
+class NormalizedText:
+    tokens: tuple[str, ...]
+    sentences: tuple[tuple[int, int], ...]  # token spans [start, end) of each sentence
+    tail_start: int  # tokens from here on are an optional tail (len(tokens) when there is none)
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.tokens)
+
+
+def strip_markup(text: str) -> str:
+    """Remove Markdown/HTML wrapping and URLs; keep case, words, spacing and line breaks."""
+    text = unicodedata.normalize("NFKC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\ufeff", "").replace("\x00", "")
+    text = _HTML_COMMENT.sub(" ", text)
+    if _HTML_TAG_HINT.search(text):
+        # In HTML, line breaks are spaces; only tags break lines.
+        text = _HTML_SPACE.sub(" ", _HTML_SCRIPT.sub(" ", text))
+        text = _HTML_BR.sub("\n", text)
+        text = _HTML_BLOCK_TAG.sub("\n\n", text)
+        text = _HTML_ANY_TAG.sub(" ", text)
+    if "&" in text:
+        text = html.unescape(text)
+    # Each pass is skipped when its marker character is absent: most license texts are plain.
+    if "```" in text or "~~~" in text:
+        text = _CODE_FENCE.sub("", text)
+    if "[" in text:
+        text = _IMAGE.sub(" ", text)
+        text = _LINK.sub(r"\1", text)
+        text = _REF_LINK.sub(r"\1", text)
+        text = _REF_DEF.sub("", text)
+    if "://" in text or "www." in text:
+        text = _AUTOLINK.sub(" ", text)
+        text = _URL.sub(" ", text)
+    text = _RULE.sub("", text)
+    text = _LINE_PREFIX.sub("", text)
+    if "*" in text or "_" in text or "~" in text or "`" in text:
+        text = _EMPHASIS.sub("", text)
+        text = _LINE_PREFIX.sub("", text)  # a list number that was bold: "**1.1.** Scope"
+    if "#" in text:
+        text = _HEADING_CLOSE.sub("", text)
+    if "&" in text:
+        text = _AMPERSAND.sub(" and ", text)
+    hyphen_prefix = settings().hyphen_prefix
+    if hyphen_prefix is not None:
+        text = hyphen_prefix.sub(r"\1", text)
+    return text
+
+
+def _is_title_line(line: str, cfg: NormalizeSettings) -> bool:
+    words = _TOKEN.findall(line.lower())
+    return (
+        len(words) <= cfg.title_max_words
+        and not line.endswith(_TITLE_LINE_END)
+        and any(w in cfg.title_words for w in words)
+    )
+
+
+def _drop_title_block(text: str, cfg: NormalizeSettings) -> str:
+    """Drop leading paragraphs made only of title lines (a wrapped first paragraph is kept)."""
+    lines = text.split("\n")
+    start = dropped = 0
+    while start < len(lines):
+        while start < len(lines) and not lines[start].strip():
+            start += 1
+        end = start
+        while end < len(lines) and lines[end].strip():
+            end += 1
+        paragraph = [line.strip() for line in lines[start:end]]
+        if not paragraph or dropped + len(paragraph) > cfg.title_max_lines:
+            break
+        if not all(_is_title_line(line, cfg) for line in paragraph):
+            break
+        dropped += len(paragraph)
+        start = end
+    return "\n".join(lines[start:])
+
+
+def normalize(text: str) -> NormalizedText:
+    """The comparable form of a license text: word tokens, sentence spans, optional-tail start."""
+    cfg = settings()
+    text = _COPYRIGHT_LINE.sub("", strip_markup(text))
+    text = _drop_title_block(text, cfg).lower()
+    equivalents = cfg.equivalent_words
+    tokens: list[str] = []
+    sentences: list[tuple[int, int]] = []
+    for piece in _SENTENCE_END.split(text):
+        words = _TOKEN.findall(piece)
+        if words:
+            start = len(tokens)
+            tokens.extend([equivalents.get(w, w) for w in words])
+            sentences.append((start, len(tokens)))
+    return NormalizedText(tuple(tokens), tuple(sentences), _tail_start(tokens, cfg))
+
+
+def _tail_start(tokens: list[str], cfg: NormalizeSettings) -> int:
+    joined = " " + " ".join(tokens) + " "
+    starts = []
+    for marker in cfg.tail_markers:
+        pos = joined.find(" " + " ".join(marker) + " ")
+        if pos >= 0:
+            start = joined.count(" ", 0, pos)
+            if start >= cfg.tail_min_start:
+                starts.append(start)
+    return min(starts, default=len(tokens))
+
+
+def tokenize(text: str) -> list[str]:
+    """Normalised word tokens of `text`."""
+    return list(normalize(text).tokens)
