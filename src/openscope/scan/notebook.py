@@ -2,13 +2,14 @@
 
 Line numbers are lines of the .ipynb file itself: the line of the JSON string that holds the code
 line. That is what `git diff` (and so `--since`), SARIF viewers and editors showing the raw file use.
-Reasons for unresolved references also name the cell ("cell 3, line 2") for people reading the
-notebook in Jupyter. Cells share one namespace, so a constant set in one cell counts in the others.
+Reasons for unresolved references also name the cell and the line in it ("cell 3, line 2"; cells
+counted from 1 in notebook order, markdown cells included) for people reading the notebook in Jupyter. Cells share one namespace, so a constant set in one cell counts in the others.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from openscope.scan.candidates import Extraction, Unresolved
 from openscope.scan.configs import JSONPositionError, LineIndex, PosStr, loads_with_positions
@@ -43,7 +44,7 @@ def scan_notebook(text: str, rules: CallRules) -> Extraction:
         return Extraction(file_problem="not a valid notebook (no 'cells' list)")
     index = LineIndex(text.lstrip("\ufeff"))
     out = Extraction()
-    parsed = []  # (tree, file line of each cell line)
+    parsed = []  # (cell number, tree, .ipynb line of each cell line)
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
@@ -54,17 +55,20 @@ def scan_notebook(text: str, rules: CallRules) -> Extraction:
             first = file_lines[0] if file_lines else 0
             out.unresolved.append(Unresolved(first, f"cell {number}: {problem}; cell not scanned"))
             continue
-        parsed.append((tree, file_lines))
+        parsed.append((number, tree, file_lines))
 
-    def mapper(file_lines):
-        return lambda n: file_lines[n - 1] if 0 < n <= len(file_lines) else (file_lines[-1] if file_lines else 0)
+    def to_file_line(file_lines: list[int], n: int) -> int:
+        return file_lines[min(max(n, 1), len(file_lines)) - 1] if file_lines else 0
 
     constants = {
-        name: (value, mapper(parsed[i][1])(line))
-        for name, (value, line, i) in usable_constants([tree for tree, _ in parsed]).items()
+        name: (value, to_file_line(parsed[i][2], line))
+        for name, (value, line, i) in usable_constants([tree for _, tree, _ in parsed]).items()
     }
-    for tree, file_lines in parsed:
-        found = find_calls(tree, rules, constants, mapper(file_lines))
-        out.candidates.extend(found.candidates)
-        out.unresolved.extend(found.unresolved)
+    for number, tree, file_lines in parsed:
+        found = find_calls(tree, rules, constants)  # lines within the cell
+        for cand in found.candidates:
+            out.candidates.append(replace(cand, line=to_file_line(file_lines, cand.line)))
+        for item in found.unresolved:
+            out.unresolved.append(replace(item, line=to_file_line(file_lines, item.line),
+                                          reason=f"cell {number}, line {item.line}: {item.reason}"))
     return out

@@ -133,39 +133,67 @@ def rebound_globally(tree: ast.Module) -> set[str]:
     return {name for node in ast.walk(tree) if isinstance(node, ast.Global) for name in node.names}
 
 
-def _function_locals(fn) -> set[str]:
+def _function_locals(fn, declared_global: set[str]) -> set[str]:
     args = fn.args
     names = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
     names.update(a.arg for a in (args.vararg, args.kwarg) if a is not None)
     if not isinstance(fn, ast.Lambda):
-        declared_global = {n for node in ast.walk(fn) for n in getattr(node, "names", ()) if isinstance(node, ast.Global)}
-        names.update(n for n, _ in _bound_names(fn.body).items() if n not in declared_global)
+        names.update(n for n in _bound_names(fn.body) if n not in declared_global)
     return names
 
 
-class _CallFinder(ast.NodeVisitor):
-    def __init__(self, rules: CallRules, constants: dict[str, tuple[str, int]], line_of: Callable[[int], int]):
+class _CallFinder:
+    """One `ast.walk` over the module; scopes and constants are worked out only when a call needs them."""
+
+    def __init__(self, tree: ast.Module, rules: CallRules, constants: dict[str, tuple[str, int]] | None,
+                 line_of: Callable[[int], int]):
+        self.tree = tree
         self.rules = rules
-        self.constants = constants
+        self._constants = constants
         self.line_of = line_of
-        self.scopes: list[set[str]] = []
+        self.functions: list[ast.AST] = []
+        self.declared_global: set[str] = set()
+        self._locals: dict[int, set[str]] = {}
         self.out = Extraction()
 
-    def _visit_scope(self, node):
-        self.scopes.append(_function_locals(node))
-        self.generic_visit(node)
-        self.scopes.pop()
+    @property
+    def constants(self) -> dict[str, tuple[str, int]]:
+        if self._constants is None:
+            values, bindings = module_constants(self.tree)
+            self._constants = {n: v for n, v in values.items() if bindings[n] == 1 and n not in self.declared_global}
+        return self._constants
 
-    visit_FunctionDef = visit_AsyncFunctionDef = visit_Lambda = _visit_scope
+    def run(self) -> Extraction:
+        tails = self.rules.by_tail
+        matched = []
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Call):
+                func = node.func
+                tail = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+                if tail in tails:
+                    matched.append(node)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                self.functions.append(node)
+            elif isinstance(node, ast.Global):
+                self.declared_global.update(node.names)
+        for call in sorted(matched, key=lambda n: (n.lineno, n.col_offset)):
+            rule = self.rules.match(dotted_parts(call.func) or ["?"])
+            if rule is not None:
+                value = _model_argument(call, rule)
+                if value is not None:
+                    self._record(call, rule, value)
+        return self.out
 
-    def visit_Call(self, node: ast.Call):
-        parts = dotted_parts(node.func)
-        rule = self.rules.match(parts) if parts else None
-        if rule is not None:
-            value = _model_argument(node, rule)
-            if value is not None:
-                self._record(node, rule, value)
-        self.generic_visit(node)
+    def _shadowed(self, name: str, node: ast.AST) -> bool:
+        """Is `name` a parameter or local variable of a function enclosing `node`?"""
+        where = (node.lineno, node.col_offset)
+        for fn in self.functions:
+            if (fn.lineno, fn.col_offset) <= where <= (fn.end_lineno, fn.end_col_offset):
+                if id(fn) not in self._locals:
+                    self._locals[id(fn)] = _function_locals(fn, self.declared_global)
+                if name in self._locals[id(fn)]:
+                    return True
+        return False
 
     def _record(self, call: ast.Call, rule: CallRule, value: ast.AST):
         line = self.line_of(value.lineno)
@@ -185,10 +213,9 @@ class _CallFinder(ast.NodeVisitor):
     def _literal(self, node: ast.AST) -> tuple[str | None, tuple[int, ...]]:
         if isinstance(node, ast.Constant):
             return (node.value, ()) if isinstance(node.value, str) else (None, ())
-        if isinstance(node, ast.Name) and node.id in self.constants:
-            if not any(node.id in scope for scope in self.scopes):
-                value, line = self.constants[node.id]  # line already in file coordinates
-                return value, (line,)
+        if isinstance(node, ast.Name) and node.id in self.constants and not self._shadowed(node.id, node):
+            value, line = self.constants[node.id]  # line already in file coordinates
+            return value, (line,)
         return None, ()
 
 
@@ -233,11 +260,10 @@ def parse_python(source: str | bytes, filename: str = "<code>") -> tuple[ast.Mod
         return None, f"not parseable Python ({type(exc).__name__}: {exc})"
 
 
-def find_calls(tree: ast.Module, rules: CallRules, constants: dict[str, tuple[str, int]],
+def find_calls(tree: ast.Module, rules: CallRules, constants: dict[str, tuple[str, int]] | None = None,
                line_of: Callable[[int], int] = lambda n: n) -> Extraction:
-    finder = _CallFinder(rules, constants, line_of)
-    finder.visit(tree)
-    return finder.out
+    """Model references in calls. `constants`: {NAME: (value, line)}; None works them out from `tree`."""
+    return _CallFinder(tree, rules, constants, line_of).run()
 
 
 def usable_constants(trees: list[ast.Module]) -> dict[str, tuple[str, int, int]]:
@@ -261,5 +287,4 @@ def scan_python(source: str | bytes, rules: CallRules, filename: str = "<code>")
     tree, problem = parse_python(source, filename)
     if tree is None:
         return Extraction(file_problem=problem)
-    constants = {n: (v, line) for n, (v, line, _) in usable_constants([tree]).items()}
-    return find_calls(tree, rules, constants)
+    return find_calls(tree, rules)

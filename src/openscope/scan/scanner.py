@@ -162,7 +162,7 @@ class Scanner:
         for cand in extraction.candidates:
             if not wanted(cand.line, cand.other_lines):
                 continue
-            resolved = self.resolver.resolve(cand, path.parent)
+            resolved = self.resolver.resolve(cand, Path(os.path.abspath(path.parent)))
             if resolved is None:
                 self.stats["strings_ignored"] += 1
             elif isinstance(resolved, str):
