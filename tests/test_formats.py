@@ -199,7 +199,7 @@ def test_sarif_schema_rejects_a_broken_document(sarif_schema):
 
 
 def components(doc):
-    return {c["bom-ref"].split(":", 1)[1]: c for c in doc["components"]}
+    return {c["bom-ref"].split(":", 1)[1].split("@")[0]: c for c in doc["components"]}
 
 
 def props(component, name):
@@ -287,3 +287,16 @@ def test_markdown_for_audit_and_license_reports():
     lic = LicenseReport(licenses=[LicenseFileReport(path="LICENSE", flags=[cap_flag()])])
     md = render(lic, "markdown")
     assert "`LICENSE`" in md and "users: 700,000,000" in md
+
+
+def test_sarif_model_referenced_twice_gets_a_result_at_each_place(workdir, sarif_schema):
+    first = ModelReport(ref="acme/nc", id="acme/nc", kind="hub", provenance="local", spectrum="open-weights",
+                        flags=[nc_flag()], locations=[Location(path="src/app.py", line=3)])
+    second = ModelReport(ref="acme/nc", id="acme/nc", kind="hub", provenance="local", spectrum="open-weights",
+                         flags=[nc_flag()], locations=[Location(path="models.txt", line=1)])
+    report = Report(models=[first, second])
+    report.policy = apply_policy(Policy(deny_flags=("non-commercial",)), report, today=TODAY)
+    doc = validate_sarif(render(report, "sarif"), sarif_schema)
+    places = sorted((r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+                     r["locations"][0]["physicalLocation"]["region"]["startLine"]) for r in doc["runs"][0]["results"])
+    assert places == [("models.txt", 1), ("src/app.py", 3)]

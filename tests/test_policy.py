@@ -285,3 +285,11 @@ def test_warn_only_always_exits_zero():
     report.policy = apply_policy(POLICY, report, today=TODAY)
     assert exit_code(report) == ExitCode.POLICY_VIOLATED
     assert exit_code(report, warn_only=True) == ExitCode.OK
+
+
+def test_same_model_twice_is_one_violation_but_pinned_revisions_stay_apart():
+    twice = [model("x/nc", flags=["non-commercial"]), model("x/nc", flags=["non-commercial"])]
+    pinned = ModelReport(ref="x/nc@v2", id="x/nc", kind="hub", provenance="registry", spectrum="open-weights",
+                         flags=[FlagFinding(flag="non-commercial")])
+    result = apply_policy(POLICY, Report(models=[*twice, pinned]), today=TODAY)
+    assert sorted(v.model for v in result.violations) == ["x/nc", "x/nc@v2"]

@@ -92,7 +92,7 @@ def load_policy(path: str | Path | None = None, *, start: Path | None = None) ->
         if path.name == PYPROJECT:
             data = data.get("tool", {}).get("openscope")
             if data is None:
-                raise PolicyError(path, "tool.openscope", "no [tool.openscope] table in this pyproject.toml")
+                raise PolicyError(_display(path), "tool.openscope", "no [tool.openscope] table in this pyproject.toml")
         return parse_policy(data, path)
     found = find_policy(start)
     if found is None:
@@ -104,19 +104,20 @@ def load_policy(path: str | Path | None = None, *, start: Path | None = None) ->
 def _read_toml(path: Path) -> dict:
     import tomllib
 
+    shown = _display(path)
     try:
         with open(path, "rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError:
-        raise PolicyError(path, None, "policy file not found") from None
+        raise PolicyError(shown, None, "policy file not found") from None
     except IsADirectoryError:
-        raise PolicyError(path, None, "is a directory, not a policy file") from None
+        raise PolicyError(shown, None, "is a directory, not a policy file") from None
     except OSError as exc:
-        raise PolicyError(path, None, f"cannot read policy file ({exc.strerror or exc})") from None
+        raise PolicyError(shown, None, f"cannot read policy file ({exc.strerror or exc})") from None
     except UnicodeDecodeError:
-        raise PolicyError(path, None, "not valid UTF-8 text") from None
+        raise PolicyError(shown, None, "not valid UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(path, None, f"invalid TOML: {exc}") from None
+        raise PolicyError(shown, None, f"invalid TOML: {exc}") from None
 
 
 def _display(path: Path) -> str:
@@ -205,6 +206,22 @@ def _parse_exception(raw, key, fail) -> PolicyException:
 # ---------------------------------------------------------------- judging
 
 
+def model_name(model) -> str:
+    """How violations name a model: its id, with the revision when the reference pins one."""
+    if model.kind == "hub" and model.id and model.ref.startswith(model.id + "@"):
+        return model.ref
+    return model.id or model.ref
+
+
+def locations_by_model(report) -> dict[str, list]:
+    """Every place each named model is referenced (one model may be reported under several refs)."""
+    out: dict[str, list] = {}
+    for m in report.models:
+        places = out.setdefault(model_name(m), [])
+        places += [loc for loc in m.locations if loc not in places]
+    return out
+
+
 def _flag_label(f) -> str:
     label = f.flag
     if f.thresholds:
@@ -216,7 +233,7 @@ def _flag_label(f) -> str:
 
 def _findings(policy: Policy, model):
     """(rule, severity, message) for every way the model breaks the policy, before exceptions."""
-    name = model.id or model.ref
+    name = model_name(model)
     if model.error is not None or model.spectrum == "unknown":
         severity = "error" if policy.unknown == "fail" else "warning"
         why = (f"could not be assessed ({model.error.code}: {model.error.message})" if model.error
@@ -236,14 +253,16 @@ def apply_policy(policy: Policy, report: Report, today: dt.date | None = None) -
     """Judge every model; a valid exception waives a rule, an expired one is itself a violation."""
     today = today or dt.date.today()
     result = PolicyResult(passed=True, source=policy.source)
+    # The same finding twice (a flag reached through two documents, a model referenced under two
+    # spellings) is one violation; renderers show it at every location of that model.
+    seen: set[tuple[str, str, str]] = set()
     for model in report.models:
-        name = model.id or model.ref
+        name = model_name(model)
         covering = [e for e in policy.exceptions if e.matches(model)]
-        seen: set[tuple[str, str]] = set()
         for rule, severity, message in _findings(policy, model):
-            if (rule, message) in seen:  # the same flag reached through two documents
+            if (name, rule, message) in seen:
                 continue
-            seen.add((rule, message))
+            seen.add((name, rule, message))
             live = next((e for e in covering if rule in e.rules and not e.expired(today)), None)
             if live is not None:
                 expires = live.expires.isoformat() if live.expires else None
@@ -268,6 +287,6 @@ def exit_code(report: Report, *, warn_only: bool = False) -> ExitCode:
     if report.policy is not None and not report.policy.passed:
         return ExitCode.POLICY_VIOLATED
     waived = {w.model for w in report.policy.waived if w.rule == "unknown"} if report.policy else set()
-    if any(m.error is not None and (m.id or m.ref) not in waived for m in report.models):
+    if any(m.error is not None and model_name(m) not in waived for m in report.models):
         return ExitCode.UNASSESSED
     return ExitCode.OK

@@ -17,6 +17,7 @@ import uuid
 from urllib.parse import quote
 
 from openscope import __version__
+from openscope.policy import model_name
 
 SPEC_VERSION = "1.6"
 PREFIX = "openscope:"
@@ -104,7 +105,7 @@ def properties(model, violations=(), waived=()) -> list[dict]:
 
 
 def component(model, index: int, violations=(), waived=()) -> dict:
-    name = model.id or model.ref
+    name = model_name(model)
     comp: dict = {"type": "machine-learning-model", "bom-ref": f"model-{index}:{name}"}
     if model.kind == "hub" and model.id and "/" in model.id:
         comp["group"], comp["name"] = model.id.split("/", 1)
@@ -134,7 +135,7 @@ def render_report(report) -> str:
             waived.setdefault(w.model, []).append(w)
     components = []
     for i, m in enumerate(report.models):
-        name = m.id or m.ref
+        name = model_name(m)
         components.append(component(m, i, violations.pop(name, ()), waived.pop(name, ())))
     metadata: dict = {
         "timestamp": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from openscope.policy import locations_by_model, model_name
+
 _ICON = {"error": "❌", "warning": "⚠️"}
 QUOTE_CHARS = 160
 
@@ -40,8 +42,8 @@ def _shown_path(path: str) -> str:
     return path
 
 
-def _where(model, limit: int = 3) -> str:
-    locs = [f"{_shown_path(loc.path)}:{loc.line}" for loc in model.locations]
+def _where(locations, limit: int = 3) -> str:
+    locs = [f"{_shown_path(loc.path)}:{loc.line}" for loc in locations]
     shown = ", ".join(code(x) for x in locs[:limit])
     return (shown + (f" and {len(locs) - limit} more" if len(locs) > limit else "")) or "–"
 
@@ -83,15 +85,14 @@ def _verdict(report) -> list[str]:
     return [f"## openscope check: {head}", "", " · ".join(parts), ""]
 
 
-def _violations(report, by_name) -> list[str]:
+def _violations(report, where) -> list[str]:
     policy = report.policy
     out: list[str] = []
     if policy.violations:
         rows = []
         for v in policy.violations:
-            m = by_name.get(v.model)
             rows.append([f"{_ICON.get(v.severity, '')} {v.severity}", code(v.model), code(v.rule),
-                         _where(m) if m else "", cell(v.message)])
+                         _where(where.get(v.model, ())), cell(v.message)])
         out += ["### Violations", ""] + _table(["", "model", "rule", "where", "message"], rows)
     if policy.waived:
         rows = [[code(w.model), code(w.rule), cell(w.reason), w.expires or "never"] for w in policy.waived]
@@ -118,7 +119,7 @@ def _flag_rows(flags) -> list[list[str]]:
 
 
 def _model_section(m, violated: bool) -> list[str]:
-    name = m.id or m.ref
+    name = model_name(m)
     summary = f"{name}: {m.spectrum}, {len(m.flags)} restriction(s)"
     out = [f"<details{' open' if violated else ''}><summary><b>{cell(summary)}</b></summary>", ""]
     facts = [
@@ -132,7 +133,7 @@ def _model_section(m, violated: bool) -> list[str]:
     if m.base_models:
         facts.append(["base models", ", ".join(code(b) for b in m.base_models)])
     if m.locations:
-        facts.append(["referenced at", _where(m, limit=10)])
+        facts.append(["referenced at", _where(m.locations, limit=10)])
     if m.error is not None:
         facts.append(["error", f"{code(m.error.code)} {cell(m.error.message)}"])
     for w in m.warnings:
@@ -144,21 +145,18 @@ def _model_section(m, violated: bool) -> list[str]:
 
 
 def render_report(report) -> str:
-    by_name = {}
-    for m in report.models:
-        by_name.setdefault(m.id or m.ref, m)
     lines = _verdict(report)
     violated = set()
     if report.policy is not None:
-        lines += _violations(report, by_name)
+        lines += _violations(report, locations_by_model(report))
         violated = {v.model for v in report.policy.violations}
     if report.models:
-        rows = [[code(m.id or m.ref), code(m.spectrum), _license(m.license), _osi(m.osi_open),
+        rows = [[code(model_name(m)), code(m.spectrum), _license(m.license), _osi(m.osi_open),
                  _flag_list(m.flags)] for m in report.models]
         lines += ["### Models", ""] + _table(["model", "spectrum", "license", "OSI open", "restrictions"], rows)
-        ordered = sorted(report.models, key=lambda m: (m.id or m.ref) not in violated)
+        ordered = sorted(report.models, key=lambda m: model_name(m) not in violated)
         for m in ordered:
-            lines += _model_section(m, (m.id or m.ref) in violated)
+            lines += _model_section(m, model_name(m) in violated)
     if report.skipped:
         rows = [[code(f"{s.path}:{s.line}"), cell(s.reason)] for s in report.skipped]
         lines += ["### References not assessed", ""] + _table(["where", "why"], rows)

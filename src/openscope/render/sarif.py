@@ -88,9 +88,9 @@ def _fingerprint(rule: str, model: str, path: str | None, line: int | None) -> d
     return {FINGERPRINT_KEY: digest}
 
 
-def _places(model, fallback: str | None) -> list[tuple[str | None, int | None]]:
-    if model is not None and model.locations:
-        return [(loc.path, loc.line) for loc in model.locations]
+def _places(locations, fallback: str | None) -> list[tuple[str | None, int | None]]:
+    if locations:
+        return [(loc.path, loc.line) for loc in locations]
     return [(fallback, None)]
 
 
@@ -104,17 +104,20 @@ def _result(rule: str, level: str, text: str, model_name: str, path, line, **ext
     return result
 
 
-def _policy_results(report, by_name) -> list[dict]:
+def _policy_results(report) -> list[dict]:
+    from openscope.policy import locations_by_model
+
+    where = locations_by_model(report)
     source = report.policy.source
     fallback = source if source and not source.startswith("<") and Path(source).is_file() else None
     results = []
     for v in report.policy.violations:
-        for path, line in _places(by_name.get(v.model), fallback):
+        for path, line in _places(where.get(v.model), fallback):
             results.append(_result(v.rule, v.severity, v.message, v.model, path, line))
     for w in report.policy.waived:
         until = f" until {w.expires}" if w.expires else ""
         justification = f"Policy exception{until}: {w.reason}"
-        for path, line in _places(by_name.get(w.model), fallback):
+        for path, line in _places(where.get(w.model), fallback):
             results.append(_result(w.rule, "note", f"{w.model}: {w.rule} waived by a policy exception{until}",
                                    w.model, path, line,
                                    suppressions=[{"kind": "external", "status": "accepted",
@@ -136,10 +139,12 @@ def _flag_text(name: str, f) -> str:
 
 
 def _finding_results(report, flag_levels) -> list[dict]:
+    from openscope.policy import model_name
+
     results = []
     for m in report.models:
-        name = m.id or m.ref
-        for path, line in _places(m, None):
+        name = model_name(m)
+        for path, line in _places(m.locations, None):
             if m.error is not None:
                 results.append(_result("unknown", "warning", f"{name}: could not be assessed "
                                        f"({m.error.code}: {m.error.message})", name, path, line))
@@ -173,10 +178,7 @@ def render_report(report) -> str:
     from openscope.vocabulary import flag_defs
 
     if report.policy is not None:
-        by_name = {}
-        for m in report.models:
-            by_name.setdefault(m.id or m.ref, m)
-        results = _policy_results(report, by_name)
+        results = _policy_results(report)
         props = {"policy": {"passed": report.policy.passed, "source": report.policy.source}}
     else:
         results = _finding_results(report, {n: d.severity for n, d in flag_defs().items()})
