@@ -5,6 +5,8 @@
 
 --corpus DIR      the shared corpus (default: $OPENSCOPE_CORPUS or ../shared/corpus)
 --output-dir DIR  where hub_models.json and SNAPSHOT go (default: src/openscope/models_registry)
+--sources-dir DIR curated_hub.yaml, license_names.yaml and the optional hub_refresh.json
+                  (default: src/openscope/models_registry/sources)
 
 Layers of facts, lowest priority first; a higher layer wins field by field (card_data, links,
 ratings and training.code / training.data are merged key by key):
@@ -288,7 +290,7 @@ def curated_layer(path: Path) -> tuple[dict, list[str], str]:
             entry["card_data"] = {k: v for k, v in entry["card_data"].items() if v is not None}
             entry["sources"] = [f"curated {path.name}: {name}", *fam["sources"]]
             layer[model_id] = entry
-    return layer, [f"curated public facts: {path.relative_to(ROOT)} ({len(layer)} Hub models)"], str(raw["snapshot_date"])
+    return layer, [f"curated public facts: models_registry/sources/{path.name} ({len(layer)} Hub models)"], str(raw["snapshot_date"])
 
 
 def hub_layer(path: Path) -> tuple[dict, list[str], str | None]:
@@ -308,7 +310,7 @@ def hub_layer(path: Path) -> tuple[dict, list[str], str | None]:
             entry["card_data"] = {k: v for k, v in entry["card_data"].items() if k in CARD_KEYS}
         entry["sources"] = [f"hub api {fetched or 'refresh'}: https://huggingface.co/{model['id']}"]
         layer[model["id"]] = entry
-    return layer, [f"Hugging Face Hub answers: {path.relative_to(ROOT)} ({len(layer)} models)"], fetched
+    return layer, [f"Hugging Face Hub answers: models_registry/sources/{path.name} ({len(layer)} models)"], fetched
 
 
 # ------------------------------------------------------------------ merge and write
@@ -334,16 +336,16 @@ def merge_entry(low: dict, high: dict) -> dict:
     return out
 
 
-def build(corpus: Path) -> tuple[dict, str]:
+def build(corpus: Path, sources_dir: Path = SOURCES_DIR) -> tuple[dict, str]:
     if not (corpus / "cards" / "labels.jsonl").exists() or not (corpus / "openness" / "mot_models.jsonl").exists():
         raise BuildError(f"corpus not found at {corpus} (expected cards/labels.jsonl and openness/*.jsonl; "
                          "pass --corpus DIR or set OPENSCOPE_CORPUS)")
-    names = LicenseNames(SOURCES_DIR / "license_names.yaml")
+    names = LicenseNames(sources_dir / "license_names.yaml")
     osai, osai_cite = osai_layer(corpus, names)
     mot, mot_cite = mot_layer(corpus, names)
     cards, card_cite = card_layer(corpus)
-    curated, curated_cite, date = curated_layer(SOURCES_DIR / "curated_hub.yaml")
-    hub, hub_cite, fetched = hub_layer(SOURCES_DIR / "hub_refresh.json")
+    curated, curated_cite, date = curated_layer(sources_dir / "curated_hub.yaml")
+    hub, hub_cite, fetched = hub_layer(sources_dir / "hub_refresh.json")
     if fetched and str(fetched)[:10] > date:
         date = str(fetched)[:10]
 
@@ -372,11 +374,11 @@ def build(corpus: Path) -> tuple[dict, str]:
         "cards/labels.jsonl": sha256_file(corpus / "cards" / "labels.jsonl"),
         "openness/mot_models.jsonl": sha256_file(corpus / "openness" / "mot_models.jsonl"),
         "openness/osai_index.jsonl": sha256_file(corpus / "openness" / "osai_index.jsonl"),
-        "sources/curated_hub.yaml": sha256_file(SOURCES_DIR / "curated_hub.yaml"),
-        "sources/license_names.yaml": sha256_file(SOURCES_DIR / "license_names.yaml"),
+        "sources/curated_hub.yaml": sha256_file(sources_dir / "curated_hub.yaml"),
+        "sources/license_names.yaml": sha256_file(sources_dir / "license_names.yaml"),
     }
     if hub:
-        inputs["sources/hub_refresh.json"] = sha256_file(SOURCES_DIR / "hub_refresh.json")
+        inputs["sources/hub_refresh.json"] = sha256_file(sources_dir / "hub_refresh.json")
     counts = {
         "models": len(models),
         "by_layer": {"osai": len(osai), "mot": len(mot), "card": len(cards), "curated": len(curated), "hub": len(hub)},
@@ -447,9 +449,10 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", type=Path, default=default_corpus())
     ap.add_argument("--output-dir", type=Path, default=REGISTRY_DIR)
+    ap.add_argument("--sources-dir", type=Path, default=SOURCES_DIR)
     args = ap.parse_args(argv)
     try:
-        data, text = build(args.corpus)
+        data, text = build(args.corpus, args.sources_dir)
     except BuildError as exc:
         print(f"build_registry: error: {exc}", file=sys.stderr)
         return 2
