@@ -21,7 +21,10 @@ def parse_card(text: str) -> ParsedCard:
     import yaml
 
     stripped = text.lstrip("\ufeff")
+    # Blank lines before the opening '---' are common in hand-edited cards; the Hub accepts them too.
     lines = stripped.splitlines(keepends=True)
+    while lines and not lines[0].strip():
+        lines.pop(0)
     if not lines or lines[0].strip() != "---":
         return ParsedCard(body=stripped, front_matter="none")
     end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)

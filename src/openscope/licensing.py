@@ -29,6 +29,9 @@ class LicenseAssessment:
 
 def declared_licenses(card_data: dict) -> list[str]:
     values = as_list(card_data.get("license"))
+    if not values:
+        # The misspelt key counts only with a real value: TRL writes the placeholder `licence: license`.
+        values = [v for v in as_list(card_data.get("licence")) if v.strip().lower() not in PLACEHOLDER_LICENSES]
     return [v for v in values if v.strip().lower() not in PLACEHOLDER_LICENSES] or values
 
 

@@ -78,17 +78,19 @@ def fetch_all(resolver, refs: list, *, workers: int = FETCH_WORKERS, progress: b
 def assess_facts(facts, catalog, resolver=None) -> ModelReport:
     """Stages 3-5 for one model whose facts are known."""
     from openscope.licensing import assess_license
+    from openscope.lineage import trace
     from openscope.spectrum import place
-    from openscope.sources.registry import base_models_of
 
     lic = assess_license(facts, catalog)
-    placement = place(facts, lic, catalog)
+    lineage = trace(facts, lic, catalog, resolver)  # bases, inherited flags, license conflicts
+    placement = place(facts, lic, catalog, lineage=lineage)
     return ModelReport(
         ref=facts.ref.raw, id=facts.id, kind=facts.kind, provenance=facts.provenance,
-        spectrum=placement.spectrum, confidence=placement.confidence, osi_open=lic.osi_open,
-        gated=facts.gated, license=lic.info, flags=lic.flags, components=placement.components,
-        base_models=base_models_of(facts), warnings=[*facts.warnings, *lic.warnings],
-        reasons=placement.reasons, ratings=dict(facts.ratings),
+        spectrum=placement.spectrum, confidence=placement.confidence, osi_open=lineage.osi_open,
+        gated=facts.gated, license=lineage.license_info, flags=lineage.flags, components=placement.components,
+        base_models=lineage.base_ids, warnings=[*facts.warnings, *lic.warnings, *lineage.warnings],
+        reasons=lineage.reasons + placement.reasons, ratings=dict(facts.ratings),
+        component_evidence=placement.evidence,
     )
 
 

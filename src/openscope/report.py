@@ -90,6 +90,7 @@ class ModelReport:
     # Beyond the contract: why the model sits where it does, and third-party openness ratings.
     reasons: list[str] = field(default_factory=list)
     ratings: dict[str, Any] = field(default_factory=dict)
+    component_evidence: dict[str, list[str]] = field(default_factory=dict)  # why each component has its status
 
     def flag_names(self) -> list[str]:
         return [f.flag for f in self.flags]

@@ -1,0 +1,79 @@
+"""Train the card-sentence classifier from cardrules/sentences.yaml and write it as JSON (no pickle).
+
+    python scripts/train_card_classifier.py [--check]
+
+TF-IDF (word 1-2 grams, sublinear tf) + multinomial logistic regression. The JSON holds the
+vocabulary, idf, coefficients and intercepts; `openscope.components.SentenceClassifier` applies them
+without scikit-learn. `--check` only verifies that the stored model matches a fresh training run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from openscope.components import CLASSIFIER_FILE, RULES_DIR, normalize  # noqa: E402
+from openscope.vocabulary import load_yaml  # noqa: E402
+
+THRESHOLD = 0.7
+
+
+def training_set() -> tuple[list[str], list[str], list[str]]:
+    raw = load_yaml(RULES_DIR / "sentences.yaml")
+    texts, labels = [], []
+    for label, sentences in raw["sentences"].items():
+        for s in sentences:
+            texts.append(normalize(s))
+            labels.append(label)
+    return texts, labels, raw.get("topic_words", [])
+
+
+def train() -> dict:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    texts, labels, topic_words = training_set()
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, lowercase=True)
+    x = vectorizer.fit_transform(texts)
+    model = LogisticRegression(C=10.0, max_iter=2000)
+    model.fit(x, labels)
+    vocab = {term: int(i) for term, i in sorted(vectorizer.vocabulary_.items())}
+    return {
+        "kind": "tfidf-logreg",
+        "trained_from": "src/openscope/cardrules/sentences.yaml",
+        "ngram_range": [1, 2],
+        "threshold": THRESHOLD,
+        "topic_words": topic_words,
+        "classes": [str(c) for c in model.classes_],
+        "vocabulary": vocab,
+        "idf": [round(float(v), 6) for v in vectorizer.idf_],
+        "coef": [[round(float(v), 6) for v in row] for row in model.coef_],
+        "intercept": [round(float(v), 6) for v in model.intercept_],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if the stored model is out of date")
+    args = parser.parse_args()
+    data = train()
+    text = json.dumps(data, indent=None, separators=(",", ":"), sort_keys=True) + "\n"
+    if args.check:
+        current = CLASSIFIER_FILE.read_text(encoding="utf-8") if CLASSIFIER_FILE.exists() else ""
+        if current != text:
+            print(f"{CLASSIFIER_FILE} is out of date: run scripts/train_card_classifier.py", file=sys.stderr)
+            return 1
+        print("card classifier is up to date")
+        return 0
+    CLASSIFIER_FILE.write_text(text, encoding="utf-8")
+    print(f"wrote {CLASSIFIER_FILE.relative_to(ROOT)}: {len(data['classes'])} classes, {len(data['vocabulary'])} terms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

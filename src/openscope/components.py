@@ -1,0 +1,491 @@
+"""Evidence about a model's components (SPEC §5 `components`, after the Model Openness Framework).
+
+Facts come, strongest first, from the files a repository lists and the registry's training facts,
+then the card's metadata (datasets, links), then statements in the card body: spaCy Matcher rules
+(`cardrules/components.yaml`) first, a small TF-IDF + linear sentence classifier
+(`cardrules/card_classifier.json`, trained by `scripts/train_card_classifier.py`) only for sentences
+no rule matched.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from openscope.facts import ModelFacts
+from openscope.vocabulary import load_yaml
+
+RULES_DIR = Path(__file__).parent / "cardrules"
+CLASSIFIER_FILE = RULES_DIR / "card_classifier.json"
+
+CORE = ("weights", "training_code", "training_data")
+EXTRA = ("model_architecture", "paper", "evaluation_results", "datasheet")
+
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".gguf", ".pt", ".pth", ".ckpt", ".onnx", ".h5", ".msgpack", ".ggml",
+                   ".mlmodel", ".tflite", ".nemo", ".npz")
+# How much a kind of evidence is worth; the strongest kind decides a component.
+STRENGTH = {"files": 0.95, "registry": 0.9, "rule": 0.8, "metadata": 0.7, "classifier": 0.6}
+# Order used to combine a derivative's own status with its base's: the weaker release wins.
+STATUS_ORDER = {"closed": 0, "restricted": 1, "unknown": 2, "open": 3}
+OPEN_STATUS_WORDS = {"open", "released", "public", "available", "yes", "true"}
+CLOSED_STATUS_WORDS = {"closed", "proprietary", "private", "no", "false", "not-released", "none", "undisclosed"}
+
+
+@dataclass
+class Finding:
+    component: str
+    status: str  # open | restricted | closed | unknown
+    reason: str
+    kind: str  # a STRENGTH key
+
+    @property
+    def strength(self) -> float:
+        return STRENGTH[self.kind]
+
+
+@dataclass
+class Sentence:
+    text: str  # normalized text the rules see
+    heading: str = ""
+    urls: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- card text -> sentences
+
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_CODE_BLOCK = re.compile(r"```.*?```", re.S)
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]*)\]\(\s*([^)\s]+)[^)]*\)")
+_HTML_LINK = re.compile(r"<a\s[^>]*href=[\"']([^\"']+)[\"'][^>]*>(.*?)</a>", re.S | re.I)
+_HTML_TAG = re.compile(r"<[^>]+>")
+_EMPHASIS = re.compile(r"(\*\*|__|\*|`)")
+URL_RE = re.compile(r"https?://[^\s)\]>\"']+")
+
+
+@functools.cache
+def component_rules() -> dict:
+    return load_yaml(RULES_DIR / "components.yaml")
+
+
+def normalize(text: str) -> str:
+    for pattern, repl in component_rules().get("normalize", []):
+        text = re.sub(pattern, repl, text, flags=re.I)
+    return text
+
+
+def clean_markdown(body: str) -> str:
+    """Markdown/HTML to plain lines; a link keeps its text and its URL ("text (url)")."""
+    text = _HTML_COMMENT.sub(" ", body)
+    text = _CODE_BLOCK.sub(" ", text)
+    text = _IMAGE.sub(" ", text)
+    text = _HTML_LINK.sub(lambda m: f"{_HTML_TAG.sub('', m[2])} ({m[1]})", text)
+    text = _MD_LINK.sub(lambda m: f"{m[1]} ({m[2]})", text)
+    return _HTML_TAG.sub(" ", text)
+
+
+@functools.cache
+def nlp():
+    import spacy
+
+    pipeline = spacy.blank("en")
+    pipeline.add_pipe("sentencizer")
+    pipeline.max_length = 3_000_000
+    return pipeline
+
+
+_BLOCK_START = re.compile(r"^(?:[-*+>|]|\d+[.)])\s*")
+
+
+def _blocks(text: str):
+    """(heading, paragraph) pairs: wrapped lines are joined, list items and table rows stand alone."""
+    heading, current = "", []
+    for raw_line in text.splitlines():
+        line = raw_line.strip()
+        starts_block = not line or line.startswith("#") or _BLOCK_START.match(line)
+        if starts_block and current:
+            yield heading, " ".join(current)
+            current = []
+        if not line:
+            continue
+        if line.startswith("#"):
+            heading = line.lstrip("#").strip()
+            yield heading, heading
+            continue
+        current.append(_BLOCK_START.sub("", line).strip())
+    if current:
+        yield heading, " ".join(current)
+
+
+def card_sentences(body: str | None) -> list[Sentence]:
+    """Sentences of a card body, each with the heading it sits under and the URLs it holds."""
+    if not body:
+        return []
+    out: list[Sentence] = []
+    for heading, block in _blocks(clean_markdown(body)):
+        heading, block = _EMPHASIS.sub("", heading), _EMPHASIS.sub("", block)
+        if len(block) < 3:
+            continue
+        parts = [s.text for s in nlp()(block).sents] if len(block) > 120 else [block]
+        for part in parts:
+            part = part.strip()
+            if part:
+                out.append(Sentence(normalize(part), heading, URL_RE.findall(part)))
+    return out
+
+
+# ---------------------------------------------------------------- token syntax -> spaCy Matcher
+
+_STOP_WILDCARD = [";", ".", "!", "?", ":", "|"]
+
+
+def compile_pattern(spec: str) -> list[dict]:
+    """Compile the compact token syntax of cardrules/*.yaml into a spaCy Matcher pattern."""
+    tokens: list[dict] = []
+    for part in spec.split():
+        if part.startswith("*"):
+            n = int(part[1:]) if part[1:] else 6
+            tokens.append({"TEXT": {"NOT_IN": _STOP_WILDCARD}, "OP": f"{{0,{n}}}"})
+            continue
+        optional = part.endswith("?") and len(part) > 1
+        part = part[:-1] if optional else part
+        if part == "URL":
+            tokens.append({"ORTH": "(", "OP": "?"})
+            tok: dict = {"LIKE_URL": True}
+        else:
+            tok = {"LOWER": {"IN": part.lower().split("|")}}
+        if optional:
+            tok["OP"] = "?"
+        tokens.append(tok)
+    return tokens
+
+
+def build_matcher(named_patterns: dict[str, list[str]]):
+    from spacy.matcher import Matcher
+
+    matcher = Matcher(nlp().vocab)
+    for name, specs in named_patterns.items():
+        matcher.add(name, [compile_pattern(s) for s in specs])
+    return matcher
+
+
+@functools.cache
+def _component_matcher():
+    rules = component_rules()["rules"]
+    return build_matcher({r["id"]: r["patterns"] for r in rules}), {r["id"]: r for r in rules}
+
+
+@dataclass
+class Statement:
+    component: str
+    status: str
+    rule: str  # rule id, or "classifier"
+    sentence: str
+    urls: list[str] = field(default_factory=list)
+
+
+def _negated(doc, start: int, end: int) -> bool:
+    conf = component_rules()
+    negations = set(conf.get("negations", []))
+    window = int(conf.get("negation_window", 3))
+    return any(t.lower_ in negations for t in doc[max(0, start - window):end])
+
+
+def _own_repo(urls: list[str], model_id: str | None) -> bool:
+    """A GitHub repository owned by the model's own organisation (its code, not a third-party tool)."""
+    if not model_id or "/" not in model_id:
+        return False
+    org = model_id.split("/")[0].lower()
+    for url in urls:
+        m = re.match(r"https?://(?:www\.)?github\.com/([^/\s]+)", url, re.I)
+        if m and m[1].lower() == org:
+            return True
+    return False
+
+
+def rule_statements(sentence: Sentence, model_id: str | None = None) -> list[Statement]:
+    """What the Matcher rules say about one sentence (one statement per component)."""
+    matcher, rules = _component_matcher()
+    doc = nlp().make_doc(sentence.text)
+    found: dict[str, Statement] = {}
+    vocab = nlp().vocab
+    for match_id, start, end in matcher(doc):
+        rule = rules[vocab.strings[match_id]]
+        if rule.get("needs_own_repo") and not _own_repo(sentence.urls, model_id):
+            continue
+        status = rule["status"]
+        if status == "open" and _negated(doc, start, end):
+            status = "closed"
+        prev = found.get(rule["component"])
+        # Within a sentence a closed reading wins: "we release X but not Y" must not open Y.
+        if prev is None or STATUS_ORDER[status] < STATUS_ORDER[prev.status]:
+            found[rule["component"]] = Statement(rule["component"], status, rule["id"], sentence.text, sentence.urls)
+    return list(found.values())
+
+
+# ---------------------------------------------------------------- the sentence classifier (JSON, no pickle)
+
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+
+
+@dataclass
+class SentenceClassifier:
+    """TF-IDF (word n-grams, sublinear tf, l2) + multinomial logistic regression, read from JSON."""
+
+    vocabulary: dict[str, int]
+    idf: list[float]
+    classes: list[str]
+    coef: list[list[float]]
+    intercept: list[float]
+    ngram_range: tuple[int, int] = (1, 2)
+    threshold: float = 0.7
+    topic_words: tuple[str, ...] = ()
+
+    @classmethod
+    def load(cls, path: Path = CLASSIFIER_FILE) -> SentenceClassifier | None:
+        if not path.exists():
+            return None
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return cls(raw["vocabulary"], raw["idf"], raw["classes"], raw["coef"], raw["intercept"],
+                   tuple(raw["ngram_range"]), raw.get("threshold", 0.7), tuple(raw.get("topic_words", ())))
+
+    def features(self, text: str) -> dict[int, float]:
+        words = _TOKEN.findall(normalize(text).lower())
+        counts: dict[int, int] = {}
+        lo, hi = self.ngram_range
+        for n in range(lo, hi + 1):
+            for i in range(len(words) - n + 1):
+                idx = self.vocabulary.get(" ".join(words[i:i + n]))
+                if idx is not None:
+                    counts[idx] = counts.get(idx, 0) + 1
+        weights = {i: (1 + math.log(c)) * self.idf[i] for i, c in counts.items()}
+        norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
+        return {i: v / norm for i, v in weights.items()}
+
+    def proba(self, text: str) -> dict[str, float]:
+        feats = self.features(text)
+        scores = [b + sum(row[i] * v for i, v in feats.items()) for row, b in zip(self.coef, self.intercept)]
+        top = max(scores)
+        exps = [math.exp(s - top) for s in scores]
+        total = sum(exps)
+        return {c: e / total for c, e in zip(self.classes, exps)}
+
+    def predict(self, text: str) -> tuple[str, float]:
+        probs = self.proba(text)
+        label = max(probs, key=probs.get)
+        return label, probs[label]
+
+    def on_topic(self, text: str) -> bool:
+        lowered = text.lower()
+        return any(w in lowered for w in self.topic_words) if self.topic_words else True
+
+
+@functools.cache
+def sentence_classifier() -> SentenceClassifier | None:
+    return SentenceClassifier.load()
+
+
+def classifier_statements(sentence: Sentence) -> list[Statement]:
+    clf = sentence_classifier()
+    if clf is None or not clf.on_topic(sentence.text):
+        return []
+    label, p = clf.predict(sentence.text)
+    if label == "none" or p < clf.threshold:
+        return []
+    component, status = label.split(":")
+    return [Statement(component, status, f"classifier p={p:.2f}", sentence.text, sentence.urls)]
+
+
+def text_statements(body: str | None, model_id: str | None = None) -> list[Statement]:
+    """Rules first; the classifier speaks only for sentences no rule matched."""
+    out: list[Statement] = []
+    for sentence in card_sentences(body):
+        found = rule_statements(sentence, model_id)
+        out.extend(found or classifier_statements(sentence))
+    return out
+
+
+# ---------------------------------------------------------------- facts -> findings per component
+
+def _quote(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _training_fact_status(value) -> tuple[str | None, str]:
+    """Read one registry training fact: a mapping with status/license/url, a status word, or a URL."""
+    if value is None:
+        return None, ""
+    if isinstance(value, bool):
+        return ("open" if value else "closed"), str(value).lower()
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word.startswith("http"):
+            return "open-unlicensed", value
+        if word in OPEN_STATUS_WORDS:
+            return "open", word
+        if word in CLOSED_STATUS_WORDS:
+            return "closed", word
+        if word in ("partial", "restricted", "limited"):
+            return "restricted", word
+        return None, word
+    if isinstance(value, dict):
+        status, detail = _training_fact_status(value.get("status"))
+        lic = value.get("license")
+        url = value.get("url") or value.get("link") or (value.get("datasets") and "datasets listed")
+        detail = ", ".join(str(x) for x in (detail or None, lic and f"license {lic}", url) if x)
+        if status is None and (lic or url):
+            status = "licensed" if lic else "open-unlicensed"
+        return status, detail
+    if isinstance(value, list):
+        statuses = [_training_fact_status(v)[0] for v in value]
+        return (statuses[0] if statuses else None), f"{len(value)} entries"
+    return None, str(value)
+
+
+def _license_status(catalog, name: str | None) -> str | None:
+    entry = catalog.lookup(name) if name else None
+    if entry is None:
+        return None
+    return "open" if entry.osi_open else "restricted"
+
+
+def registry_findings(facts: ModelFacts, catalog) -> list[Finding]:
+    out: list[Finding] = []
+    aliases = {"code": "training_code", "training_code": "training_code", "data": "training_data",
+               "training_data": "training_data", "datasets": "training_data", "weights": "weights",
+               "paper": "paper", "technical_report": "paper", "architecture": "model_architecture",
+               "model_architecture": "model_architecture", "evaluation": "evaluation_results",
+               "evaluation_results": "evaluation_results", "datasheet": "datasheet", "data_card": "datasheet"}
+    weights_link = (facts.links or {}).get("weights")
+    if weights_link:
+        out.append(Finding("weights", "open", f"registry: weights published at {weights_link}", "registry"))
+    for key, value in (facts.training or {}).items():
+        component = aliases.get(str(key).lower())
+        if component is None:
+            continue
+        status, detail = _training_fact_status(value)
+        if status == "licensed":
+            lic = value.get("license") if isinstance(value, dict) else None
+            status = _license_status(catalog, lic) or "restricted"
+        elif status == "open-unlicensed":
+            # Released without a license: present, but not open in the MOF sense.
+            status = "restricted" if component in CORE else "open"
+        if status is None:
+            continue
+        out.append(Finding(component, status, f"registry: {key} {detail}".strip(), "registry"))
+    return out
+
+
+def _dataset_license_status(facts: ModelFacts, catalog) -> tuple[str | None, str]:
+    """Open when every fetched dataset carries an open license; restricted when one does not."""
+    if not facts.datasets:
+        return None, ""
+    statuses = {}
+    for ds_id, data in facts.datasets.items():
+        lic = (data or {}).get("license") if isinstance(data, dict) else None
+        lic = lic[0] if isinstance(lic, list) and lic else lic
+        statuses[ds_id] = _license_status(catalog, lic if isinstance(lic, str) else None)
+    if any(s == "restricted" for s in statuses.values()):
+        bad = [d for d, s in statuses.items() if s == "restricted"]
+        return "restricted", f"dataset(s) under restrictive licenses: {', '.join(bad)}"
+    if statuses and all(s == "open" for s in statuses.values()):
+        return "open", f"all {len(statuses)} listed datasets carry open licenses"
+    return None, ""
+
+
+def metadata_findings(facts: ModelFacts, catalog) -> list[Finding]:
+    out: list[Finding] = []
+    data = facts.card_data or {}
+    weight_files = [s for s in facts.siblings if s.lower().endswith(WEIGHT_SUFFIXES)]
+    if weight_files:
+        out.append(Finding("weights", "open", f"weight files in the repository: {', '.join(weight_files[:3])}"
+                           + (" ..." if len(weight_files) > 3 else ""), "files"))
+    if any(s.rsplit("/", 1)[-1] in ("config.json", "params.json") for s in facts.siblings):
+        out.append(Finding("model_architecture", "open", "architecture configuration (config.json) published", "files"))
+
+    from openscope.card import as_list
+
+    datasets = as_list(data.get("datasets"))
+    if datasets:
+        status, why = _dataset_license_status(facts, catalog)
+        if status:
+            out.append(Finding("training_data", status, why, "registry"))
+        else:
+            out.append(Finding("training_data", "open",
+                               f"card lists {len(datasets)} public dataset(s) ({', '.join(datasets[:3])}"
+                               + (", ..." if len(datasets) > 3 else "") + "); their licenses were not verified",
+                               "metadata"))
+        out.append(Finding("datasheet", "open", "training datasets named in the card metadata", "metadata"))
+    if data.get("model-index") or data.get("model_index"):
+        out.append(Finding("evaluation_results", "open", "evaluation results in the card's model-index", "metadata"))
+    if data.get("library_name") in ("transformers", "diffusers", "timm", "sentence-transformers"):
+        out.append(Finding("model_architecture", "open",
+                           f"architecture implemented in the open-source {data['library_name']} library", "metadata"))
+    urls = " ".join(str(v) for v in (facts.links or {}).values()) + " " + (facts.card_body or "")
+    papers = sorted(set(re.findall(r"arxiv\.org/(?:abs|pdf)/(\d{4}\.\d{4,5})", urls)))
+    if papers:
+        out.append(Finding("paper", "open", f"paper on arXiv: {', '.join(papers[:3])}", "metadata"))
+    return out
+
+
+def _weights_hint(facts: ModelFacts) -> Finding | None:
+    """A card describing a Hub model repository implies published weights, unless text says otherwise."""
+    data = facts.card_data or {}
+    signals = []
+    for key in ("base_model", "library_name", "quantized_by", "base_model_relation", "model-index", "license"):
+        if data.get(key):
+            signals.append(key)
+    tags = {str(t).lower() for t in (data.get("tags") or []) if isinstance(t, (str, int))} | {t.lower() for t in facts.tags}
+    if tags & {"gguf", "safetensors", "pytorch", "peft", "lora", "gptq", "awq"}:
+        signals.append("tags")
+    body = facts.card_body or ""
+    if re.search(r"\.gguf\b|from_pretrained\(|huggingface-cli download|hf download", body):
+        signals.append("loading instructions")
+    if not signals:
+        return None
+    return Finding("weights", "open", f"the card describes a downloadable model repository ({', '.join(signals[:4])})",
+                   "metadata")
+
+
+def gather(facts: ModelFacts, catalog, statements: list[Statement] | None = None) -> list[Finding]:
+    """Every finding about every component, from all sources."""
+    findings = registry_findings(facts, catalog) + metadata_findings(facts, catalog)
+    hint = _weights_hint(facts)
+    if hint:
+        findings.append(hint)
+    if statements is None:
+        statements = text_statements(facts.card_body, facts.id)
+    for st in statements:
+        kind = "classifier" if st.rule.startswith("classifier") else "rule"
+        where = f"card text ({st.rule})"
+        findings.append(Finding(st.component, st.status, f'{where}: "{_quote(st.sentence)}"', kind))
+    return findings
+
+
+@dataclass
+class ComponentView:
+    status: str
+    strength: float
+    reasons: list[str]
+
+
+def decide(findings: list[Finding], component: str) -> ComponentView:
+    """The strongest kind of evidence decides; disagreement at that strength gives the weaker release."""
+    mine = [f for f in findings if f.component == component]
+    if not mine:
+        return ComponentView("unknown", 0.0, [])
+    top = max(f.strength for f in mine)
+    best = [f for f in mine if f.strength == top]
+    status = min((f.status for f in best), key=STATUS_ORDER.__getitem__)
+    reasons = [f.reason for f in sorted(mine, key=lambda f: -f.strength)]
+    if len({f.status for f in best}) > 1:
+        reasons.insert(0, f"conflicting evidence; the weaker release ({status}) is kept")
+    return ComponentView(status, top, reasons)
+
+
+def weaker(a: str, b: str) -> str:
+    return a if STATUS_ORDER[a] <= STATUS_ORDER[b] else b
