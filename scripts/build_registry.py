@@ -158,6 +158,10 @@ def mot_layer(corpus: Path, names: LicenseNames) -> tuple[dict, list[str]]:
             comp = component(rec, paper)
             if comp and url_or_none(comp.get("component_path")) and "paper" not in entry["links"]:
                 entry["links"]["paper"] = comp["component_path"]
+        weights = component(rec, "Model parameters (Final)")
+        if weights:
+            # The framework records the final weights as released: where they are published.
+            entry["links"]["weights"] = url_or_none(weights.get("component_path")) or f"https://huggingface.co/{hf_id}"
         code = component(rec, "Training code")
         if code:
             fact = {"url": url_or_none(code.get("component_path")) or url_or_none(rec.get("repository")),
@@ -181,7 +185,7 @@ def note_parts(notes: str | None) -> dict[str, str]:
     return {m[1].lower(): m[2].strip() for m in NOTE_PART.finditer(notes or "")}
 
 
-def osai_facts(rec: dict, role: str, names: LicenseNames) -> dict:
+def osai_facts(rec: dict, role: str, hf_id: str, names: LicenseNames) -> dict:
     """Facts stated by one OSAI record for its end model (role "end") or its base model (role "base")."""
     dims = rec.get("dimensions", {})
     cls = {k: (v or {}).get("class") for k, v in dims.items()}
@@ -191,6 +195,10 @@ def osai_facts(rec: dict, role: str, names: LicenseNames) -> dict:
     entry: dict = {"card_data": {}, "links": {}, "training": {}, "sources": [f"osai {rec['source']}"]}
     if role == "end":
         entry["card_data"].update(names.card_fields(parts.get("weights") or rec.get("license_text")) or {})
+    weights_dim = "weights_endmodel" if role == "end" else "weights_basemodel"
+    if cls.get(weights_dim) in ("open", "partial"):
+        links = dims[weights_dim].get("link") or []
+        entry["links"]["weights"] = next((u for u in links if HF_MODEL_URL.match(u)), f"https://huggingface.co/{hf_id}")
     code_cls = cls.get("trainingcode")
     if code_cls in ("open", "partial"):
         links = dims["trainingcode"].get("link") or []
@@ -237,7 +245,7 @@ def osai_layer(corpus: Path, names: LicenseNames) -> tuple[dict, list[str]]:
         if not hf_id or hf_id.lower() in seen:
             continue
         seen.add(hf_id.lower())
-        layer[hf_id] = osai_facts(rec, role, names)
+        layer[hf_id] = osai_facts(rec, role, hf_id, names)
     return layer, [
         "European Open Source AI Index (Liesenfeld & Dingemanse; CC-BY-4.0, doi 10.5281/zenodo.15386042), "
         "github:Language-Technology-Assessment/main-database@5a388e871b88 and "
