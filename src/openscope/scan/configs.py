@@ -130,19 +130,19 @@ def scan_json(text: str, keys: frozenset[str]) -> Extraction:
         return Extraction(file_problem=f"not valid JSON ({exc})")
     index = LineIndex(text.lstrip("\ufeff"))
     out = Extraction()
+    hits: list[PosStr] = []
     stack = [data]
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
             for key, val in node.items():
                 if _key_matches(key, keys):
-                    for item in (val if isinstance(val, list) else [val]):
-                        if isinstance(item, PosStr):
-                            _collect(item, index.line(item.offset), out)
+                    hits.extend(item for item in (val if isinstance(val, list) else [val]) if isinstance(item, PosStr))
                 stack.append(val)
         elif isinstance(node, list):
             stack.extend(node)
-    out.candidates.sort(key=lambda c: c.line)
+    for item in sorted(hits, key=lambda s: s.offset):  # document order
+        _collect(item, index.line(item.offset), out)
     return out
 
 
@@ -160,6 +160,7 @@ def scan_yaml(text: str, keys: frozenset[str]) -> Extraction:
         return Extraction(file_problem=f"not parseable YAML ({problem}{where})")
     except RecursionError:
         return Extraction(file_problem="not parseable YAML (nested too deeply)")
+    hits: list = []
     seen: set[int] = set()  # anchors and aliases can share (or even loop back to) a node
     stack = [d for d in documents if d is not None]
     while stack:
@@ -171,11 +172,11 @@ def scan_yaml(text: str, keys: frozenset[str]) -> Extraction:
             for key, val in node.value:
                 if isinstance(key, yaml.ScalarNode) and _key_matches(key.value, keys):
                     items = val.value if isinstance(val, yaml.SequenceNode) else [val]
-                    for item in items:
-                        if isinstance(item, yaml.ScalarNode) and item.tag == "tag:yaml.org,2002:str":
-                            _collect(item.value, item.start_mark.line + 1, out)
+                    hits.extend(item for item in items
+                                if isinstance(item, yaml.ScalarNode) and item.tag == "tag:yaml.org,2002:str")
                 stack.append(val)
         elif isinstance(node, yaml.SequenceNode):
             stack.extend(node.value)
-    out.candidates.sort(key=lambda c: c.line)
+    for item in sorted(set(hits), key=lambda n: n.start_mark.index):  # document order; aliases count once
+        _collect(item.value, item.start_mark.line + 1, out)
     return out
