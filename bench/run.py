@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""openscope benchmarks: one command, one table (README "Performance").
+
+    python bench/run.py [--runs 5] [--corpus DIR] [--with-scancode] [--json FILE]
+
+Every figure is the median of --runs whole-process runs (cold start included) unless it says
+"in-process". Peak memory is the child's max RSS. Targets come from the performance issue.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+
+def default_corpus() -> Path:
+    return Path(os.environ.get("OPENSCOPE_CORPUS", ROOT.parent / "shared" / "corpus"))
+
+
+def timed(cmd: list[str], *, env=None, cwd=None, stdin=None) -> tuple[float, int, int]:
+    """Run a whole process; return (seconds, peak RSS in MB, exit code)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdin=subprocess.DEVNULL if stdin is None else stdin,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    return elapsed, usage.ru_maxrss // 1024, os.waitstatus_to_exitcode(status)
+
+
+def median_run(cmd, runs, **kw) -> tuple[float, int, int]:
+    results = [timed(cmd, **kw) for _ in range(runs)]
+    return (statistics.median(r[0] for r in results), max(r[1] for r in results), results[-1][2])
+
+
+def openscope_cmd(*args: str) -> list[str]:
+    exe = Path(sys.executable).with_name("openscope")
+    return [str(exe), *args] if exe.exists() else [sys.executable, "-m", "openscope", *args]
+
+
+def make_scan_tree(root: Path, n_files: int) -> None:
+    ids = ["meta-llama/Llama-3.1-8B-Instruct", "google/gemma-2-2b-it", "mistralai/Mistral-7B-Instruct-v0.2",
+           "allenai/OLMo-7B", "gpt-4o", "Qwen/Qwen2.5-7B-Instruct"]
+    for i in range(n_files):
+        d = root / f"pkg{i // 100:03d}"
+        d.mkdir(parents=True, exist_ok=True)
+        ref = ids[i % len(ids)]
+        body = [f'"""Module {i}."""', "import os", "", "", f"def f{i}(x):", "    y = x * 2", "    return y", ""]
+        if i % 50 == 0:
+            call = (f'client.chat.completions.create(model="{ref}")' if "/" not in ref
+                    else f'AutoModel.from_pretrained("{ref}")')
+            body += ["", f"MODEL = {call}"]
+        (d / f"mod{i}.py").write_text("\n".join(body) + "\n")
+
+
+def bench_license_inprocess(texts: list[Path], rounds: int = 3) -> tuple[float, float]:
+    """In-process throughput after start-up: texts/second, and the one-off warm-up seconds."""
+    from openscope.analysis import analyze_text
+
+    contents = [(p.name, p.read_text(encoding="utf-8", errors="replace")) for p in texts]
+    t0 = time.perf_counter()
+    analyze_text(contents[0][1], contents[0][0])
+    warmup = time.perf_counter() - t0
+    rates = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for name, text in contents:
+            analyze_text(text, name)
+        rates.append(len(contents) / (time.perf_counter() - t0))
+    return statistics.median(rates), warmup
+
+
+def scancode(texts: list[Path], runs: int, labels: dict) -> dict | None:
+    """Install scancode-toolkit-mini in its own venv (cached under bench/) and time it on the same texts."""
+    venv = ROOT / "bench" / ".venv-scancode"
+    exe = venv / "bin" / "scancode"
+    if not exe.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "scancode-toolkit-mini", "pluggy<1.7"], check=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "texts"
+        src.mkdir()
+        for p in texts:
+            (src / p.name).write_bytes(p.read_bytes())
+        out = Path(tmp) / "sc.json"
+        cmd = [str(exe), "--license", "--json-pp", str(out), "--processes", "1", "--quiet", str(src)]
+        seconds, rss, code = median_run(cmd, runs)
+        data = json.loads(out.read_text()) if out.exists() else {"files": []}
+    correct = total = 0
+    for f in data.get("files", []):
+        if f.get("type") != "file":
+            continue
+        stem = Path(f["path"]).stem
+        gold = labels.get(stem, {}).get("scancode_key")
+        if not gold:
+            continue
+        total += 1
+        found = {m.get("license_expression") or m.get("key") for m in f.get("license_detections", []) or []}
+        keys = set()
+        for expr in found:
+            keys.update(str(expr).replace("(", " ").replace(")", " ").split())
+        correct += gold in keys
+    return {"seconds": seconds, "rss": rss, "exit": code, "accuracy": correct / total if total else None,
+            "scored": total}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--corpus", type=Path, default=default_corpus())
+    ap.add_argument("--models", type=int, default=1000, help="models for the bulk offline audit")
+    ap.add_argument("--files", type=int, default=10000, help="Python files in the generated scan tree")
+    ap.add_argument("--with-scancode", action="store_true", help="also time scancode-toolkit-mini (installs it)")
+    ap.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
+    args = ap.parse_args()
+
+    from openscope.registry import load_registry
+
+    rows: list[tuple[str, str, str, str]] = []  # (what, figure, peak RSS, target)
+    figures: dict[str, float] = {}
+
+    base, _, _ = median_run([sys.executable, "-c", "pass"], args.runs)
+    figures["python_pass_s"] = base
+    rows.append(("python3 -c pass (baseline)", f"{base * 1000:.0f} ms", "-", "-"))
+
+    t, rss, _ = median_run(openscope_cmd("--version"), args.runs)
+    figures["version_s"] = t
+    rows.append(("openscope --version (cold)", f"{t * 1000:.0f} ms ({t / base:.1f}x)", f"{rss} MB", "-"))
+
+    t, rss, code = median_run(openscope_cmd("audit", "meta-llama/Llama-3.1-8B-Instruct", "--offline", "-f", "json"), args.runs)
+    figures["audit_one_s"] = t
+    rows.append(("audit 1 registry model --offline (cold)", f"{t * 1000:.0f} ms ({t / base:.1f}x)", f"{rss} MB",
+                 f"<= 10x baseline{'' if code == 0 else f'  [exit {code}]'}"))
+
+    registry = load_registry()
+    ids = registry.hub_ids()
+    if ids:
+        refs = [ids[i % len(ids)] for i in range(args.models)]
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
+            fh.write("\n".join(refs))
+        t, rss, code = median_run(openscope_cmd("audit", "--offline", "-f", "json", *refs), max(1, args.runs // 2))
+        figures["audit_bulk_s"] = t
+        rows.append((f"audit {args.models} models --offline ({len(ids)} distinct)", f"{t:.2f} s", f"{rss} MB",
+                     f"< 5 s{'' if code == 0 else f'  [exit {code}]'}"))
+
+    texts = sorted((args.corpus / "licenses" / "texts").glob("*.txt"))
+    labels = {}
+    if texts:
+        labels_path = args.corpus / "licenses" / "labels.jsonl"
+        labels = {json.loads(line)["id"]: json.loads(line) for line in labels_path.read_text().splitlines() if line.strip()}
+        rate, warm = bench_license_inprocess(texts)
+        figures["license_texts_per_s"] = rate
+        rows.append((f"license, in-process after start-up ({len(texts)} texts)", f"{rate:.0f} texts/s",
+                     "-", ">= 50 texts/s"))
+        rows.append(("license, first-text warm-up (spaCy + rules + model)", f"{warm * 1000:.0f} ms", "-", "-"))
+        t, rss, code = median_run(openscope_cmd("license", "-f", "json", *map(str, texts)), args.runs)
+        figures["license_process_s"] = t
+        rows.append((f"license {len(texts)} texts (whole process)", f"{t:.2f} s", f"{rss} MB", "-"))
+    else:
+        rows.append(("license throughput", "skipped: corpus not found", "-", "-"))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        make_scan_tree(Path(tmp), args.files)
+        t, rss, code = median_run(openscope_cmd("scan", "--offline", "-f", "json", tmp), max(1, args.runs // 2))
+        figures["scan_s"] = t
+        rows.append((f"scan {args.files} Python files --offline", f"{t:.2f} s", f"{rss} MB",
+                     f"< 10 s{'' if code in (0, 3) else f'  [exit {code}]'}"))
+
+    if args.with_scancode and texts:
+        sc = scancode(texts, max(1, args.runs // 2), labels)
+        ours = figures.get("license_process_s")
+        rows.append((f"scancode --license {len(texts)} texts (whole process)", f"{sc['seconds']:.2f} s",
+                     f"{sc['rss']} MB", f"openscope {sc['seconds'] / ours:.1f}x faster (>= 20x)" if ours else "-"))
+        rows.append(("scancode identification accuracy", f"{sc['accuracy']:.2f} of {sc['scored']}", "-", "-"))
+        figures["scancode_s"] = sc["seconds"]
+
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+    print(f"openscope benchmarks — {time.strftime('%Y-%m-%d')} — {machine} — median of {args.runs} runs\n")
+    widths = [max(len(r[i]) for r in rows + [("what", "figure", "peak RSS", "target")]) for i in range(4)]
+    header = ("what", "figure", "peak RSS", "target")
+    print(" | ".join(h.ljust(w) for h, w in zip(header, widths)))
+    print("-|-".join("-" * w for w in widths))
+    for r in rows:
+        print(" | ".join(c.ljust(w) for c, w in zip(r, widths)))
+    if args.json:
+        args.json.write_text(json.dumps({"machine": machine, "figures": figures}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
