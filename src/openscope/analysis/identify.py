@@ -24,6 +24,7 @@ from pathlib import Path
 
 from openscope.analysis import Identification
 from openscope.analysis.normalize import SETTINGS_PATH, NormalizedText, normalize
+from openscope.errors import CatalogError
 from openscope.vocabulary import LICENSES_DIR, load_yaml
 
 FINGERPRINTS_PATH = LICENSES_DIR / "fingerprints.json"
@@ -178,9 +179,12 @@ def _fingerprint(raw: dict) -> Fingerprint:
 
 @functools.cache
 def load_fingerprints(path: Path | None = None) -> FingerprintSet:
-    raw = json.loads(Path(path or FINGERPRINTS_PATH).read_text(encoding="utf-8"))
+    return fingerprint_set(json.loads(Path(path or FINGERPRINTS_PATH).read_text(encoding="utf-8")), path)
+
+
+def fingerprint_set(raw: dict, origin=None) -> FingerprintSet:
     if raw.get("format") != FORMAT:
-        raise ValueError(f"{path or FINGERPRINTS_PATH}: expected format {FORMAT!r}")
+        raise CatalogError(f"{origin or FINGERPRINTS_PATH}: expected format {FORMAT!r}; re-run scripts/build_fingerprints.py")
     fingerprints = tuple(_fingerprint(entry) for entry in raw["fingerprints"])
     by_hash = {h: fp for fp in fingerprints for h in sorted(fp.hashes)}
     return FingerprintSet(FingerprintParams.from_dict(raw["params"]), fingerprints, by_hash)
@@ -250,9 +254,9 @@ def _break_tie(candidates: list[Candidate], features: TextFeatures, near_tie: fl
     return max(close, key=lambda c: (distinctive_hits(c), c.score))
 
 
-def identify_text(text: str) -> Identification | None:
-    """Identify `text` against the known license fingerprints; None when unidentified."""
-    fps = load_fingerprints()
+def identify_text(text: str, *, fingerprints: FingerprintSet | None = None) -> Identification | None:
+    """Identify `text` against the known license fingerprints; None when unidentified or empty."""
+    fps = fingerprints or load_fingerprints()
     features = text_features(text, fps.params)
     if not features.norm.tokens:
         return None
