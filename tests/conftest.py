@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from fakehub import fake_hub, hub_env  # noqa: F401  (a local fake Hugging Face Hub: tests/fakehub.py)
 
 ROOT = Path(__file__).resolve().parents[1]
 

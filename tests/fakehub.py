@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import pytest
 import yaml
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hub"
@@ -176,7 +179,8 @@ class FakeHub:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="fakehub", daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fakehub",
+                         daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -195,6 +199,11 @@ class FakeHub:
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeHub
     protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes; without this, Nagle + delayed ACK add ~40 ms each.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, *args) -> None:  # keep test output clean
         pass
@@ -285,6 +294,25 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":  # a HEAD answer announces the length but carries no body
             self.wfile.write(body[: len(body) // 2] if truncate else body)
         return status
+
+
+@pytest.fixture
+def fake_hub():
+    """A started FakeHub serving tests/fixtures/hub, fresh faults and request log per test."""
+    with FakeHub() as hub:
+        yield hub
+
+
+@pytest.fixture
+def hub_env(fake_hub, tmp_path) -> dict:
+    """Environment for a CLI subprocess talking to the fake Hub; caches under tmp_path, no user token."""
+    dropped = ("HF_", "HUGGINGFACE_", "TRANSFORMERS_OFFLINE", "OPENSCOPE_CACHE", "OPENSCOPE_OFFLINE", "OPENSCOPE_HUB")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
+    env.update(
+        HF_ENDPOINT=fake_hub.url, HF_HOME=str(tmp_path / "hf"), HF_HUB_CACHE=str(tmp_path / "hf" / "hub"),
+        OPENSCOPE_CACHE=str(tmp_path / "openscope"), HF_HUB_DISABLE_TELEMETRY="1", OPENSCOPE_HUB_MAX_WAIT="2",
+    )
+    return env
 
 
 def main() -> None:

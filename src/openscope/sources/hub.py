@@ -25,6 +25,7 @@ from urllib.parse import unquote, urlparse
 from openscope.card import as_list, parse_card
 from openscope.errors import (
     GatedModelError,
+    InvalidRefError,
     ModelError,
     ModelNotFoundError,
     NetworkError,
@@ -209,7 +210,7 @@ class HubSource:
 
     name = "hub"
 
-    def __init__(self, *, endpoint: str | None = None, token: str | None = None, cache_dir: str | Path | None = None,
+    def __init__(self, *, endpoint: str | None = None, token: str | bool | None = None, cache_dir: str | Path | None = None,
                  store: FactCache | None = None, timeout: float | None = None, retry: RetryPolicy | None = None,
                  fetch_datasets: bool = True):
         self._endpoint = endpoint
@@ -237,7 +238,8 @@ class HubSource:
             from huggingface_hub import HfApi, get_token
 
             self._api = HfApi(endpoint=self.endpoint, token=self._token)
-            self._secret = self._token or get_token()
+            # Known only to scrub it from messages; False means "send no token".
+            self._secret = self._token if isinstance(self._token, str) else None if self._token is False else get_token()
         return self._api
 
     def page(self, repo_id: str) -> str:
@@ -247,7 +249,7 @@ class HubSource:
         """Whatever a server or library says, the token never reaches a message."""
         return text.replace(self._secret, "***") if self._secret else text
 
-    def _call(self, ref: ModelRef, what: str, fn):
+    def _call(self, ref: ModelRef, what: str, fn, noun: str = "model"):
         """Run one Hub call with retries on 429/5xx/timeouts; map failures to openscope errors."""
         started = time.monotonic()
         attempt = 0
@@ -257,7 +259,7 @@ class HubSource:
                 return fn()
             except Exception as exc:  # noqa: BLE001 - every failure is mapped to a typed ModelError below
                 if not _is_transient(exc):
-                    raise self._error(ref, what, exc) from None
+                    raise self._error(ref, what, exc, noun) from None
                 wait = self.retry.delay(attempt, _retry_after(_root_cause(exc)))
                 spent = time.monotonic() - started
                 if attempt >= self.retry.attempts or spent + wait > self.retry.budget:
@@ -266,7 +268,7 @@ class HubSource:
                                                 f"{reason} (gave up after {attempt} attempt(s))") from None
                 self.retry.sleep(wait)
 
-    def _error(self, ref: ModelRef, what: str, exc: BaseException) -> ModelError:
+    def _error(self, ref: ModelRef, what: str, exc: BaseException, noun: str = "model") -> ModelError:
         from huggingface_hub.errors import (
             DisabledRepoError,
             GatedRepoError,
@@ -282,25 +284,27 @@ class HubSource:
             return exc
         if isinstance(exc, GatedRepoError):
             return GatedModelError(raw, (
-                f"{raw}: gated model: request access on {self.page(ref.id)} (openscope never accepts terms for you), "
+                f"{raw}: gated {noun}: request access on "
+                f"{self.page(ref.id if noun == 'model' else f'datasets/{ref.id}')} (openscope never accepts terms for you), "
                 + ("then retry; your token has no access yet" if self._secret else
                    "then log in with `hf auth login` or set HF_TOKEN")))
         if isinstance(exc, RevisionNotFoundError):
             return ModelNotFoundError(raw, f"{raw}: revision {ref.revision or 'main'!r} not found in {ref.id} on the Hub")
+        if isinstance(exc, HfHubHTTPError) and _status(exc) == 401:
+            if "Invalid credentials" in (exc.response.headers.get("X-Error-Message") or ""):
+                return GatedModelError(raw, f"{raw}: the Hub rejected the token (HTTP 401): check HF_TOKEN "
+                                            "or run `hf auth login` again")
+            # The Hub answers 401 alike for private, gated-without-login and missing repos.
+            return ModelNotFoundError(raw, f"{raw}: not found on the Hub at {self.endpoint}, or private: "
+                                           "a token with access is needed (set HF_TOKEN or run `hf auth login`)")
         if isinstance(exc, RepositoryNotFoundError):
-            if _status(exc) == 401:
-                return ModelNotFoundError(raw, f"{raw}: not found on the Hub at {self.endpoint}, or private: "
-                                               "a token with access is needed (set HF_TOKEN or run `hf auth login`)")
-            return ModelNotFoundError(raw, f"{raw}: no such model on the Hub at {self.endpoint}")
+            return ModelNotFoundError(raw, f"{raw}: no such {noun} on the Hub at {self.endpoint}")
         if isinstance(exc, DisabledRepoError):
             return ModelNotFoundError(raw, f"{raw}: the repository is disabled on the Hub")
         if isinstance(exc, OfflineModeIsEnabled):
             return NetworkError(raw, f"{raw}: HF_HUB_OFFLINE is set, the Hub was not asked")
-        if isinstance(exc, HfHubHTTPError) and _status(exc) in (401, 403):
-            return GatedModelError(raw, (
-                f"{raw}: the Hub refused access (HTTP {_status(exc)}): a valid token is needed; "
-                "check HF_TOKEN or run `hf auth login` again" if _status(exc) == 401 else
-                f"{raw}: the Hub refused access (HTTP 403); request access on {self.page(ref.id)}"))
+        if isinstance(exc, HfHubHTTPError) and _status(exc) == 403:
+            return GatedModelError(raw, f"{raw}: the Hub refused access (HTTP 403); request access on {self.page(ref.id)}")
         if isinstance(exc, HfHubHTTPError):
             return NetworkError(raw, f"{raw}: the Hub answered HTTP {_status(exc)} for {what}")
         if isinstance(exc, LocalEntryNotFoundError):
@@ -386,16 +390,18 @@ class HubSource:
         out: dict[str, dict] = {}
         names = [d for d in as_list(card_data.get("datasets")) if "/" in d or d.isidentifier()]
         for name in names[:MAX_DATASETS]:
+            dataset_ref = ModelRef(raw=name, kind="hub", id=name)
             try:
-                info = self._call(ref, f"dataset {name}", lambda n=name: api.dataset_info(
-                    n, expand=DATASET_EXPAND, timeout=self.timeout))
+                info = self._call(dataset_ref, "dataset info", lambda n=name: api.dataset_info(
+                    n, expand=DATASET_EXPAND, timeout=self.timeout), noun="dataset")
                 data = _card_dict(info.card_data)
                 license_tags = [t.split(":", 1)[1] for t in (info.tags or []) if t.startswith("license:")]
                 if "license" not in data and license_tags:
                     data["license"] = license_tags[0] if len(license_tags) == 1 else license_tags
                 out[info.id or name] = data
             except ModelError as exc:
-                warnings.append(ReportWarning("dataset-unavailable", f"{ref.raw}: dataset {name}: {exc}"))
+                warnings.append(ReportWarning("dataset-unavailable", f"{ref.raw}: card names dataset {name}, "
+                                                                     f"but the Hub could not give it: {exc}"))
         if len(names) > MAX_DATASETS:
             warnings.append(ReportWarning("datasets-truncated",
                                           f"{ref.raw}: card names {len(names)} datasets; read the first {MAX_DATASETS}"))
@@ -438,3 +444,97 @@ class CacheSource:
                 warnings.append(ReportWarning("cache-incomplete", f"{ref.raw}: {name} is no longer in the Hugging Face "
                                                                   "cache; run online to fetch it again"))
         return build_facts(ref, record, texts, "cache", warnings)
+
+
+# -- `openscope registry refresh` --------------------------------------------------------------
+REFRESH_FILE = Path("sources") / "hub_refresh.json"
+REFRESH_SCHEMA = "openscope.hub-refresh/1"
+MAX_CARD_TEXT = 200  # longer strings are prose (gating prompts, descriptions), not facts
+MAX_CARD_VALUE_JSON = 2000  # bulky structures (model-index, widget) are not registry facts
+
+
+@dataclass
+class RefreshResult:
+    path: Path
+    written: list[str] = field(default_factory=list)
+    failures: list[ModelError] = field(default_factory=list)
+
+
+def _short_facts(card_data: dict) -> dict:
+    """Front-matter facts without long text fields, JSON-safe."""
+    out = {}
+    for key, value in card_data.items():
+        if isinstance(value, str) and len(value) > MAX_CARD_TEXT:
+            continue
+        encoded = json.dumps(value, default=str)
+        if len(encoded) > MAX_CARD_VALUE_JSON:
+            continue
+        out[key] = json.loads(encoded)
+    return out
+
+
+def registry_entry(record: dict, texts: dict[str, str]) -> dict:
+    """A registry.HubEntry-shaped dict: id, card_data, gated, tags, siblings, sha, links."""
+    readme = parse_card(texts[README]) if README in texts else None
+    card_data = readme.data if readme is not None and readme.data else (record.get("card_data") or {})
+    link = card_data.get("license_link")
+    links = {"license": link} if isinstance(link, str) and urlparse(link).scheme in ("http", "https") else {}
+    return {
+        "id": record["id"], "card_data": _short_facts(card_data), "gated": record.get("gated"),
+        "tags": list(record.get("tags") or []), "siblings": list(record.get("siblings") or []),
+        "sha": record.get("sha"), "links": links,
+    }
+
+
+def read_id_file(path: Path) -> list[str]:
+    """Ids one per line; blank lines and '#' comments are skipped."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return [line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()]
+
+
+def refresh_registry(ids: list[str], registry_dir: Path | None = None, *, source: HubSource | None = None,
+                     workers: int = 8) -> RefreshResult:
+    """Fetch each id from the Hub and merge the facts into <registry_dir>/sources/hub_refresh.json."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from openscope.refs import HUB_ID_RE
+    from openscope.sources.cache import _atomic_write
+    from openscope.vocabulary import REGISTRY_DIR
+
+    path = Path(registry_dir or REGISTRY_DIR) / REFRESH_FILE
+    source = source or HubSource()
+    result = RefreshResult(path=path)
+
+    def one(raw: str):
+        m = HUB_ID_RE.match(raw.strip())
+        if not m:
+            return InvalidRefError(raw, f"{raw!r}: not a Hub id (org/name[@revision])")
+        ref = ModelRef(raw=raw, kind="hub", id=m["repo"], revision=m["rev"])
+        try:
+            record, texts, _ = source.fetch_record(ref, documents=False)
+        except ModelError as exc:
+            return exc
+        return registry_entry(record, texts)
+
+    unique = list(dict.fromkeys(ids))
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(unique)))) as pool:
+        answers = list(pool.map(one, unique))
+    entries = {}
+    for answer in answers:
+        if isinstance(answer, ModelError):
+            result.failures.append(answer)
+        else:
+            entries[answer["id"].lower()] = answer
+            result.written.append(answer["id"])
+    if not entries:
+        return result
+    try:
+        existing = json.loads(path.read_text(encoding="utf-8")).get("models", []) if path.exists() else []
+    except (OSError, ValueError, AttributeError):
+        existing = []  # a damaged refresh file is rebuilt from this run's answers
+    merged = {m["id"].lower(): m for m in existing if isinstance(m, dict) and "id" in m}
+    merged.update(entries)
+    body = {"schema": REFRESH_SCHEMA, "endpoint": source.endpoint,
+            "models": [merged[k] for k in sorted(merged)]}
+    _atomic_write(path, json.dumps(body, indent=1, ensure_ascii=False) + "\n")
+    return result
