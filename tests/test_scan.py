@@ -205,6 +205,19 @@ def test_several_paths_are_relative_to_the_current_folder(tmp_path, monkeypatch)
         "configs/train.yaml", "configs/serve.json", "deploy/prod.models.txt"}
 
 
+def test_a_named_text_file_is_read_as_a_manifest_and_other_files_are_said_to_be_unread(tmp_path, monkeypatch):
+    root = sample_copy(tmp_path, git=False)
+    monkeypatch.chdir(root)
+    notes = collect_refs(["docs/notes.txt"], registry=TEST_REGISTRY)
+    assert [(r.id, [(loc.path, loc.line) for loc in r.locations]) for r in notes.refs] == [
+        ("bigscience/bloom-560m", [("docs/notes.txt", 3)]), ("tiiuae/falcon-7b", [("docs/notes.txt", 2)])]
+    assert [(s.line, s.reason.split(":")[0]) for s in notes.skipped] == [(1, "unknown model name")]
+    readme = collect_refs(["README.md"], registry=TEST_REGISTRY)
+    assert readme.refs == []
+    assert [(s.path, s.line) for s in readme.skipped] == [("README.md", 0)]
+    assert readme.skipped[0].reason.startswith("not a file type scan reads")
+
+
 def test_missing_path_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="no-such-dir"):
         collect_refs([tmp_path / "no-such-dir"])

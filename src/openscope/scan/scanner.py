@@ -82,6 +82,13 @@ class Scanner:
 
             added = added_lines(root, since)
         work = [(path, kind) for path in walked.files if (kind := self.kind_of(path))]
+        if root.is_file() and not work:
+            # A file named on the command line: a plain list is read as a manifest, anything else said so.
+            if root.suffix.lower() in self.files["explicit_manifest_suffixes"]:
+                work = [(root, "manifest")]
+            else:
+                self._skip_file(self.display(root), "not a file type scan reads (Python, notebook, YAML/JSON "
+                                                    "config, models manifest, pyproject.toml/openscope.toml)")
         if added is not None:
             work = [(path, kind) for path, kind in work if _file_key(path) in added]
         for path, kind in self._progress(work):
