@@ -1,7 +1,159 @@
-"""Restriction extraction from a license text (placeholder)."""
+"""Restriction extraction: the 12 SPEC §2 flags of one text, each with the sentences that raised it.
+
+Precedence: the rules (rules.py + licenses/rules/*.yaml) decide. The sentence classifier
+(classifier.py) may add one of its own flags only when no rule raised that flag anywhere in the
+text, only above its high-precision threshold, and only on a sentence where none of the flag's
+negative rules fires. Every finding says which of the two raised it (`source`).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 
-def extract_flags(text: str, filename: str) -> list:
-    return []
+from openscope.report import Evidence, FlagFinding
+
+MAX_QUOTE = 300
+MAX_EVIDENCE = 3
+
+
+@dataclass(frozen=True)
+class SentenceHit:
+    flag: str
+    source: str  # "rules" | "classifier"
+    rule: str  # rule id, or "classifier:<score>"
+    block: int
+    sent_start: int
+    sent_end: int
+    match_start: int
+    match_end: int
+
+
+@dataclass
+class Extraction:
+    segmented: object  # segment.Segmented
+    hits: list[SentenceHit]
+    findings: list[FlagFinding]
+
+
+def _quote(doc, hit: SentenceHit) -> str:
+    """The sentence, or a window of it around the match, verbatim and at most MAX_QUOTE characters."""
+    sent = doc[hit.sent_start:hit.sent_end]
+    text = sent.text
+    if len(text) <= MAX_QUOTE:
+        return text
+    base = sent.start_char
+    m_start = doc[hit.match_start].idx - base
+    m_end = doc[hit.match_end - 1].idx + len(doc[hit.match_end - 1].text) - base
+    slack = max(0, MAX_QUOTE - (m_end - m_start))
+    start = max(0, m_start - slack // 3)
+    end = min(len(text), start + MAX_QUOTE)
+    start = max(0, end - MAX_QUOTE)
+    if start > 0:  # cut at word boundaries, staying inside the limit
+        nxt = text.find(" ", start)
+        start = nxt + 1 if 0 <= nxt < m_start else start
+    if end < len(text):
+        prev = text.rfind(" ", start, end)
+        end = prev if prev > m_end else end
+    return text[start:end].strip()
+
+
+def _rule_hits(seg, ruleset) -> tuple[list[SentenceHit], list]:
+    from openscope.analysis.rules import block_hits, lead_in_keys, match_block
+
+    matches = [match_block(ruleset, doc) for doc in seg.docs]
+    hits = []
+    for i, (block, bm) in enumerate(zip(seg.blocks, matches)):
+        lead_keys: set[str] = set()
+        for j in block.lead_ins:
+            lead_keys |= lead_in_keys(matches[j])
+        for h in block_hits(ruleset, i, bm, lead_keys):
+            hits.append(SentenceHit(h.flag, "rules", h.rule, i, h.sent_start, h.sent_end, h.match_start, h.match_end))
+    return hits, matches
+
+
+def _apply_text_conditions(hits: list[SentenceHit], ruleset) -> list[SentenceHit]:
+    """`unless_flags` / `if_flags`: conditions on the other flags the same text raises."""
+    raised = {h.flag for h in hits}
+    kept = []
+    for h in hits:
+        rule = ruleset.flags[h.flag].rules.get(h.rule) if h.source == "rules" else None
+        if rule is not None:
+            if set(rule.unless_flags) & (raised - {h.flag}):
+                continue
+            if rule.if_flags and not set(rule.if_flags) & (raised - {h.flag}):
+                continue
+        kept.append(h)
+    return kept
+
+
+def _classifier_hits(seg, matches, ruleset, raised: set[str]) -> list[SentenceHit]:
+    from openscope.analysis import classifier
+    from openscope.analysis.rules import negative_fires
+
+    model = classifier.load_model()
+    if model is None:
+        return []
+    wanted = [f for f in model.flags if f not in raised]
+    if not wanted:
+        return []
+    units = []  # (block, sentence index, start, end, text)
+    for i, (block, doc, bm) in enumerate(zip(seg.blocks, seg.docs, matches)):
+        context = ""
+        if block.lead_ins:
+            lead_doc = seg.docs[block.lead_ins[-1]]
+            context = list(lead_doc.sents)[-1].text + " " if len(lead_doc) else ""
+        for k, (s, e) in enumerate(bm.sentences):
+            if e - s >= 3:
+                units.append((i, k, s, e, context + doc[s:e].text))
+    if not units:
+        return []
+    scores = model.scores([u[4] for u in units])
+    hits = []
+    for flag in wanted:
+        column = scores[flag]
+        for (i, k, s, e, _), score in zip(units, column):
+            if score >= model.thresholds[flag] and not negative_fires(ruleset, flag, matches[i], k):
+                hits.append(SentenceHit(flag, "classifier", f"classifier:{score:.3f}", i, s, e, s, e))
+    return hits
+
+
+def extract(text: str, filename: str, *, use_classifier: bool = True) -> Extraction:
+    from openscope.analysis.rules import load_rules
+    from openscope.analysis.segment import segment
+    from openscope.analysis.thresholds import thresholds_for
+    from openscope.vocabulary import flag_names
+
+    seg = segment(text)
+    ruleset = load_rules()
+    hits, matches = _rule_hits(seg, ruleset)
+    hits = _apply_text_conditions(hits, ruleset)
+    if use_classifier:
+        hits += _classifier_hits(seg, matches, ruleset, {h.flag for h in hits})
+    by_flag: dict[str, list[SentenceHit]] = {}
+    for h in sorted(hits, key=lambda h: (h.block, h.sent_start, h.source != "rules")):
+        by_flag.setdefault(h.flag, []).append(h)
+    findings = []
+    for flag in flag_names():
+        flag_hits = by_flag.get(flag)
+        if not flag_hits:
+            continue
+        source = "rules" if any(h.source == "rules" for h in flag_hits) else "classifier"
+        flag_hits = [h for h in flag_hits if h.source == source]
+        thresholds: dict[str, int] = {}
+        evidence: list[Evidence] = []
+        seen: set[tuple[int, int]] = set()
+        for h in flag_hits:
+            doc = seg.docs[h.block]
+            if not thresholds:
+                thresholds = thresholds_for(flag, doc[h.sent_start:h.sent_end].text)
+            if (h.block, h.sent_start) in seen or len(evidence) >= MAX_EVIDENCE:
+                continue
+            seen.add((h.block, h.sent_start))
+            evidence.append(Evidence(file=filename, section=seg.blocks[h.block].section, quote=_quote(doc, h)))
+        findings.append(FlagFinding(flag=flag, thresholds=thresholds, source=source, evidence=evidence))
+    return Extraction(seg, hits, findings)
+
+
+def extract_flags(text: str, filename: str) -> list[FlagFinding]:
+    """The restriction flags `text` states, each with thresholds, source and evidence quotes."""
+    return extract(text, filename).findings

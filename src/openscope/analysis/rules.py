@@ -1,0 +1,317 @@
+"""Rule-based restriction detection: spaCy Matcher / PhraseMatcher patterns loaded from YAML.
+
+Each flag has one file `licenses/rules/<flag>.yaml` (patterns, negatives and worked examples);
+`licenses/rules/_cues.yaml` defines named cues the rules can require ("prohibition", "obligation",
+"at_will", "territory", ...). A positive rule raises its flag on a sentence when
+
+- one of its patterns or phrases matches,
+- every cue in `requires` (and at least one cue of `requires_any`) occurs in the same clause, or the
+  same sentence when the rule says `scope: sentence`, or in the lead-in of the list the sentence
+  belongs to (unless `lead_in: false`), and
+- no negative of the flag (or of the rule) matches in its scope (clause or sentence).
+
+Clauses are the parts of a sentence between semicolons and inline enumerators ("(ii)", "(B)"), so a
+notice-file requirement in item (ii) cannot veto a "Powered by" requirement in item (iii).
+Text-level conditions (`unless_flags`, `if_flags`) are applied by `restrictions.extract_flags`.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from openscope.vocabulary import LICENSES_DIR, flag_names, load_yaml
+
+RULES_DIR = LICENSES_DIR / "rules"
+CUES_FILE = RULES_DIR / "_cues.yaml"
+SCOPES = ("clause", "sentence")
+
+
+class RuleError(ValueError):
+    """A malformed rules file (a bug in openscope's data): names the file and the rule."""
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A negative: patterns or a cue that, present in `scope`, vetoes a positive match."""
+
+    key: str
+    scope: str
+    cue: str | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    flag: str
+    id: str
+    requires: tuple[str, ...] = ()
+    requires_any: tuple[str, ...] = ()
+    scope: str = "clause"
+    lead_in: bool = True
+    negatives: tuple[Condition, ...] = ()
+    unless_flags: tuple[str, ...] = ()
+    if_flags: tuple[str, ...] = ()
+    cue_anchor: str | None = None  # the rule matches wherever this cue matches
+
+
+@dataclass
+class FlagRules:
+    flag: str
+    description: str
+    rules: dict[str, Rule]
+    negatives: tuple[Condition, ...]
+    examples_positive: list[str]
+    examples_negative: list[str]
+    path: Path
+
+
+@dataclass
+class RuleSet:
+    flags: dict[str, FlagRules]
+    cues: tuple[str, ...]
+    matcher: object  # spacy Matcher: token patterns of rules, negatives and cues
+    phrases: object  # spacy PhraseMatcher on LOWER
+    phrases_cased: object  # spacy PhraseMatcher on ORTH (abbreviations such as "EU", "U.S.")
+    rules_by_key: dict[str, Rule] = field(default_factory=dict)
+    anchored: dict[str, list[Rule]] = field(default_factory=dict)  # "cue|name" -> rules anchored on it
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A positive rule that fired on one sentence of one block."""
+
+    flag: str
+    rule: str
+    block: int
+    sent_start: int  # token offsets of the sentence in the block's Doc
+    sent_end: int
+    match_start: int
+    match_end: int
+
+
+def _add(ruleset_parts, key: str, spec: dict, where: str):
+    matcher, phrases, phrases_cased, nlp = ruleset_parts
+    patterns = spec.get("patterns") or []
+    if not isinstance(patterns, list) or any(not isinstance(p, list) for p in patterns):
+        raise RuleError(f"{where}: 'patterns' must be a list of token patterns")
+    if patterns:
+        try:
+            matcher.add(key, patterns)
+        except Exception as exc:  # spaCy reports the bad token attribute
+            raise RuleError(f"{where}: invalid token pattern ({exc})") from None
+    words = [str(p) for p in spec.get("phrases") or []]
+    if words:
+        phrases.add(key, list(nlp.tokenizer.pipe(w.lower() for w in words)))
+    cased = [str(p) for p in spec.get("phrases_cased") or []]
+    if cased:
+        phrases_cased.add(key, list(nlp.tokenizer.pipe(cased)))
+    if not (patterns or words or cased or spec.get("cue")):
+        raise RuleError(f"{where}: needs patterns, phrases or a cue")
+
+
+def _conditions(raw, flag: str, owner: str, cues: set[str], parts, path: Path) -> tuple[Condition, ...]:
+    out = []
+    for i, spec in enumerate(raw or []):
+        where = f"{path.name}: {owner} negative {spec.get('id', i)!r}"
+        scope = spec.get("scope", "clause")
+        if scope not in SCOPES:
+            raise RuleError(f"{where}: scope must be one of {SCOPES}")
+        cue = spec.get("cue")
+        if cue is not None and cue not in cues:
+            raise RuleError(f"{where}: unknown cue {cue!r}")
+        key = f"neg|{flag}|{owner}|{spec.get('id', i)}"
+        if spec.get("patterns") or spec.get("phrases") or spec.get("phrases_cased"):
+            _add(parts, key, spec, where)
+        elif cue is None:
+            raise RuleError(f"{where}: needs patterns, phrases or a cue")
+        out.append(Condition(key=key, scope=scope, cue=cue))
+    return tuple(out)
+
+
+def load_flag_file(path: Path, cues: set[str], parts) -> FlagRules:
+    raw = load_yaml(path)
+    if not isinstance(raw, dict) or "flag" not in raw:
+        raise RuleError(f"{path}: expected a mapping with 'flag'")
+    flag = raw["flag"]
+    if flag not in flag_names():
+        raise RuleError(f"{path}: unknown flag {flag!r}")
+    if path.stem != flag:
+        raise RuleError(f"{path}: file name must be the flag name ({flag}.yaml)")
+    known_flags = set(flag_names())
+    rules: dict[str, Rule] = {}
+    for spec in raw.get("rules") or []:
+        rid = spec.get("id")
+        where = f"{path.name}: rule {rid!r}"
+        if not rid or rid in rules:
+            raise RuleError(f"{where}: every rule needs a unique id")
+        for name in (*spec.get("requires", []), *spec.get("requires_any", [])):
+            if name not in cues:
+                raise RuleError(f"{where}: unknown cue {name!r}")
+        for name in (*spec.get("unless_flags", []), *spec.get("if_flags", [])):
+            if name not in known_flags:
+                raise RuleError(f"{where}: unknown flag {name!r}")
+        scope = spec.get("scope", "clause")
+        if scope not in SCOPES:
+            raise RuleError(f"{where}: scope must be one of {SCOPES}")
+        anchor = spec.get("cue_anchor")
+        if anchor is not None and anchor not in cues:
+            raise RuleError(f"{where}: unknown cue {anchor!r}")
+        if anchor is None or spec.get("patterns") or spec.get("phrases"):
+            _add(parts, f"pos|{flag}|{rid}", spec, where)
+        rules[rid] = Rule(
+            flag=flag, id=rid, requires=tuple(spec.get("requires", [])),
+            requires_any=tuple(spec.get("requires_any", [])), scope=scope,
+            lead_in=bool(spec.get("lead_in", True)),
+            negatives=_conditions(spec.get("negatives"), flag, rid, cues, parts, path),
+            unless_flags=tuple(spec.get("unless_flags", [])), if_flags=tuple(spec.get("if_flags", [])),
+            cue_anchor=anchor,
+        )
+    if not rules:
+        raise RuleError(f"{path}: no rules")
+    examples = raw.get("examples") or {}
+    return FlagRules(
+        flag=flag, description=raw.get("description", ""), rules=rules,
+        negatives=_conditions(raw.get("negatives"), flag, "flag", cues, parts, path),
+        examples_positive=list(examples.get("positive") or []),
+        examples_negative=list(examples.get("negative") or []), path=path,
+    )
+
+
+@functools.cache
+def load_rules(directory: Path | None = None) -> RuleSet:
+    """Build the matchers once per process from every `<flag>.yaml` and `_cues.yaml`."""
+    from spacy.matcher import Matcher, PhraseMatcher
+
+    from openscope.analysis.segment import nlp
+
+    directory = Path(directory or RULES_DIR)
+    pipeline = nlp()
+    matcher = Matcher(pipeline.vocab)
+    phrases = PhraseMatcher(pipeline.vocab, attr="LOWER")
+    phrases_cased = PhraseMatcher(pipeline.vocab, attr="ORTH")
+    parts = (matcher, phrases, phrases_cased, pipeline)
+    cue_file = directory / CUES_FILE.name
+    raw_cues = (load_yaml(cue_file) or {}).get("cues") or {}
+    for name, spec in raw_cues.items():
+        _add(parts, f"cue|{name}", spec or {}, f"{cue_file.name}: cue {name!r}")
+    cues = set(raw_cues)
+    flags = {}
+    for path in sorted(directory.glob("*.yaml")):
+        if path.name.startswith("_"):
+            continue
+        fr = load_flag_file(path, cues, parts)
+        flags[fr.flag] = fr
+    ruleset = RuleSet(flags=flags, cues=tuple(sorted(cues)), matcher=matcher, phrases=phrases,
+                      phrases_cased=phrases_cased)
+    for fr in flags.values():
+        for r in fr.rules.values():
+            ruleset.rules_by_key[f"pos|{r.flag}|{r.id}"] = r
+            if r.cue_anchor:
+                ruleset.anchored.setdefault(f"cue|{r.cue_anchor}", []).append(r)
+    return ruleset
+
+
+# --- matching -------------------------------------------------------------------------------------
+
+def _clause_ids(doc) -> list[int]:
+    """Clause number of every token: a new clause after ';' and at inline enumerators like '(ii)'."""
+    ids = []
+    clause = 0
+    n = len(doc)
+    for i, tok in enumerate(doc):
+        if tok.text == "(" and i + 2 < n and doc[i + 2].text == ")" and (i == 0 or doc[i - 1].whitespace_) \
+                and len(doc[i + 1].text) <= 4 and (doc[i + 1].text.isdigit() or doc[i + 1].text.isalpha()) \
+                and (len(doc[i + 1].text) == 1 or doc[i + 1].text.lower().strip("ivxl") == ""):
+            clause += 1
+        ids.append(clause)
+        if tok.text == ";":
+            clause += 1
+    return ids
+
+
+@dataclass
+class BlockMatches:
+    """What matched in one block: positive matches, negative keys and cue names by clause/sentence."""
+
+    sentences: list[tuple[int, int]]
+    clause_of: list[int]
+    positives: list[tuple[str, int, int]]  # (key, start, end)
+    marks: list[tuple[str, int, int]]  # negatives and cues: (key, start, end)
+
+    def sentence_of(self, token: int) -> int:
+        for i, (s, e) in enumerate(self.sentences):
+            if s <= token < e:
+                return i
+        return len(self.sentences) - 1
+
+    def keys_in(self, sent: int, clause: int | None) -> set[str]:
+        s, e = self.sentences[sent]
+        return {key for key, start, _ in self.marks
+                if s <= start < e and (clause is None or self.clause_of[start] == clause)}
+
+
+def match_block(ruleset: RuleSet, doc) -> BlockMatches:
+    strings = doc.vocab.strings
+    found = [(strings[mid], s, e) for mid, s, e in ruleset.matcher(doc)]
+    found += [(strings[mid], s, e) for mid, s, e in ruleset.phrases(doc)]
+    found += [(strings[mid], s, e) for mid, s, e in ruleset.phrases_cased(doc)]
+    found.sort(key=lambda x: (x[1], x[2]))
+    sentences = [(sent.start, sent.end) for sent in doc.sents] or [(0, len(doc))]
+    sent_of = [0] * len(doc)
+    for k, (s, e) in enumerate(sentences):
+        sent_of[s:e] = [k] * (e - s)
+    found = [f for f in found if sent_of[f[1]] == sent_of[f[2] - 1]]  # no match across sentences
+    return BlockMatches(
+        sentences=sentences,
+        clause_of=_clause_ids(doc),
+        positives=[f for f in found if f[0].startswith("pos|")],
+        marks=[f for f in found if not f[0].startswith("pos|")],
+    )
+
+
+def lead_in_keys(bm: BlockMatches) -> set[str]:
+    """Cues of a list's lead-in: its last sentence (the one ending with ':')."""
+    return bm.keys_in(len(bm.sentences) - 1, None) if bm.sentences else set()
+
+
+def _vetoed(conditions, sent_keys: set[str], clause_keys: set[str]) -> bool:
+    for cond in conditions:
+        keys = clause_keys if cond.scope == "clause" else sent_keys
+        if cond.key in keys or (cond.cue and f"cue|{cond.cue}" in keys):
+            return True
+    return False
+
+
+def _cue_ok(rule: Rule, unit_keys: set[str], lead_keys: set[str]) -> bool:
+    pool = unit_keys | lead_keys if rule.lead_in else unit_keys
+    if any(f"cue|{c}" not in pool for c in rule.requires):
+        return False
+    return not rule.requires_any or any(f"cue|{c}" in pool for c in rule.requires_any)
+
+
+def block_hits(ruleset: RuleSet, block_index: int, bm: BlockMatches, lead_keys: set[str]) -> list[Hit]:
+    hits = []
+    candidates = [(ruleset.rules_by_key[key], start, end) for key, start, end in bm.positives
+                  if key in ruleset.rules_by_key]
+    candidates += [(rule, start, end) for key, start, end in bm.marks for rule in ruleset.anchored.get(key, ())]
+    for rule, start, end in candidates:
+        sent = bm.sentence_of(start)
+        clause = bm.clause_of[start]
+        sent_keys = bm.keys_in(sent, None)
+        clause_keys = bm.keys_in(sent, clause)
+        unit = sent_keys if rule.scope == "sentence" else clause_keys
+        if not _cue_ok(rule, unit, lead_keys):
+            continue
+        flag_rules = ruleset.flags[rule.flag]
+        if _vetoed(flag_rules.negatives, sent_keys, clause_keys) or _vetoed(rule.negatives, sent_keys, clause_keys):
+            continue
+        s, e = bm.sentences[sent]
+        hits.append(Hit(rule.flag, rule.id, block_index, s, e, start, end))
+    return hits
+
+
+def negative_fires(ruleset: RuleSet, flag: str, bm: BlockMatches, sent: int) -> bool:
+    """True when a negative of `flag` matches anywhere in sentence `sent` (vetoes the classifier)."""
+    keys = bm.keys_in(sent, None)
+    return _vetoed(ruleset.flags[flag].negatives, keys, keys) if flag in ruleset.flags else False

@@ -1,0 +1,145 @@
+"""Read user and revenue thresholds exactly as written ("700 million monthly active users",
+"US $1,000,000 in annual revenue", "RMB 1 million").
+
+Numbers may be digits with separators, decimals with a scale ("1.5 billion", "10M") or words
+("one hundred million"). Revenue keeps its own currency, unconverted: {"revenue_usd": 1000000},
+{"revenue_cny": 1000000}. Number words, scales and currency markers live in
+`licenses/rules/_thresholds.yaml`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from openscope.vocabulary import LICENSES_DIR, load_yaml
+
+SETTINGS_FILE = LICENSES_DIR / "rules" / "_thresholds.yaml"
+
+
+@dataclass(frozen=True)
+class _Settings:
+    words: dict[str, int]
+    scales: dict[str, int]
+    currencies: dict[str, str]
+    amount: re.Pattern
+    prefix_currency: re.Pattern
+    suffix_currency: re.Pattern
+    users: re.Pattern
+
+
+@dataclass(frozen=True)
+class Amount:
+    value: int
+    start: int
+    end: int
+
+
+@functools.cache
+def settings() -> _Settings:
+    raw = load_yaml(SETTINGS_FILE)
+    words = {k.lower(): int(v) for k, v in raw["number_words"].items()}
+    scales = {k.lower(): int(v) for k, v in raw["scales"].items()}
+    currencies = {k.lower(): v for k, v in raw["currencies"].items()}
+    word_alt = "|".join(sorted(map(re.escape, words), key=len, reverse=True))
+    long_scales = [s for s in scales if len(s) > 2 or s == "mm"]
+    short_scales = [s for s in scales if s not in long_scales]
+    scale_alt = "|".join(sorted(map(re.escape, long_scales), key=len, reverse=True))
+    short_alt = "|".join(sorted(map(re.escape, short_scales), key=len, reverse=True))
+    digits = r"\d{1,3}(?:[,\u00a0\u202f]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+    word_number = rf"(?:{word_alt})(?:[\s-]+(?:and\s+)?(?:{word_alt}|{scale_alt}))*"
+    amount = re.compile(
+        rf"(?<![\w.,])(?P<num>{digits}|{word_number})"
+        rf"(?P<scale>(?:\s*-?\s*(?:{scale_alt})\b)+|(?:{short_alt})\b)?",
+        re.I,
+    )
+    cur_alt = "|".join(re.escape(c).replace(r"\ ", r"\s*") for c in sorted(currencies, key=len, reverse=True))
+    prefix = re.compile(rf"(?P<cur>{cur_alt})\s*$", re.I)
+    suffix = re.compile(rf"^\s*(?P<cur>{cur_alt})(?![\w])", re.I)
+    user_alt = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(raw["user_words"], key=len, reverse=True))
+    users = re.compile(rf"\b(?:{user_alt})\b", re.I)
+    return _Settings(words, scales, currencies, amount, prefix, suffix, users)
+
+
+def _word_value(text: str, cfg: _Settings) -> int | None:
+    """'one hundred million' -> 100000000; 'seven hundred' -> 700."""
+    total = current = 0
+    seen = False
+    for word in re.findall(r"[a-z]+", text.lower()):
+        if word == "and":
+            continue
+        if word in cfg.words:
+            current += cfg.words[word]
+            seen = True
+        elif word == "hundred":
+            current = (current or 1) * 100
+        elif word in cfg.scales:
+            total += (current or 1) * cfg.scales[word]
+            current = 0
+            seen = True
+        else:
+            return None
+    return total + current if seen else None
+
+
+def amounts(text: str) -> list[Amount]:
+    """Every number in `text` with its scale applied."""
+    cfg = settings()
+    out = []
+    for m in cfg.amount.finditer(text):
+        num = m.group("num")
+        if num[0].isdigit():
+            value = float(re.sub(r"[,\u00a0\u202f]", "", num))
+        else:
+            word = _word_value(num, cfg)
+            if word is None:
+                continue
+            value = float(word)
+        for scale in re.findall(r"[a-z]+", (m.group("scale") or "").lower()):
+            value *= cfg.scales.get(scale, 1)
+        out.append(Amount(int(round(value)), m.start(), m.end()))
+    return out
+
+
+def users_threshold(text: str) -> int | None:
+    """The number of users a sentence sets as a threshold, if any."""
+    cfg = settings()
+    for amount in amounts(text):
+        after = text[amount.end:amount.end + 40]
+        before = text[max(0, amount.start - 60):amount.start]
+        nxt = re.search(r"\d", after)
+        window = after[: nxt.start()] if nxt else after
+        if cfg.users.search(window) or (cfg.users.search(before) and re.search(
+                r"(exceed\w*|over|above|more than|greater than|at least|surpass\w*|of)\s*$", before, re.I)):
+            return amount.value
+    return None
+
+
+def revenue_threshold(text: str) -> tuple[str, int] | None:
+    """(currency code, amount) of the first sum of money in a sentence, currency as written."""
+    cfg = settings()
+    for amount in amounts(text):
+        before = text[max(0, amount.start - 12):amount.start]
+        m = cfg.prefix_currency.search(before)
+        if m is None:
+            m = cfg.suffix_currency.search(text[amount.end:amount.end + 20])
+        if m is None:
+            continue
+        code = cfg.currencies.get(re.sub(r"\s+", " ", m.group("cur").lower()))
+        if code is None:
+            code = cfg.currencies.get(re.sub(r"\s+", "", m.group("cur").lower()))
+        if code:
+            return code, amount.value
+    return None
+
+
+def thresholds_for(flag: str, sentence: str) -> dict[str, int]:
+    """The `thresholds` entry of a flag raised by `sentence` (SPEC §2)."""
+    if flag == "user-cap":
+        users = users_threshold(sentence)
+        return {"users": users} if users is not None else {}
+    if flag == "revenue-cap":
+        revenue = revenue_threshold(sentence)
+        return {f"revenue_{revenue[0]}": revenue[1]} if revenue else {}
+    return {}
