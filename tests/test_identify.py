@@ -356,3 +356,21 @@ def test_committed_fingerprints_match_the_script(corpus):
 
 def test_loaded_fingerprints_are_cached():
     assert load_fingerprints() is load_fingerprints()
+
+
+@pytest.mark.corpus
+def test_appended_policy_the_license_incorporates_is_expected(corpus_texts):
+    key, terms = corpus_texts["gemma-tou-2024"]
+    policy_key, policy = corpus_texts["gemma-pup-2024"]
+    assert policy_key in load_catalog().get(key).incorporates
+    found = identify_text(terms + "\n\n" + policy)
+    assert found.key == key and not found.modified, found
+
+
+@pytest.mark.corpus
+def test_appended_policy_of_another_license_is_reported(corpus_texts):
+    key, text = corpus_texts["apache-2.0"]
+    found = identify_text(text + "\n\n" + corpus_texts["gemma-pup-2024"][1])
+    assert found.key == key and found.modified
+    policy_name = load_catalog().get(corpus_texts["gemma-pup-2024"][0]).name
+    assert f"also contains {policy_name}" in found.differences

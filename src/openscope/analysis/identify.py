@@ -192,6 +192,8 @@ def fingerprint_set(raw: dict, origin=None) -> FingerprintSet:
 
 @dataclass(frozen=True)
 class MatchSettings:
+    appended_min_coverage: float
+    appended_min_new_share: float
     score_coverage_exponent: float
     score_purity_exponent: float
     min_score: float
@@ -199,6 +201,7 @@ class MatchSettings:
     modified_confidence_factor: float
     unmodified_min_confidence: float
     min_extra_words: int
+    seam_max_words: int
     min_missing_words: int
 
 
@@ -214,6 +217,7 @@ def match_settings() -> MatchSettings:
 @dataclass
 class Candidate:
     fp: Fingerprint
+    found: int  # sampled shingles of the license found in the text
     coverage: float  # share of the license found in the text
     purity: float  # share of the text found in the license
     dice: float
@@ -228,20 +232,23 @@ def _candidates(features: TextFeatures, fps: FingerprintSet, cfg: MatchSettings)
     for fp in fps.fingerprints:
         if not fp.body:
             continue
-        coverage = len(sampled & fp.body) / len(fp.body)
-        purity = len(sampled & fp.known) / len(sampled)
-        if coverage + purity == 0:
+        in_body = len(sampled & fp.body)
+        if not in_body:
             continue
+        coverage = in_body / len(fp.body)
+        purity = len(sampled & fp.known) / len(sampled)
         dice = 2 * coverage * purity / (coverage + purity)
         score = coverage ** cfg.score_coverage_exponent * purity ** cfg.score_purity_exponent
-        found.append(Candidate(fp, coverage, purity, dice, score))
-    found.sort(key=lambda c: (-c.score, c.fp.key, c.fp.source))
+        found.append(Candidate(fp, in_body, coverage, purity, dice, score))
+    # The license most present in the text comes first: a text holding one license whole and
+    # another document after it (a policy, a rider) is about the license, not the appendix.
+    found.sort(key=lambda c: (-c.found, -c.score, c.fp.key, c.fp.source))
     return found
 
 
 def _break_tie(candidates: list[Candidate], features: TextFeatures, near_tie: float) -> Candidate:
     best = candidates[0]
-    close = [c for c in candidates if c.score >= best.score - near_tie]
+    close = [c for c in candidates if c.found >= best.found * (1 - near_tie)]
     if len(close) == 1:
         return best
     every = set(features.shingles)
@@ -266,10 +273,12 @@ def identify_text(text: str, *, fingerprints: FingerprintSet | None = None) -> I
         return Identification(key=exact.key, confidence=1.0, method="exact")
     cfg = match_settings()
     candidates = _candidates(features, fps, cfg)
-    if not candidates or candidates[0].score < cfg.min_score:
+    plausible = [c for c in candidates if c.score >= cfg.min_score]
+    if not plausible:
         return None
-    chosen = _break_tie(candidates, features, cfg.near_tie)
-    differences = describe_differences(features, chosen.fp, fps.params, cfg)
+    chosen = _break_tie(plausible, features, cfg.near_tie)
+    appended = _appended_documents(features, chosen, candidates, cfg)
+    differences = describe_differences(features, chosen.fp, fps.params, cfg, appended)
     if differences:
         confidence = chosen.score * cfg.modified_confidence_factor
     else:
@@ -283,13 +292,33 @@ def identify_text(text: str, *, fingerprints: FingerprintSet | None = None) -> I
     )
 
 
+def _appended_documents(
+    features: TextFeatures, chosen: Candidate, candidates: list[Candidate], cfg: MatchSettings
+) -> list[Fingerprint]:
+    """Other known documents found whole in the text beside the license (an appended policy)."""
+    explained = set(chosen.fp.known)
+    appended = []
+    for c in candidates:
+        if c.fp.key == chosen.fp.key or c.coverage < cfg.appended_min_coverage:
+            continue
+        new = len((features.sampled & c.fp.body) - explained)
+        if new >= cfg.appended_min_new_share * len(c.fp.body):
+            appended.append(c.fp)
+            explained |= c.fp.known
+    return appended
+
+
 # --- how a text differs from the license it matched --------------------------------------------
 
 
-def license_name(key: str) -> str:
+def _catalog_entry(key: str):
     from openscope.catalog import load_catalog
 
-    entry = load_catalog().get(key)
+    return load_catalog().get(key)
+
+
+def license_name(key: str) -> str:
+    entry = _catalog_entry(key)
     return entry.name if entry else key
 
 
@@ -305,7 +334,7 @@ def _changed_numbers(features: TextFeatures, fp: Fingerprint) -> list[tuple[Numb
     return changed
 
 
-def _novel_runs(features: TextFeatures, fp: Fingerprint, params: FingerprintParams) -> list[tuple[int, int, int]]:
+def _novel_runs(features: TextFeatures, known: frozenset[int], params: FingerprintParams) -> list[tuple[int, int, int]]:
     """Runs of shingles not in the license: (first token, last token + 1, estimated new words)."""
     below = params.sample_below
     n = params.shingle_words
@@ -314,8 +343,7 @@ def _novel_runs(features: TextFeatures, fp: Fingerprint, params: FingerprintPara
     start = first_new = last_new = None
     shingles = features.shingles
     for i, h in enumerate([*shingles, None]):
-        known = h is None or (h < below and h in fp.known)
-        if not known:
+        if not (h is None or (h < below and h in known)):
             if start is None:
                 start = i
             if h < below:  # sampled and unknown: surely new
@@ -334,31 +362,72 @@ def _novel_runs(features: TextFeatures, fp: Fingerprint, params: FingerprintPara
     return runs
 
 
+def _seams(features: TextFeatures, fp: Fingerprint, appended: list[Fingerprint], params: FingerprintParams):
+    """Token spans where the text passes from the license to an appended document or back."""
+    if not appended:
+        return []
+    others = frozenset().union(*(other.known for other in appended))
+    below = params.sample_below
+    seams = []
+    last = None  # (position, which) of the last sampled shingle only one side knows
+    for i, h in enumerate(features.shingles):
+        if h >= below:
+            continue
+        which = (h in fp.known, h in others)
+        if which[0] == which[1]:
+            continue
+        if last is not None and last[1] != which:
+            seams.append((last[0], i + params.shingle_words))
+        last = (i, which)
+    return seams
+
+
 def _overlaps(span: tuple[int, int], spans) -> bool:
     return any(span[0] < end and start < span[1] for start, end in spans)
 
 
 def describe_differences(
-    features: TextFeatures, fp: Fingerprint, params: FingerprintParams, cfg: MatchSettings
+    features: TextFeatures,
+    fp: Fingerprint,
+    params: FingerprintParams,
+    cfg: MatchSettings,
+    appended: list[Fingerprint] = (),
 ) -> list[str]:
-    """Human-readable ways the text differs from license `fp` (empty when it reads the same)."""
+    """Human-readable ways the text differs from license `fp` (empty when it reads the same).
+
+    `appended` are other known documents found in the text: one the license incorporates (its
+    acceptable-use policy) is expected; any other is reported.
+    """
     name = license_name(fp.key)
     n = params.shingle_words
     differences = []
+    entry = _catalog_entry(fp.key)
+    incorporated = set(entry.incorporates) if entry else set()
+    for other in appended:
+        if other.key not in incorporated:
+            differences.append(f"also contains {license_name(other.key)}")
+    known = fp.known.union(*(other.known for other in appended))
+    known_sentences = fp.known_sentences.union(*(other.known_sentences for other in appended))
     changed = _changed_numbers(features, fp)
     for mention, old in changed:
         differences.append(f"number {old} -> {mention.display}")
     number_spans = [(m.start, m.end) for m, _ in changed]
 
-    runs = [r for r in _novel_runs(features, fp, params) if not _overlaps(r[:2], number_spans)]
+    # New words at the seam between the license and an appended document are that document's
+    # title, not a change; so are sentences across the seam (new to both documents).
+    seams = _seams(features, fp, appended, params)
+    runs = [
+        r for r in _novel_runs(features, known, params)
+        if not _overlaps(r[:2], number_spans) and not (r[2] <= cfg.seam_max_words and _overlaps(r[:2], seams))
+    ]
     extra_words = sum(words for _, _, words in runs)
     reported_runs = [r[:2] for r in runs] if extra_words >= cfg.min_extra_words else []
     if reported_runs:
         differences.append(f"about {extra_words} words not in {name}")
 
-    novel_sentences = [(s, e) for h, s, e in features.sentences if h not in fp.known_sentences]
-    reworded = [span for span in novel_sentences
-                if not _overlaps(span, number_spans) and not _overlaps(span, reported_runs)]
+    novel_sentences = [(s, e) for h, s, e in features.sentences if h not in known_sentences]
+    expected = number_spans + reported_runs + seams
+    reworded = [span for span in novel_sentences if not _overlaps(span, expected)]
     if reworded:
         differences.append(f"{len(reworded)} sentence{'s' if len(reworded) > 1 else ''} worded differently")
 
