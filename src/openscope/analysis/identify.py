@@ -1,12 +1,14 @@
 """License identification: an ordered chain of matchers, cheap to fuzzy.
 
 1. exact: the SHA-256 of the normalised text equals a known fingerprint (confidence 1.0).
-2. fingerprint: sampled word-shingle hashes are compared with every known license (Sørensen–Dice
-   and containment both ways); the best candidate wins.
-3. siblings: candidates within `near_tie` of the best (close versions, RAIL variants) are told apart
-   by the shingles unique to each among its siblings.
-Then the chosen license is compared with the text in detail (sentences, numbers, shingle runs) to
-report whether, and how, the text differs from it (`modified`, `differences`).
+2. fingerprint: sampled word-shingle hashes are compared with every known license: coverage (how
+   much of the license is in the text), purity (how much of the text is in the license), their
+   Sørensen–Dice mean and a coverage-weighted score; the license most present in the text wins.
+3. siblings: candidates close to the best (close versions, RAIL variants) are told apart by the
+   shingles unique to each among its siblings.
+Then the chosen license is compared with the text in detail (numbers in context, runs of new
+shingles, sentence hashes, other known documents appended) to report whether, and how, the text
+differs from it (`modified`, `differences`).
 
 Fingerprints are built by scripts/build_fingerprints.py into licenses/fingerprints.json (hashes and
 numbers only, never text). Thresholds live in licenses/identification.yaml.
