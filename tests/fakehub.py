@@ -111,6 +111,8 @@ class FakeHub:
         self.faults: dict[str, Fault] = {}
         self.latency = latency
         self.log: list[Request] = []
+        self.in_flight = 0
+        self.max_in_flight = 0  # most requests served at the same time: shows a client's concurrency
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         if root is not None and root.exists():
@@ -159,6 +161,7 @@ class FakeHub:
     def clear_log(self) -> None:
         with self._lock:
             self.log.clear()
+            self.max_in_flight = 0
 
     def _record(self, req: Request) -> None:
         with self._lock:
@@ -231,8 +234,16 @@ class _Handler(BaseHTTPRequestHandler):
                 repo_type, parts = "dataset", parts[1:]
             if len(parts) >= 5 and parts[2] == "resolve":
                 route, repo_id, rev, filename = "file", f"{parts[0]}/{parts[1]}", parts[3], "/".join(parts[4:])
-        status = self._answer(method, route, repo_type, repo_id, rev, filename, token)
-        self.fake._record(Request(method, path, repo_id, route, filename, status, authorized))
+        fake = self.fake
+        with fake._lock:
+            fake.in_flight += 1
+            fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+        try:
+            status = self._answer(method, route, repo_type, repo_id, rev, filename, token)
+        finally:
+            with fake._lock:
+                fake.in_flight -= 1
+        fake._record(Request(method, path, repo_id, route, filename, status, authorized))
 
     def _answer(self, method, route, repo_type, repo_id, rev, filename, token) -> int:
         fake = self.fake

@@ -129,8 +129,10 @@ def test_gated_model_read_with_a_granted_token(fake_hub, dirs):
     assert all(r.authorized for r in fake_hub.requests("acme/gated-model"))
 
 
-def test_dataset_failure_is_only_a_warning(source):
-    facts = source.fetch(hub_ref("acme/custom-rl"))
+def test_dataset_failure_is_only_a_warning(source, fake_hub):
+    card = "---\nlicense: mit\ndatasets:\n- acme/corpus-a\n- acme/missing-set\n---\n"
+    fake_hub.add_repo("acme/two-datasets", {"README.md": card})
+    facts = source.fetch(hub_ref("acme/two-datasets"))
     assert list(facts.datasets) == ["acme/corpus-a"]
     warnings = [w for w in facts.warnings if w.code == "dataset-unavailable"]
     assert len(warnings) == 1 and "acme/missing-set" in warnings[0].message
@@ -153,7 +155,7 @@ def test_warm_rerun_makes_no_file_requests(source, fake_hub):
     fake_hub.clear_log()
     source.fetch(hub_ref("acme/custom-rl"))
     assert fake_hub.requests(route="file") == [], fake_hub.log
-    assert [r.method for r in fake_hub.requests(route="api")] == ["GET", "GET", "GET"], fake_hub.log  # model + 2 datasets
+    assert [r.method for r in fake_hub.requests(route="api")] == ["GET", "GET"], fake_hub.log  # model + its dataset
 
 
 def test_cache_gives_the_same_facts_without_any_request(source, cache, fake_hub):
@@ -165,9 +167,7 @@ def test_cache_gives_the_same_facts_without_any_request(source, cache, fake_hub)
     assert fake_hub.log == []
     for on, off in zip(online, offline):
         assert off.provenance == "cache"
-        # Online-only warnings (a dataset the Hub could not give) are not replayed from the cache.
-        on_warnings = [w for w in on.warnings if w.code != "dataset-unavailable"]
-        assert dataclasses.replace(on, provenance="cache", warnings=on_warnings) == off
+        assert dataclasses.replace(on, provenance="cache") == off
 
 
 def test_cache_miss_is_not_found(cache):
