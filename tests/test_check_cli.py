@@ -230,6 +230,18 @@ def test_real_check_fails_on_denied_flag_with_sarif_at_file_and_line(repo):
 
 
 @pytest.mark.slow
+def test_real_check_of_a_subfolder_locates_results_from_the_working_directory(repo):
+    # Code scanning reads SARIF paths from the repository root, where CI runs the check.
+    proc = subprocess.run([sys.executable, "-m", "openscope", "check", "--offline", "--policy",
+                           "repo/openscope.toml", "--format", "sarif", "repo"], cwd=repo.parent,
+                          capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stderr
+    (denied,) = [r for r in json.loads(proc.stdout)["runs"][0]["results"] if r["ruleId"] == "non-commercial"]
+    loc = denied["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"]["uri"] == "repo/models.txt" and loc["region"]["startLine"] == 3
+
+
+@pytest.mark.slow
 def test_real_check_passes_once_a_reviewed_exception_covers_it(repo):
     with open(repo / "openscope.toml", "a", encoding="utf-8") as fh:
         fh.write(EXCEPTION)
