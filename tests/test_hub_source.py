@@ -86,6 +86,9 @@ def test_license_file_selection():
     assert license_files(siblings, link) == ["USE_POLICY.md", "LICENSE-MODEL", "NOTICE.rst", "terms/T.md"]
     assert license_files(["README.md"], {"license_link": "README.md"}) == []
     assert license_files(["LICENSE"], {"license_link": "https://example.com/terms"}) == ["LICENSE"]
+    other_repo = {"license_link": "https://huggingface.co/base/model/blob/main/terms/T.md"}
+    assert license_files(["terms/T.md"], other_repo, "acme/tuned") == []
+    assert license_files(["terms/T.md"], other_repo, "Base/Model") == ["terms/T.md"]
 
 
 def test_readme_front_matter_wins_over_model_info_card_data(fake_hub, source):

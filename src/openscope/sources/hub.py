@@ -13,6 +13,7 @@ Environment honoured (by huggingface_hub itself): HF_ENDPOINT, HF_TOKEN and the 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -125,6 +126,7 @@ def _transient_reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
+@functools.cache
 def _quiet_hub():
     """A silent progress-bar class for downloads: openscope draws its own progress, on stderr."""
     from huggingface_hub.utils import tqdm as hf_tqdm
@@ -137,7 +139,7 @@ def _quiet_hub():
     return QuietTqdm
 
 
-def license_files(siblings: list[str], card_data: dict) -> list[str]:
+def license_files(siblings: list[str], card_data: dict, repo_id: str | None = None) -> list[str]:
     """License-bearing files present in the repo, known names first, then the card's license_link."""
     present = set(siblings)
     names = [n for n in LICENSE_FILE_NAMES if n in present]
@@ -146,21 +148,23 @@ def license_files(siblings: list[str], card_data: dict) -> list[str]:
         if "/" not in name and stem.upper().startswith(LICENSE_PREFIXES) and (dot + suffix).lower() in TEXT_SUFFIXES:
             if name not in names:
                 names.append(name)
-    linked = _repo_path_of_link(card_data.get("license_link"))
+    linked = _repo_path_of_link(card_data.get("license_link"), repo_id)
     if linked and linked in present and linked not in names and linked != README:
         names.append(linked)
     return names
 
 
-def _repo_path_of_link(link) -> str | None:
-    """`license_link` as a path inside the repo: 'LICENSE.md', './docs/TERMS.md' or a .../blob/<rev>/<path> URL."""
+def _repo_path_of_link(link, repo_id: str | None = None) -> str | None:
+    """`license_link` as a path inside the repo: 'LICENSE.md', './docs/TERMS.md' or a URL to this repo's file."""
     if not isinstance(link, str) or not link.strip():
         return None
     link = link.strip()
     parsed = urlparse(link)
     if parsed.scheme or parsed.netloc:
-        m = re.match(r"^/[^/]+/[^/]+/(?:blob|resolve|raw)/[^/]+/(.+)$", parsed.path)
-        return unquote(m.group(1)) if m else None
+        m = re.match(r"^/([^/]+/[^/]+)/(?:blob|resolve|raw)/[^/]+/(.+)$", parsed.path)
+        if not m or (repo_id and m.group(1).lower() != repo_id.lower()):
+            return None  # another site, or another repo's file (a base model's license, say)
+        return unquote(m.group(2))
     path = link.split("#", 1)[0].split("?", 1)[0]
     while path.startswith("./"):
         path = path[2:]
@@ -374,7 +378,7 @@ class HubSource:
         readme_card = parse_card(texts[README]).data if README in texts else {}
         card_for_links = readme_card or record["card_data"]
         if documents:
-            names = license_files(siblings, card_for_links) if siblings is not None else list(LICENSE_FILE_NAMES)
+            names = license_files(siblings, card_for_links, repo_id) if siblings is not None else list(LICENSE_FILE_NAMES)
             for name in names:
                 text = self._read_downloaded(ref, repo_id, name, sha, warnings)
                 if text is not None:
