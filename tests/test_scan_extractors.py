@@ -93,8 +93,10 @@ def test_not_a_model_slot(code):
     assert unresolved(code + "\n") == []
 
 
-def test_litellm_unknown_provider_prefix_is_kept():
-    assert found('litellm.completion(model="ollama/llama3")\n') == [("ollama/llama3", 1)]
+def test_litellm_prefixes_unknown_kept_local_runtimes_skipped():
+    assert found('litellm.completion(model="newprovider/some-model")\n') == [("newprovider/some-model", 1)]
+    assert unresolved('litellm.completion(model="ollama/llama3")\n') == [
+        (1, "litellm provider 'ollama' serves local models, not a Hub id or API model")]
 
 
 def test_reported_line_is_the_line_of_the_argument():
@@ -392,7 +394,7 @@ def test_patterns_file_is_well_formed():
         assert rule.get("args") or rule.get("keywords"), rule
         for action in (rule.get("prefixes") or {}).values():
             assert action in ("strip", "litellm"), rule
-    assert set(PATTERNS["litellm_providers"].values()) <= {"api", "hub"}
+    assert set(PATTERNS["litellm_providers"].values()) <= {"api", "hub", "local"}
     assert all(k == k.lower() for k in PATTERNS["config_keys"])
 
 

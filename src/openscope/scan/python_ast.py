@@ -59,15 +59,19 @@ class CallRules:
             return rule
         return None
 
-    def rewrite(self, rule: CallRule, text: str) -> str:
+    def rewrite(self, rule: CallRule, text: str) -> tuple[str, str | None]:
+        """Apply the rule's prefixes: (model string, None), or (text, reason it names no auditable model)."""
         for prefix, action in rule.prefixes:
             if action == "strip" and prefix and text.startswith(prefix):
-                return text[len(prefix):]
+                return text[len(prefix):], None
             if action == "litellm" and "/" in text:
                 provider, rest = text.split("/", 1)
-                if self.litellm.get(provider) in ("api", "hub"):
-                    return rest
-        return text
+                kind = self.litellm.get(provider)
+                if kind in ("api", "hub"):
+                    return rest, None
+                if kind == "local":
+                    return text, f"litellm provider {provider!r} serves local models, not a Hub id or API model"
+        return text, None
 
 
 def dotted_parts(node: ast.AST) -> list[str] | None:
@@ -203,7 +207,10 @@ class _CallFinder:
                 return  # model=None and the like: no reference was made
             self.out.unresolved.append(Unresolved(line, f"{NOT_LITERAL} ({_describe(value)})", other))
             return
-        text = self.rules.rewrite(rule, text)
+        text, not_auditable = self.rules.rewrite(rule, text)
+        if not_auditable:
+            self.out.unresolved.append(Unresolved(line, not_auditable, other))
+            return
         revision = next((kw.value for kw in call.keywords if kw.arg == rule.revision), None) if rule.revision else None
         rev_text, _ = self._literal(revision) if revision is not None else (None, ())
         if rev_text and "@" not in text:
