@@ -300,3 +300,24 @@ def test_sarif_model_referenced_twice_gets_a_result_at_each_place(workdir, sarif
     places = sorted((r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
                      r["locations"][0]["physicalLocation"]["region"]["startLine"]) for r in doc["runs"][0]["results"])
     assert places == [("models.txt", 1), ("src/app.py", 3)]
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "sarif"])
+def test_license_command_offers_markdown_and_sarif(tmp_path, monkeypatch, fmt, sarif_schema):
+    from click.testing import CliRunner
+
+    from openscope.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "TERMS.txt").write_text("You may use these weights for research only and not for any commercial "
+                                        "purpose.\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["license", "TERMS.txt", "missing.txt", "--format", fmt],
+                                catch_exceptions=False)
+    assert result.exit_code == 3, result.stderr  # one file unreadable, the other still analysed
+    if fmt == "sarif":
+        doc = validate_sarif(result.stdout, sarif_schema)
+        uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in doc["runs"][0]["results"]}
+        assert "missing.txt" in uris and uris <= {"TERMS.txt", "missing.txt"}
+    else:
+        assert result.stdout.startswith("## openscope license: 2 file(s)")
+        assert "`TERMS.txt`" in result.stdout and "`missing.txt`" in result.stdout
