@@ -258,6 +258,8 @@ def test_since_keeps_only_references_added_after_the_ref(tmp_path):
     call = "AutoModel.from_pretrained"
     _write(root / "app.py", f'MODEL = "org-a/base-model"\nm = {call}("org-a/old-model")\nn = {call}(MODEL)\n')
     _write(root / "models.txt", "org-a/listed-old\n")
+    _write(root / "pyproject.toml", '[tool.openscope]\nmodels = ["org-a/declared-old"]\nmodels-files = ["more.list"]\n')
+    _write(root / "more.list", "org-a/more-old\n")
     _git(root, "init", "-q", "-b", "main")
     _git(root, "add", ".")
     _git(root, "commit", "-q", "-m", "base")
@@ -266,6 +268,7 @@ def test_since_keeps_only_references_added_after_the_ref(tmp_path):
     _write(root / "app.py", f'MODEL = "org-b/changed-constant"\nm = {call}("org-a/old-model")\nn = {call}(MODEL)\n'
                             f'p = {call}("org-b/committed-new")\n')
     _write(root / "models.txt", "org-a/listed-old\norg-b/listed-new\n")
+    _write(root / "more.list", "org-a/more-old\norg-b/more-new\n")  # listed by pyproject.toml, which is unchanged
     _git(root, "commit", "-q", "-am", "feature")
     # Uncommitted, staged and untracked changes:
     with open(root / "app.py", "a", encoding="utf-8") as fh:
@@ -280,12 +283,13 @@ def test_since_keeps_only_references_added_after_the_ref(tmp_path):
         ("hub", "org-b/committed-new", None, None): [("app.py", 4)],
         ("hub", "org-c/uncommitted", None, None): [("app.py", 5)],
         ("hub", "org-b/listed-new", None, None): [("models.txt", 2)],
+        ("hub", "org-b/more-new", None, None): [("more.list", 2)],
         ("hub", "org-e/staged", None, None): [("staged.py", 1)],
         ("hub", "org-d/untracked", None, None): [("new.py", 2)],
     }
     # Without --since every reference is there, old ones included.
     everything = {r.id for r in collect_refs([root], registry=TEST_REGISTRY).refs}
-    assert {"org-a/old-model", "org-a/listed-old"} <= everything
+    assert {"org-a/old-model", "org-a/listed-old", "org-a/declared-old", "org-a/more-old"} <= everything
 
 
 def test_since_bad_ref_or_no_git_is_an_input_error(tmp_path):

@@ -90,7 +90,8 @@ class Scanner:
                 self._skip_file(self.display(root), "not a file type scan reads (Python, notebook, YAML/JSON "
                                                     "config, models manifest, pyproject.toml/openscope.toml)")
         if added is not None:
-            work = [(path, kind) for path, kind in work if _file_key(path) in added]
+            # TOML files are read anyway: a manifest they list may have changed while they did not.
+            work = [(path, kind) for path, kind in work if kind == "toml" or _file_key(path) in added]
         for path, kind in self._progress(work):
             self.scan_file(path, kind, added)
 
@@ -123,7 +124,7 @@ class Scanner:
                 text = data.decode("utf-8-sig")
             except UnicodeDecodeError:
                 return self._skip_file(rel, "not UTF-8 text, not scanned")
-            extraction = self._extract_text(path, rel, kind, text, added)
+            extraction = self._extract_text(path, kind, text, added)
         if extraction.file_problem:
             return self._skip_file(rel, extraction.file_problem)
         self.stats["files_scanned"] += 1
@@ -142,7 +143,7 @@ class Scanner:
             return self._skip_file(rel, "binary file, not scanned")
         return data
 
-    def _extract_text(self, path: Path, rel: str, kind: str, text: str, added) -> Extraction:
+    def _extract_text(self, path: Path, kind: str, text: str, added) -> Extraction:
         if kind == "notebook":
             return scan_notebook(text, self.rules)
         if kind == "config":
