@@ -1,0 +1,58 @@
+"""The card benchmark's targets as a regression test (reads the corpus at run time; skips without it)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.corpus
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("eval_cards", ROOT / "bench" / "eval_cards.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def results(bench, corpus, card_labels):
+    assert len(card_labels) >= 40, "the labelled card set shrank"
+    return bench.evaluate_cards(corpus)
+
+
+def test_no_card_crashes(results):
+    assert results["errors"] == []
+
+
+def test_spectrum_accuracy(results, bench):
+    ours = results["ours"]
+    assert ours["spectrum_accuracy"] >= bench.TARGETS["spectrum_accuracy"], ours["spectrum_misses"]
+
+
+def test_no_card_is_silently_fully_open(results):
+    wrong = [p.id for p, g in zip(results["predictions"], results["labels"])
+             if p.spectrum == "fully-open" and g["spectrum"] != "fully-open"]
+    assert wrong == []
+
+
+def test_conflict_recall_and_no_false_conflicts(results, bench):
+    ours = results["ours"]
+    assert ours["conflict_recall"] >= bench.TARGETS["conflict_recall"], ours["conflict_misses"]
+    assert ours["false_conflicts"] == 0, ours["conflict_misses"]
+
+
+def test_flag_f1_on_effective_flags(results, bench):
+    ours = results["ours"]
+    assert ours["flag_f1"] >= bench.TARGETS["flag_f1"], ours["flag_misses"]
+    assert ours["threshold_accuracy"] == 1.0
+
+
+def test_openscope_beats_the_declared_tag_baseline(results):
+    ours, naive = results["ours"], results["naive"]
+    assert ours["spectrum_accuracy"] > naive["spectrum_accuracy"]
+    assert ours["flag_f1"] > naive["flag_f1"]
