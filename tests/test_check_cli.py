@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -331,3 +332,31 @@ def test_action_check_step_runs_and_records_the_exit_code(repo, tmp_path):
     assert out.read_text(encoding="utf-8").strip() == "exit-code=1"
     assert json.loads((repo / "openscope.sarif").read_text(encoding="utf-8"))["version"] == "2.1.0"
     assert summary.read_text(encoding="utf-8").startswith("## openscope check: ❌ failed")
+
+
+@pytest.mark.slow
+def test_sample_repo_outputs_validate_against_published_schemas(tmp_path):
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    sample = ROOT / "tests" / "fixtures" / "sample_repo"
+    if not sample.is_dir():
+        pytest.skip("tests/fixtures/sample_repo is not there")
+    repo = tmp_path / "sample"
+    shutil.copytree(sample, repo)
+    (repo / "openscope.toml").write_text('unknown = "warn"\ndeny-flags = ["non-commercial"]\n', encoding="utf-8")
+    outputs = {}
+    for fmt in ("sarif", "cyclonedx", "json"):
+        proc = openscope(repo, "--format", fmt, "--output", f"out.{fmt}")
+        assert proc.returncode in (0, 1, 3), proc.stderr
+        outputs[fmt] = (repo / f"out.{fmt}").read_text(encoding="utf-8")
+    models = json.loads(outputs["json"])["models"]
+    assert models
+    sarif = json.loads(outputs["sarif"])
+    jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))).validate(sarif)
+    for result in sarif["runs"][0]["results"]:
+        uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        assert (repo / uri).is_file(), uri  # every annotation points at a file of the repository
+    error = JsonStrictValidator(SchemaVersion.V1_6).validate_str(outputs["cyclonedx"])
+    assert error is None, getattr(getattr(error, "data", None), "message", error)
+    assert len(json.loads(outputs["cyclonedx"])["components"]) == len(models)
