@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ pytestmark = pytest.mark.corpus
 def bench():
     spec = importlib.util.spec_from_file_location("eval_cards", ROOT / "bench" / "eval_cards.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules["eval_cards"] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)
     return module
 
