@@ -128,6 +128,7 @@ class Scanner:
         if extraction.file_problem:
             return self._skip_file(rel, extraction.file_problem)
         self.stats["files_scanned"] += 1
+        # None keeps every line: no --since, or an untracked file (gitdiff.ALL_LINES).
         self._collect(path, rel, extraction, None if added is None else added.get(key, set()))
 
     def _read(self, path: Path, rel: str, kind: str) -> bytes | None:
@@ -178,7 +179,7 @@ class Scanner:
                 self.stats["refs_unresolved"] += 1
             else:
                 self.stats["occurrences"] += 1
-                first, locations = self.found.setdefault(ref_key(resolved), (resolved, set()))
+                _, locations = self.found.setdefault(ref_key(resolved), (resolved, set()))
                 locations.add((rel, cand.line))
 
     def _skip(self, rel: str, line: int, reason: str) -> None:
