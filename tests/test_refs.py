@@ -30,3 +30,8 @@ def test_local_folder_ref(tmp_path):
     (tmp_path / "README.md").write_text("---\nlicense: mit\n---\n")
     ref = parse_ref(str(tmp_path))
     assert ref.kind == "local" and ref.path == tmp_path
+
+
+def test_revision_with_slashes_is_a_hub_revision():
+    ref = parse_ref("org/name@refs/pr/1")
+    assert (ref.kind, ref.id, ref.revision) == ("hub", "org/name", "refs/pr/1")

@@ -30,7 +30,9 @@ class ModelRef:
 
 
 def _looks_like_path(text: str) -> bool:
-    return text.startswith((".", "/", "~")) or "\\" in text or text.endswith((".md", ".txt")) or text.count("/") > 1
+    # Only the part before '@' counts: Hub revisions such as refs/pr/1 contain slashes.
+    head = text.split("@", 1)[0]
+    return head.startswith((".", "/", "~")) or "\\" in head or head.endswith((".md", ".txt")) or head.count("/") > 1
 
 
 def parse_ref(text: str, registry=None) -> ModelRef:

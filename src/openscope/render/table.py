@@ -25,7 +25,7 @@ def _flags_cell(flags) -> str:
 def render_report(report) -> str:
     from rich.table import Table
 
-    table = Table(title="openscope audit", show_lines=True)
+    table = Table(title="openscope", show_lines=True)
     for col in ("model", "spectrum", "license", "osi", "restrictions", "notes"):
         table.add_column(col, overflow="fold")
     for m in report.models:
