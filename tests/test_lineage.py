@@ -184,7 +184,7 @@ def test_gemma_terms_stated_in_the_body_govern_too(catalog):
             "The student learned from Gemma outputs, so you must comply with the Gemma Terms as well.\n")
     report = assess(card_facts(text), catalog, DictResolver(base))
     assert "license-conflict" in warning_codes(report)
-    assert _flags(report)["licensor-control"].inherited_from == "gemma"
+    assert _flags(report)["licensor-control"].inherited_from == "Gemma"
     assert report.base_models == ["lab/apache-base"]
 
 

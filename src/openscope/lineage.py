@@ -372,7 +372,7 @@ def _resolve_link(link: BaseLink, facts: ModelFacts, catalog: Catalog, resolver,
         out.warnings.append(ReportWarning("base-license-unknown", f"{facts.id}: {link.family or link.license_key} "
                                           f"terms ({link.license_key}) are not in the license catalog"))
         return None
-    origin = link.ref or entry.key
+    origin = link.ref or link.family or entry.key
     flags = catalog_flags(entry, catalog)
     return BaseNode(origin, link.relation, entry, origin, flags, _osi(entry, flags), chain=[origin])
 
@@ -458,10 +458,11 @@ def _inherit(out: Lineage, own_flags: list[FlagFinding], facts: ModelFacts) -> N
         out.effective, out.effective_origin, out.osi_open = base_lic, node.license_origin, False
         if own is not None and own.key.lower() not in PLACEHOLDER_LICENSES:
             out.conflict = True
+            how = (f"the card says {node.license_origin} terms ({base_lic.key}) also govern it"
+                   if node.relation == "governed" else
+                   f"derives from {node.license_origin}, whose {base_lic.name} binds derivatives")
             out.warnings.append(ReportWarning(
-                "license-conflict",
-                f"{facts.id}: declares {own.key} but derives from {node.license_origin}, whose {base_lic.name} "
-                f"binds derivatives; those terms still govern the weights",
+                "license-conflict", f"{facts.id}: declares {own.key} but {how}; those terms still govern the weights",
             ))
         out.reasons.append(f"{base_lic.key} terms of {node.license_origin} bind this derivative ({node.relation})")
     out.flags = flags
