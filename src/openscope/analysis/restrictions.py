@@ -60,7 +60,8 @@ def _quote(doc, hit: SentenceHit) -> str:
 def _rule_hits(seg, ruleset) -> tuple[list[SentenceHit], list]:
     from openscope.analysis.rules import block_hits, lead_in_keys, match_block
 
-    matches = [match_block(ruleset, doc) for doc in seg.docs]
+    lead_in_blocks = {j for block in seg.blocks for j in block.lead_ins}
+    matches = [match_block(ruleset, doc, lead_in=i in lead_in_blocks) for i, doc in enumerate(seg.docs)]
     hits = []
     for i, (block, bm) in enumerate(zip(seg.blocks, matches)):
         lead_keys: set[str] = set()

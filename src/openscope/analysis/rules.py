@@ -70,7 +70,8 @@ class FlagRules:
 class RuleSet:
     flags: dict[str, FlagRules]
     cues: tuple[str, ...]
-    matcher: object  # spacy Matcher: token patterns of rules, negatives and cues
+    positives: TokenMatcher  # token patterns of the rules
+    marks: TokenMatcher  # token patterns of negatives and cues, run only where a rule matched
     phrases: object  # spacy PhraseMatcher on LOWER
     phrases_cased: object  # spacy PhraseMatcher on ORTH (abbreviations such as "EU", "U.S.")
     rules_by_key: dict[str, Rule] = field(default_factory=dict)
@@ -90,14 +91,70 @@ class Hit:
     match_end: int
 
 
+_TRIGGER_ATTRS = ("LOWER", "ORTH", "TEXT", "NORM")
+
+
+def _first_words(pattern: list) -> set[str] | None:
+    """Lower-case words one of which must occur in a text for `pattern` to match; None if any may."""
+    first = pattern[0] if pattern else None
+    if not isinstance(first, dict) or first.get("OP") in ("?", "*") or not first:
+        return None
+    for attr in _TRIGGER_ATTRS:
+        value = first.get(attr)
+        if isinstance(value, str):
+            return {value.lower()}
+        if isinstance(value, dict) and set(value) == {"IN"}:
+            return {str(v).lower() for v in value["IN"]}
+    return None
+
+
+def _expand_first(pattern: list) -> list[list]:
+    """[{LOWER: {IN: [a, b]}}, ...] -> [{LOWER: a}, ...], [{LOWER: b}, ...].
+
+    spaCy compares a plain value in C but calls Python for an IN set, at every token."""
+    first = pattern[0] if pattern else None
+    if not isinstance(first, dict) or len(first) != 1:
+        return [pattern]
+    (attr, value), = first.items()
+    if attr not in _TRIGGER_ATTRS or not isinstance(value, dict) or set(value) != {"IN"}:
+        return [pattern]
+    return [[{attr: word}, *pattern[1:]] for word in value["IN"]]
+
+
+@dataclass
+class TokenMatcher:
+    """One spaCy Matcher and the first words its patterns can start with.
+
+    spaCy's Matcher tries every pattern at every token it is given, so it runs only on the
+    sentences that contain one of those words (or a number, for patterns that start with one)."""
+
+    matcher: object
+    triggers: set[int] = field(default_factory=set)  # LOWER hashes
+    numbers: bool = False  # some pattern starts with a number
+    always: bool = False  # some pattern can start anywhere
+
+    def add(self, key: str, patterns: list, strings) -> None:
+        self.matcher.add(key, [q for p in patterns for q in _expand_first(p)])
+        for p in patterns:
+            first = p[0] if p else {}
+            words = _first_words(p)
+            if words is not None:
+                self.triggers.update(strings.add(w) for w in words)
+            elif isinstance(first, dict) and ("LIKE_NUM" in first or "SHAPE" in first) and first.get("OP") is None:
+                self.numbers = True
+            else:
+                self.always = True
+
+
 def _add(ruleset_parts, key: str, spec: dict, where: str):
-    matcher, phrases, phrases_cased, nlp = ruleset_parts
+    token_matchers, phrases, phrases_cased, nlp = ruleset_parts
     patterns = spec.get("patterns") or []
     if not isinstance(patterns, list) or any(not isinstance(p, list) for p in patterns):
         raise RuleError(f"{where}: 'patterns' must be a list of token patterns")
     if patterns:
+        target = token_matchers[0] if key.startswith("pos|") else token_matchers[1]
         try:
-            matcher.add(key, patterns)
+            target.add(key, patterns, nlp.vocab.strings)
         except Exception as exc:  # spaCy reports the bad token attribute
             raise RuleError(f"{where}: invalid token pattern ({exc})") from None
     words = [str(p) for p in spec.get("phrases") or []]
@@ -187,10 +244,10 @@ def load_rules(directory: Path | None = None) -> RuleSet:
 
     directory = Path(directory or RULES_DIR)
     pipeline = nlp()
-    matcher = Matcher(pipeline.vocab)
+    token_matchers = (TokenMatcher(Matcher(pipeline.vocab)), TokenMatcher(Matcher(pipeline.vocab)))
     phrases = PhraseMatcher(pipeline.vocab, attr="LOWER")
     phrases_cased = PhraseMatcher(pipeline.vocab, attr="ORTH")
-    parts = (matcher, phrases, phrases_cased, pipeline)
+    parts = (token_matchers, phrases, phrases_cased, pipeline)
     cue_file = directory / CUES_FILE.name
     raw_cues = (load_yaml(cue_file) or {}).get("cues") or {}
     for name, spec in raw_cues.items():
@@ -202,8 +259,8 @@ def load_rules(directory: Path | None = None) -> RuleSet:
             continue
         fr = load_flag_file(path, cues, parts)
         flags[fr.flag] = fr
-    ruleset = RuleSet(flags=flags, cues=tuple(sorted(cues)), matcher=matcher, phrases=phrases,
-                      phrases_cased=phrases_cased)
+    ruleset = RuleSet(flags=flags, cues=tuple(sorted(cues)), positives=token_matchers[0],
+                      marks=token_matchers[1], phrases=phrases, phrases_cased=phrases_cased)
     for fr in flags.values():
         for r in fr.rules.values():
             ruleset.rules_by_key[f"pos|{r.flag}|{r.id}"] = r
@@ -234,16 +291,16 @@ def _clause_ids(doc) -> list[int]:
 class BlockMatches:
     """What matched in one block: positive matches, negative keys and cue names by clause/sentence."""
 
+    doc: object
     sentences: list[tuple[int, int]]
+    sent_id: list[int]
     clause_of: list[int]
     positives: list[tuple[str, int, int]]  # (key, start, end)
     marks: list[tuple[str, int, int]]  # negatives and cues: (key, start, end)
+    marked: set[int] = field(default_factory=set)  # sentences the marks matcher has run on
 
     def sentence_of(self, token: int) -> int:
-        for i, (s, e) in enumerate(self.sentences):
-            if s <= token < e:
-                return i
-        return len(self.sentences) - 1
+        return self.sent_id[token] if token < len(self.sent_id) else len(self.sentences) - 1
 
     def keys_in(self, sent: int, clause: int | None) -> set[str]:
         s, e = self.sentences[sent]
@@ -251,23 +308,66 @@ class BlockMatches:
                 if s <= start < e and (clause is None or self.clause_of[start] == clause)}
 
 
-def match_block(ruleset: RuleSet, doc) -> BlockMatches:
+def _run(tm: TokenMatcher, doc, sentences: list[tuple[int, int]], wanted: list[int]) -> list[tuple[str, int, int]]:
+    """Run a TokenMatcher on the given sentences (consecutive ones in one call)."""
     strings = doc.vocab.strings
-    found = [(strings[mid], s, e) for mid, s, e in ruleset.matcher(doc)]
-    found += [(strings[mid], s, e) for mid, s, e in ruleset.phrases(doc)]
-    found += [(strings[mid], s, e) for mid, s, e in ruleset.phrases_cased(doc)]
-    found.sort(key=lambda x: (x[1], x[2]))
-    sentences = [(sent.start, sent.end) for sent in doc.sents] or [(0, len(doc))]
-    sent_of = [0] * len(doc)
+    out = []
+    k = 0
+    while k < len(wanted):
+        first = last = wanted[k]
+        while k + 1 < len(wanted) and wanted[k + 1] == last + 1:
+            k += 1
+            last = wanted[k]
+        s0, e0 = sentences[first][0], sentences[last][1]
+        out.extend((strings[mid], s0 + s, s0 + e) for mid, s, e in tm.matcher(doc[s0:e0]))
+        k += 1
+    return out
+
+
+def _candidate_sentences(tm: TokenMatcher, doc, sentences) -> list[int]:
+    if tm.always:
+        return list(range(len(sentences)))
+    lowers = doc.to_array("LOWER").tolist() if len(doc) else []
+    wanted = []
     for k, (s, e) in enumerate(sentences):
-        sent_of[s:e] = [k] * (e - s)
-    found = [f for f in found if sent_of[f[1]] == sent_of[f[2] - 1]]  # no match across sentences
-    return BlockMatches(
-        sentences=sentences,
-        clause_of=_clause_ids(doc),
+        if not tm.triggers.isdisjoint(lowers[s:e]) or tm.numbers and any(t.like_num for t in doc[s:e]):
+            wanted.append(k)
+    return wanted
+
+
+def ensure_marks(ruleset: RuleSet, bm: BlockMatches, sents: list[int]) -> None:
+    """Match negatives and cues in these sentences, if not done yet."""
+    todo = sorted(set(sents) - bm.marked)
+    if not todo:
+        return
+    new = _run(ruleset.marks, bm.doc, bm.sentences, todo)
+    bm.marks.extend(f for f in new if bm.sent_id[f[1]] == bm.sent_id[f[2] - 1])
+    bm.marked.update(todo)
+
+
+def match_block(ruleset: RuleSet, doc, *, lead_in: bool = False) -> BlockMatches:
+    """Positive matches of `doc`, with negatives and cues in the sentences where a rule matched
+    (and in the last sentence of a list lead-in): the expensive matchers run only where needed."""
+    sentences = [(sent.start, sent.end) for sent in doc.sents] or [(0, len(doc))]
+    sent_id = [0] * len(doc)
+    for k, (s, e) in enumerate(sentences):
+        sent_id[s:e] = [k] * (e - s)
+    strings = doc.vocab.strings
+    found = [(strings[mid], s, e) for mid, s, e in ruleset.phrases(doc)]
+    found += [(strings[mid], s, e) for mid, s, e in ruleset.phrases_cased(doc)]
+    found += _run(ruleset.positives, doc, sentences, _candidate_sentences(ruleset.positives, doc, sentences))
+    found = [f for f in found if sent_id[f[1]] == sent_id[f[2] - 1]]  # no match across sentences
+    found.sort(key=lambda x: (x[1], x[2]))
+    bm = BlockMatches(
+        doc=doc, sentences=sentences, sent_id=sent_id, clause_of=_clause_ids(doc),
         positives=[f for f in found if f[0].startswith("pos|")],
         marks=[f for f in found if not f[0].startswith("pos|")],
     )
+    need = {sent_id[s] for k, s, _ in found if k.startswith("pos|") or k in ruleset.anchored}
+    if lead_in and sentences:
+        need.add(len(sentences) - 1)
+    ensure_marks(ruleset, bm, sorted(need))
+    return bm
 
 
 def lead_in_keys(bm: BlockMatches) -> set[str]:
@@ -313,5 +413,6 @@ def block_hits(ruleset: RuleSet, block_index: int, bm: BlockMatches, lead_keys: 
 
 def negative_fires(ruleset: RuleSet, flag: str, bm: BlockMatches, sent: int) -> bool:
     """True when a negative of `flag` matches anywhere in sentence `sent` (vetoes the classifier)."""
+    ensure_marks(ruleset, bm, [sent])
     keys = bm.keys_in(sent, None)
     return _vetoed(ruleset.flags[flag].negatives, keys, keys) if flag in ruleset.flags else False

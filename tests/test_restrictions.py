@@ -1,0 +1,195 @@
+"""Restriction extraction on clauses written for these tests (paraphrases, tricky negatives) and on
+the real corpus (read at run time, never copied)."""
+
+from __future__ import annotations
+
+import pytest
+
+from openscope.analysis.restrictions import MAX_QUOTE, extract, extract_flags
+from openscope.analysis.segment import squash, unwrap_markup
+
+# (flag, clause): each clause must raise the flag. Written in our own words, not taken from a license.
+POSITIVE = [
+    ("user-cap", "Should the monthly active users of your services exceed 300 million, you have to ask us for a separate license."),
+    ("user-cap", "Licensees with more than one hundred million daily active users are not licensed under these terms."),
+    ("user-cap", "A business with over 5,000,000 MAU needs a commercial agreement with the developer."),
+    ("revenue-cap", "If your company's annual revenue is above US $2,500,000 you must buy an enterprise license."),
+    ("revenue-cap", "Organisations earning more than EUR 3 million per year need a paid license."),
+    ("revenue-cap", "This free grant covers only businesses with yearly turnover under £500,000."),
+    ("competitor-ban", "You may not use the weights or the text they generate to train any other large language model."),
+    ("competitor-ban", "Outputs must never be used to build a model that competes with the licensor."),
+    ("competitor-ban", "Direct competitors of the publisher are not allowed to use the model."),
+    ("competitor-ban", "The licensee will not distill this model into another foundation model."),
+    ("use-restrictions", "Your use must comply with the Acceptable Use Policy published on our site."),
+    ("use-restrictions", "You agree not to use the model to develop weapons or for surveillance of individuals."),
+    ("use-restrictions", "The model shall not be used to produce defamatory content or to impersonate real people."),
+    ("use-restrictions", "Any use that breaches our responsible AI usage policy is forbidden."),
+    ("non-commercial", "The weights may be used solely for non-commercial purposes."),
+    ("non-commercial", "Use of the model in commercial products is not permitted."),
+    ("non-commercial", "This release is for academic research purposes only."),
+    ("non-commercial", "You must not use the model for any commercial activity without our written permission."),
+    ("attribution", "Every application using the model has to show the text \"Powered by Nimbus\" to its users."),
+    ("attribution", "You must credit the original authors in any paper that uses the model."),
+    ("attribution", "Redistributors shall give appropriate credit to the creator of the weights."),
+    ("naming", "A model you derive from these weights must carry a name beginning with \"Aurora\"."),
+    ("naming", "Fine-tuned versions you publish shall include \"Kestrel\" at the start of the model name."),
+    ("geographic", "Nothing here grants any right to people who live in, or firms based in, the European Union."),
+    ("geographic", "The model may not be used in Russia or Belarus."),
+    ("geographic", "This license is not available to residents of India."),
+    ("licensor-control", "We may change these terms at any time and your continued use means you accept the new terms."),
+    ("licensor-control", "The provider can restrict use of the model remotely if it suspects misuse."),
+    ("licensor-control", "The licensor may terminate your license at any time, with or without cause."),
+    ("licensor-control", "The acceptable use policy may be revised from time to time at our sole discretion."),
+    ("flow-down", "If you redistribute the model you must pass these use restrictions on to your recipients as enforceable terms."),
+    ("flow-down", "Your derivative models remain subject to this agreement, including its list of prohibited uses."),
+    ("flow-down", "The use restrictions above apply equally to any modifications you create."),
+    ("hosting-restriction", "You may not offer the model as a managed service."),
+    ("hosting-restriction", "Providing the model to others through a hosted API is not allowed without a separate agreement."),
+    ("hosting-restriction", "You shall not make the software available on a software-as-a-service basis."),
+    ("no-redistribution", "You must not redistribute the model or any copy of it."),
+    ("no-redistribution", "Sharing the weights with third parties is prohibited; you may not distribute them."),
+    ("no-redistribution", "Redistribution of the model files is not permitted."),
+]
+
+# (flag, clause): tricky look-alikes that must NOT raise the flag.
+NEGATIVE = [
+    ("attribution", "You must keep this NOTICE file in every copy you distribute."),
+    ("attribution", "Retain the copyright line and the list of conditions in the documentation."),
+    ("attribution", "Derivatives made by You belong to You."),
+    ("geographic", "You must comply with export control laws and sanctions when you ship the model."),
+    ("geographic", "If you are located in the EEA, the licensor is our Irish subsidiary."),
+    ("geographic", "These terms are governed by the laws of Japan."),
+    ("licensor-control", "This license terminates automatically if you breach it."),
+    ("licensor-control", "We may terminate the agreement if you violate any of its terms."),
+    ("licensor-control", "The foundation may publish revised versions of this license from time to time."),
+    ("licensor-control", "You may stop using the model at any time."),
+    ("licensor-control", "This grant is perpetual and irrevocable."),
+    ("flow-down", "Give every recipient a copy of this license."),
+    ("flow-down", "You may add your own license terms to your modifications."),
+    ("hosting-restriction", "You may host the model and offer it through an API."),
+    ("hosting-restriction", "We are not liable for outages of any hosted service."),
+    ("no-redistribution", "You may distribute the model if you include this license."),
+    ("no-redistribution", "You may not distribute the model without a copy of this license."),
+    ("no-redistribution", "You may not offer the model as a hosted service."),
+    ("non-commercial", "You may use the model for commercial and non-commercial purposes."),
+    ("non-commercial", "Nothing in this license restricts commercial use."),
+    ("competitor-ban", "If you use outputs to train another model and release it, name the original model in its card."),
+    ("competitor-ban", "You may use the outputs to improve other models."),
+    ("use-restrictions", "You must comply with applicable laws."),
+    ("use-restrictions", "The model is not designed for use where failure could cause harm, including discrimination."),
+    ("user-cap", "Users must be 16 years or older."),
+    ("revenue-cap", "Our liability is limited to USD 100."),
+    ("naming", "You may not use our name to endorse your products."),
+]
+
+
+@pytest.mark.parametrize(("flag", "clause"), POSITIVE)
+def test_paraphrased_clause_raises_its_flag(flag, clause):
+    flags = {f.flag for f in extract_flags(clause, "LICENSE")}
+    assert flag in flags, f"{flag} not raised by: {clause}"
+
+
+@pytest.mark.parametrize(("flag", "clause"), NEGATIVE)
+def test_look_alike_clause_does_not_raise_the_flag(flag, clause):
+    flags = {f.flag for f in extract_flags(clause, "LICENSE")}
+    assert flag not in flags, f"{flag} wrongly raised by: {clause}"
+
+
+def test_every_flag_has_paraphrases_and_negatives():
+    from openscope.vocabulary import flag_names
+
+    assert {f for f, _ in POSITIVE} == set(flag_names())
+    assert len({f for f, _ in NEGATIVE}) >= 10
+
+
+def test_list_items_are_read_with_their_lead_in():
+    text = "Prohibited uses. You agree not to use the model:\n\n- to assist military operations;\n- to run spam campaigns.\n"
+    flags = {f.flag: f for f in extract_flags(text, "POLICY.md")}
+    assert "use-restrictions" in flags
+    # The same items without a prohibiting lead-in say nothing.
+    assert "use-restrictions" not in {f.flag for f in extract_flags("Our hobbies:\n\n- military history\n", "x")}
+
+
+def test_evidence_names_file_section_and_quotes_the_text():
+    text = ("1. Grant.\n\na. You may copy the model.\n\nb. Restrictions.\n\n"
+            "i. You must not redistribute the weights.\n\nii. You must show \"Built with Orbit\" in your app.\n")
+    flags = {f.flag: f for f in extract_flags(text, "LICENSE.txt")}
+    ev = flags["no-redistribution"].evidence[0]
+    assert ev.file == "LICENSE.txt"
+    assert ev.section == "1.b.i"
+    assert "redistribute the weights" in ev.quote
+    assert flags["attribution"].evidence[0].section == "1.b.ii"
+    assert all(f.source == "rules" for f in flags.values())
+
+
+def test_thresholds_are_recorded():
+    flags = {f.flag: f for f in extract_flags(
+        "2. If your products have more than 250 million monthly active users, request a license. "
+        "Companies with annual revenue over RMB 5 million must pay a fee to use the model.", "LICENSE")}
+    assert flags["user-cap"].thresholds == {"users": 250_000_000}
+    assert flags["revenue-cap"].thresholds == {"revenue_cny": 5_000_000}
+
+
+def test_long_sentence_quote_is_short_and_verbatim():
+    filler = "including all related documentation, examples, checkpoints and configuration files, " * 8
+    text = f"You must not, under any circumstances, redistribute the weights {filler}to anyone."
+    finding = {f.flag: f for f in extract_flags(text, "LICENSE")}["no-redistribution"]
+    quote = finding.evidence[0].quote
+    assert len(quote) <= MAX_QUOTE
+    assert "redistribute the weights" in quote
+    assert quote in squash(text)
+
+
+def test_markdown_wrapping_is_removed_before_quoting():
+    text = "## 3. Limits\n\n**3.1** You **must not** [redistribute](https://example.com) the weights.\n"
+    plain, kind = unwrap_markup(text)
+    assert kind == "markdown"
+    finding = {f.flag: f for f in extract_flags(text, "LICENSE.md")}["no-redistribution"]
+    assert "**" not in finding.evidence[0].quote
+    assert finding.evidence[0].quote in squash(plain)
+    assert finding.evidence[0].section == "3.1"
+
+
+# --- the corpus (real third-party texts, read at run time) -----------------------------------------
+
+# Known misses of the analysis on the corpus, by license id: flags wrongly raised (+) or missed (-).
+# Empty means every corpus text currently reads exactly as its gold label; a regression fails below.
+KNOWN_MISSES: dict[str, dict[str, set[str]]] = {}
+
+
+@pytest.mark.corpus
+def test_corpus_flags_match_gold_labels(corpus, license_labels):
+    failures = []
+    for label in license_labels:
+        text = (corpus / "licenses" / label["text_file"]).read_text(encoding="utf-8")
+        got = {f.flag for f in extract_flags(text, label["id"])}
+        gold = set(label["flags"])
+        known = KNOWN_MISSES.get(label["id"], {})
+        extra, missing = got - gold - known.get("+", set()), gold - got - known.get("-", set())
+        if extra or missing:
+            failures.append(f"{label['id']}: extra {sorted(extra)} missing {sorted(missing)}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.corpus
+def test_corpus_thresholds_are_exact(corpus, license_labels):
+    for label in license_labels:
+        text = (corpus / "licenses" / label["text_file"]).read_text(encoding="utf-8")
+        got: dict[str, int] = {}
+        for finding in extract_flags(text, label["id"]):
+            got.update(finding.thresholds)
+        assert got == label["thresholds"], label["id"]
+
+
+@pytest.mark.corpus
+def test_corpus_evidence_is_verbatim_and_short(corpus, license_labels):
+    for label in license_labels:
+        text = (corpus / "licenses" / label["text_file"]).read_text(encoding="utf-8")
+        result = extract(text, label["id"])
+        analysed = squash(result.segmented.text)
+        for finding in result.findings:
+            assert finding.evidence, (label["id"], finding.flag)
+            for ev in finding.evidence:
+                assert ev.file == label["id"]
+                assert 0 < len(ev.quote) <= MAX_QUOTE
+                assert ev.quote in analysed, (label["id"], finding.flag, ev.quote)
