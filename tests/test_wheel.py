@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PKG = ROOT / "src" / "openscope"
-DATA_SUFFIXES = {".yaml", ".yml", ".json", ".txt"}
+DATA_SUFFIXES = {".yaml", ".yml", ".json", ".txt", ".toml"}
 
 
 @pytest.mark.slow
