@@ -126,8 +126,8 @@ def license_cmd(files, fmt, output):
     def go():
         from openscope.pipeline import analyze_license_files
 
-        stdin_text = sys.stdin.read() if "-" in files else None
-        report = analyze_license_files(files, stdin_text=stdin_text)
+        stdin_data = sys.stdin.buffer.read() if "-" in files else None  # bytes: decoded like a file
+        report = analyze_license_files(files, stdin_text=stdin_data)
         emit(report, fmt, output)
         failed = [e for e in report.licenses if e.error]
         for e in failed:

@@ -128,11 +128,16 @@ def audit(refs: Iterable, *, offline: bool = False, resolver=None, locations=Non
     return report
 
 
-def analyze_license_files(paths: Iterable, *, stdin_text: str | None = None) -> LicenseReport:
-    """`openscope license`: identify each text and flag its restrictions, one entry per file."""
-    from openscope.analysis import analyze_text
+def analyze_license_files(paths: Iterable, *, stdin_text: str | bytes | None = None) -> LicenseReport:
+    """`openscope license`: identify each text and flag its restrictions, one entry per file.
+
+    Bad input never stops the batch: an empty, binary or unreadable file gets an `error`; a huge
+    file is cut, a non-UTF-8 file decoded best effort and HTML/Markdown unwrapped, each with a warning.
+    """
+    from openscope.analysis import MAX_LICENSE_BYTES, analyze_text, decode_license_bytes
     from openscope.catalog import load_catalog
-    from openscope.sources.local import read_text_file
+    from openscope.errors import UnreadableError
+    from openscope.report import ReportWarning
 
     catalog = load_catalog()
     report = LicenseReport()
@@ -140,14 +145,26 @@ def analyze_license_files(paths: Iterable, *, stdin_text: str | None = None) -> 
         label = str(p)
         entry = LicenseFileReport(path=label)
         try:
-            text = stdin_text if label == "-" else read_text_file(Path(p), label=label)
-            if not text.strip():
-                raise_empty(label)
+            if label == "-":
+                data = stdin_text.encode("utf-8") if isinstance(stdin_text, str) else (stdin_text or b"")
+            else:
+                path = Path(p)
+                if path.is_dir():
+                    raise UnreadableError(label, f"{label}: is a folder, not a license file")
+                try:
+                    with open(path, "rb") as fh:
+                        data = fh.read(MAX_LICENSE_BYTES + 1)
+                except OSError as exc:
+                    raise UnreadableError(label, f"{label}: cannot read ({exc.strerror or exc})") from None
+            text, warnings = decode_license_bytes(data, label)
             analysis = analyze_text(text, Path(label).name if label != "-" else "<stdin>")
         except ModelError as exc:
             entry.error = ErrorInfo(code="unreadable", message=str(exc))
             report.licenses.append(entry)
             continue
+        if analysis.unwrapped:
+            warnings.append(ReportWarning("unwrapped", f"{label}: {analysis.unwrapped.upper()} markup removed "
+                                                       "before analysis; quotes are from the plain text"))
         ident = analysis.identification
         lic = catalog.get(ident.key) if ident and ident.key else None
         if lic is not None:
@@ -155,7 +172,7 @@ def analyze_license_files(paths: Iterable, *, stdin_text: str | None = None) -> 
                                         round(ident.confidence, 3), lic.url)
             entry.osi_open = lic.osi_open and not any(f.flag != "attribution" for f in analysis.flags)
         entry.flags = analysis.flags
-        entry.warnings = analysis.warnings
+        entry.warnings = [*warnings, *analysis.warnings]
         report.licenses.append(entry)
     return report
 

@@ -2,6 +2,8 @@
 
 `analyze_text` is the single entry point used by `openscope license` and by `audit` for every
 license-bearing file of a model. spaCy and scikit-learn are imported only inside it.
+`decode_license_bytes` turns raw file bytes into text for it, saying what it had to do (cut a huge
+file, guess an encoding) instead of failing.
 """
 
 from __future__ import annotations
@@ -9,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from openscope.report import FlagFinding, ReportWarning
+
+MAX_LICENSE_BYTES = 1_000_000  # real licenses are under 100 KB; a bigger file is cut and analysed in part
+_MAX_DIFFERENCES = 5
 
 
 @dataclass
@@ -25,13 +30,66 @@ class TextAnalysis:
     identification: Identification | None
     flags: list[FlagFinding] = field(default_factory=list)
     warnings: list[ReportWarning] = field(default_factory=list)
+    unwrapped: str | None = None  # "html" | "markdown" when that wrapping was removed before analysis
 
 
 def analyze_text(text: str, filename: str) -> TextAnalysis:
-    """Identify `text` against the catalog and extract restriction flags with evidence."""
+    """Identify `text` against the catalog and extract restriction flags with evidence.
+
+    The flags describe the text as it reads (SPEC §2); when identification finds a known license
+    that this text differs from, a `license-modified` warning names the license and the differences.
+    """
     from openscope.analysis.identify import identify_text
-    from openscope.analysis.restrictions import extract_flags
+    from openscope.analysis.restrictions import extract
 
     identification = identify_text(text)
-    flags = extract_flags(text, filename)
-    return TextAnalysis(identification=identification, flags=flags)
+    extraction = extract(text, filename)
+    warnings = []
+    if identification is not None and identification.key and identification.modified:
+        warnings.append(modified_warning(identification, filename))
+    return TextAnalysis(identification=identification, flags=extraction.findings, warnings=warnings,
+                        unwrapped=extraction.segmented.unwrapped)
+
+
+def modified_warning(identification: Identification, filename: str) -> ReportWarning:
+    from openscope.catalog import load_catalog
+
+    entry = load_catalog().get(identification.key)
+    name = entry.name if entry else identification.key
+    diffs = identification.differences[:_MAX_DIFFERENCES]
+    more = len(identification.differences) - len(diffs)
+    detail = "; ".join(diffs) + (f"; and {more} more" if more > 0 else "") if diffs else "its wording differs"
+    return ReportWarning(
+        "license-modified",
+        f"{filename}: differs from {name} ({identification.key}): {detail}. Flags describe this text as written.",
+    )
+
+
+def decode_license_bytes(data: bytes, label: str) -> tuple[str, list[ReportWarning]]:
+    """Bytes of a license file -> (text, warnings). Raises UnreadableError for empty or binary input."""
+    from openscope.errors import UnreadableError
+
+    warnings: list[ReportWarning] = []
+    if not data.strip():
+        raise UnreadableError(label, f"{label}: empty file, nothing to analyse")
+    if len(data) > MAX_LICENSE_BYTES:
+        data = data[:MAX_LICENSE_BYTES]
+        warnings.append(ReportWarning(
+            "truncated", f"{label}: larger than {MAX_LICENSE_BYTES // 1_000_000} MB; only the first "
+                         f"{MAX_LICENSE_BYTES // 1_000_000} MB was analysed"))
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16"), warnings
+        except UnicodeDecodeError:
+            pass
+    head = data[:8192]
+    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    if b"\x00" in head or controls > len(head) // 20:
+        raise UnreadableError(label, f"{label}: binary file, not a license text")
+    try:
+        return data.decode("utf-8-sig"), warnings
+    except UnicodeDecodeError as exc:
+        if len(data) - exc.start <= 3 and len(data) == MAX_LICENSE_BYTES:
+            return data[:exc.start].decode("utf-8-sig"), warnings  # the cut fell inside a character
+    warnings.append(ReportWarning("encoding", f"{label}: not valid UTF-8; decoded as Windows-1252 (best effort)"))
+    return data.decode("cp1252", errors="replace"), warnings

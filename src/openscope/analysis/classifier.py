@@ -1,10 +1,11 @@
 """Sentence classifier for the flags whose wording varies most (TF-IDF + one-vs-rest logistic regression).
 
 Trained by `scripts/train_classifier.py` from `licenses/classifier/training.yaml` (sentences written
-for openscope) and stored as plain JSON in `licenses/classifier/model.json`: vocabulary, idf,
-coefficients, intercepts and a high-precision threshold per flag. Scoring needs only numpy: it
-re-implements scikit-learn's TfidfVectorizer (lower-case, default token pattern, word n-grams,
-sublinear tf, l2 norm) followed by the logistic function, so scikit-learn is not imported at run time.
+for openscope) and stored as plain JSON in `licenses/classifier/model.json`: vocabularies, idf,
+coefficients, intercepts and a high-precision threshold per flag. Scoring is plain Python: it
+re-implements the two scikit-learn TfidfVectorizers used in training (word 1-2 grams and char_wb
+3-5 grams, sublinear tf, l2 norm each) and the logistic function, so scikit-learn is not imported
+at run time.
 """
 
 from __future__ import annotations
@@ -21,37 +22,67 @@ from openscope.vocabulary import LICENSES_DIR
 MODEL_DIR = LICENSES_DIR / "classifier"
 MODEL_FILE = MODEL_DIR / "model.json"
 TRAINING_FILE = MODEL_DIR / "training.yaml"
-FORMAT = "openscope.sentence-classifier/1"
+FORMAT = "openscope.sentence-classifier/2"
+
+
+@dataclass
+class Vectorizer:
+    """One scikit-learn TfidfVectorizer, re-implemented: 'word' or 'char_wb' n-grams, l2-normalised."""
+
+    analyzer: str
+    ngram_range: tuple[int, int]
+    vocabulary: dict[str, int]
+    idf: list[float]
+    offset: int  # position of this block in the joint feature vector
+    sublinear_tf: bool = True
+    token_pattern: re.Pattern | None = None
+
+    def terms(self, text: str) -> list[str]:
+        text = text.lower()
+        lo, hi = self.ngram_range
+        if self.analyzer == "word":
+            words = self.token_pattern.findall(text)
+            return [" ".join(words[i:i + n]) for n in range(lo, hi + 1) for i in range(len(words) - n + 1)]
+        grams = []
+        for w in _WHITE_SPACES.sub(" ", text).split():
+            w = f" {w} "
+            for n in range(lo, hi + 1):
+                offset = 0
+                grams.append(w[offset:offset + n])
+                while offset + n < len(w):
+                    offset += 1
+                    grams.append(w[offset:offset + n])
+                if offset == 0:  # a short word counts once
+                    break
+        return grams
+
+    def features(self, text: str) -> dict[int, float]:
+        counts: dict[int, int] = {}
+        for term in self.terms(text):
+            idx = self.vocabulary.get(term)
+            if idx is not None:
+                counts[idx] = counts.get(idx, 0) + 1
+        feats = {i: (1.0 + math.log(c) if self.sublinear_tf else float(c)) * self.idf[i] for i, c in counts.items()}
+        norm = math.sqrt(sum(v * v for v in feats.values()))
+        return {self.offset + i: v / norm for i, v in feats.items()} if norm else {}
+
+
+_WHITE_SPACES = re.compile(r"\s\s+")
 
 
 @dataclass
 class SentenceModel:
     flags: tuple[str, ...]
-    vocabulary: dict[str, int]
-    idf: list[float]
-    coef: dict[str, dict[int, float]]  # flag -> sparse weights
+    vectorizers: list[Vectorizer]
+    coef: dict[str, dict[int, float]]  # flag -> sparse weights over the joint feature vector
     intercept: dict[str, float]
     thresholds: dict[str, float]
-    ngram_range: tuple[int, int]
-    sublinear_tf: bool
-    token_pattern: re.Pattern
 
     def features(self, text: str) -> dict[int, float]:
-        """TF-IDF features of one text, as scikit-learn's TfidfVectorizer computes them."""
-        words = self.token_pattern.findall(text.lower())
-        lo, hi = self.ngram_range
-        counts: dict[int, int] = {}
-        for n in range(lo, hi + 1):
-            for i in range(len(words) - n + 1):
-                idx = self.vocabulary.get(" ".join(words[i:i + n]))
-                if idx is not None:
-                    counts[idx] = counts.get(idx, 0) + 1
-        feats = {}
-        for idx, c in counts.items():
-            tf = 1.0 + math.log(c) if self.sublinear_tf else float(c)
-            feats[idx] = tf * self.idf[idx]
-        norm = math.sqrt(sum(v * v for v in feats.values()))
-        return {k: v / norm for k, v in feats.items()} if norm else {}
+        feats: dict[int, float] = {}
+        for vec in self.vectorizers:
+            feats.update(vec.features(text))
+        return feats
 
     def decision(self, text: str) -> dict[str, float]:
         feats = self.features(text)
@@ -71,16 +102,20 @@ def model_from_dict(raw: dict) -> SentenceModel:
     if raw.get("format") != FORMAT:
         raise ValueError(f"not a {FORMAT} model")
     flags = tuple(raw["flags"])
+    vectorizers = [
+        Vectorizer(
+            analyzer=v["analyzer"], ngram_range=tuple(v["ngram_range"]),
+            vocabulary={term: int(i) for term, i in v["vocabulary"].items()},
+            idf=[float(x) for x in v["idf"]], offset=int(v["offset"]), sublinear_tf=bool(v["sublinear_tf"]),
+            token_pattern=re.compile(v["token_pattern"]) if v.get("token_pattern") else None,
+        )
+        for v in raw["vectorizers"]
+    ]
     return SentenceModel(
-        flags=flags,
-        vocabulary={term: int(i) for term, i in raw["vocabulary"].items()},
-        idf=[float(x) for x in raw["idf"]],
+        flags=flags, vectorizers=vectorizers,
         coef={f: {int(i): float(w) for i, w in raw["coef"][f].items()} for f in flags},
         intercept={f: float(raw["intercept"][f]) for f in flags},
         thresholds={f: float(raw["thresholds"][f]) for f in flags},
-        ngram_range=tuple(raw["ngram_range"]),
-        sublinear_tf=bool(raw["sublinear_tf"]),
-        token_pattern=re.compile(raw["token_pattern"]),
     )
 
 

@@ -14,6 +14,7 @@ from openscope.report import Evidence, FlagFinding
 
 MAX_QUOTE = 300
 MAX_EVIDENCE = 3
+MIN_CLASSIFIED_WORDS = 8
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def _classifier_hits(seg, matches, ruleset, raised: set[str]) -> list[SentenceHi
             lead_doc = seg.docs[block.lead_ins[-1]]
             context = list(lead_doc.sents)[-1].text + " " if len(lead_doc) else ""
         for k, (s, e) in enumerate(bm.sentences):
-            if e - s >= 3:
+            if sum(1 for t in doc[s:e] if t.is_alpha) >= MIN_CLASSIFIED_WORDS:  # headings are not clauses
                 units.append((i, k, s, e, context + doc[s:e].text))
     if not units:
         return []
