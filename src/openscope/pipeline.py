@@ -177,12 +177,6 @@ def analyze_license_files(paths: Iterable, *, stdin_text: str | bytes | None = N
     return report
 
 
-def raise_empty(label: str):
-    from openscope.errors import UnreadableError
-
-    raise UnreadableError(label, f"{label}: empty file, nothing to analyse")
-
-
 def scan(paths, *, offline: bool = False, since: str | None = None, progress: bool = False,
          resolver=None) -> Report:
     """`openscope scan`: find references under paths, assess each with its locations.
