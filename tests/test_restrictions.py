@@ -193,3 +193,46 @@ def test_corpus_evidence_is_verbatim_and_short(corpus, license_labels):
                 assert ev.file == label["id"]
                 assert 0 < len(ev.quote) <= MAX_QUOTE
                 assert ev.quote in analysed, (label["id"], finding.flag, ev.quote)
+
+
+# --- the sentence classifier -----------------------------------------------------------------------
+
+def test_classifier_adds_a_flag_the_rules_miss_and_says_so():
+    findings = {f.flag: f for f in extract_flags("We may alter these terms whenever we wish.", "TERMS")}
+    assert findings["licensor-control"].source == "classifier"
+    assert findings["licensor-control"].evidence[0].quote == "We may alter these terms whenever we wish."
+    assert "licensor-control" not in {f.flag for f in extract("We may alter these terms whenever we wish.", "x",
+                                                               use_classifier=False).findings}
+
+
+def test_rules_take_precedence_over_the_classifier():
+    text = "We may alter these terms whenever we wish. The licensor may amend this agreement at any time."
+    finding = {f.flag: f for f in extract_flags(text, "TERMS")}["licensor-control"]
+    assert finding.source == "rules"
+    assert [e.quote for e in finding.evidence] == ["The licensor may amend this agreement at any time."]
+
+
+def test_classifier_is_vetoed_by_the_flags_negative_rules():
+    from openscope.analysis.classifier import load_model
+
+    sentence = "We may alter these terms whenever we wish, and nothing here restricts you."
+    model = load_model()
+    assert model.scores([sentence])["licensor-control"][0] >= model.thresholds["licensor-control"]
+    assert "licensor-control" not in {f.flag for f in extract_flags(sentence, "x")}
+
+
+def test_classifier_model_is_plain_json_and_reproducible():
+    import json
+    import subprocess
+    import sys
+
+    from openscope.analysis.classifier import FORMAT, MODEL_FILE
+
+    raw = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    assert raw["format"] == FORMAT
+    assert set(raw["flags"]) == {"use-restrictions", "licensor-control", "flow-down", "competitor-ban"}
+    assert all(0.5 <= t < 1 for t in raw["thresholds"].values())
+    assert not list(MODEL_FILE.parent.parent.parent.rglob("*.pkl")) and not list(MODEL_FILE.parent.rglob("*.pickle"))
+    script = MODEL_FILE.parents[4] / "scripts" / "train_classifier.py"
+    out = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr

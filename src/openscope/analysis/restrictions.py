@@ -90,7 +90,7 @@ def _apply_text_conditions(hits: list[SentenceHit], ruleset) -> list[SentenceHit
 
 def _classifier_hits(seg, matches, ruleset, raised: set[str]) -> list[SentenceHit]:
     from openscope.analysis import classifier
-    from openscope.analysis.rules import negative_fires
+    from openscope.analysis.rules import classifier_allowed, lead_in_keys
 
     model = classifier.load_model()
     if model is None:
@@ -112,9 +112,13 @@ def _classifier_hits(seg, matches, ruleset, raised: set[str]) -> list[SentenceHi
     scores = model.scores([u[4] for u in units])
     hits = []
     for flag in wanted:
-        column = scores[flag]
-        for (i, k, s, e, _), score in zip(units, column):
-            if score >= model.thresholds[flag] and not negative_fires(ruleset, flag, matches[i], k):
+        for (i, k, s, e, _), score in zip(units, scores[flag]):
+            if score < model.thresholds[flag]:
+                continue
+            lead_keys: set[str] = set()
+            for j in seg.blocks[i].lead_ins:
+                lead_keys |= lead_in_keys(matches[j])
+            if classifier_allowed(ruleset, flag, matches[i], k, lead_keys):
                 hits.append(SentenceHit(flag, "classifier", f"classifier:{score:.3f}", i, s, e, s, e))
     return hits
 

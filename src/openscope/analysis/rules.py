@@ -64,6 +64,7 @@ class FlagRules:
     examples_positive: list[str]
     examples_negative: list[str]
     path: Path
+    classifier_requires_any: tuple[str, ...] = ()  # cues a sentence needs before the classifier may flag it
 
 
 @dataclass
@@ -227,11 +228,15 @@ def load_flag_file(path: Path, cues: set[str], parts) -> FlagRules:
     if not rules:
         raise RuleError(f"{path}: no rules")
     examples = raw.get("examples") or {}
+    gate = tuple((raw.get("classifier") or {}).get("requires_any") or ())
+    for name in gate:
+        if name not in cues:
+            raise RuleError(f"{path}: classifier: unknown cue {name!r}")
     return FlagRules(
         flag=flag, description=raw.get("description", ""), rules=rules,
         negatives=_conditions(raw.get("negatives"), flag, "flag", cues, parts, path),
         examples_positive=list(examples.get("positive") or []),
-        examples_negative=list(examples.get("negative") or []), path=path,
+        examples_negative=list(examples.get("negative") or []), path=path, classifier_requires_any=gate,
     )
 
 
@@ -411,8 +416,15 @@ def block_hits(ruleset: RuleSet, block_index: int, bm: BlockMatches, lead_keys: 
     return hits
 
 
-def negative_fires(ruleset: RuleSet, flag: str, bm: BlockMatches, sent: int) -> bool:
-    """True when a negative of `flag` matches anywhere in sentence `sent` (vetoes the classifier)."""
+def classifier_allowed(ruleset: RuleSet, flag: str, bm: BlockMatches, sent: int, lead_keys: set[str]) -> bool:
+    """May the classifier raise `flag` on this sentence? Not when one of the flag's negatives fires
+    there, nor when the sentence lacks every cue the flag's file asks for (`classifier.requires_any`)."""
+    flag_rules = ruleset.flags.get(flag)
+    if flag_rules is None:
+        return True
     ensure_marks(ruleset, bm, [sent])
     keys = bm.keys_in(sent, None)
-    return _vetoed(ruleset.flags[flag].negatives, keys, keys) if flag in ruleset.flags else False
+    if _vetoed(flag_rules.negatives, keys, keys):
+        return False
+    gate = flag_rules.classifier_requires_any
+    return not gate or any(f"cue|{c}" in keys | lead_keys for c in gate)

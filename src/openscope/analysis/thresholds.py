@@ -26,7 +26,8 @@ class _Settings:
     amount: re.Pattern
     prefix_currency: re.Pattern
     suffix_currency: re.Pattern
-    users: re.Pattern
+    users_after: re.Pattern  # "<number> monthly active users"
+    users_before: re.Pattern  # "users ... exceeding <number>"
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,12 @@ def settings() -> _Settings:
     prefix = re.compile(rf"(?P<cur>{cur_alt})\s*$", re.I)
     suffix = re.compile(rf"^\s*(?P<cur>{cur_alt})(?![\w])", re.I)
     user_alt = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(raw["user_words"], key=len, reverse=True))
-    users = re.compile(rf"\b(?:{user_alt})\b", re.I)
-    return _Settings(words, scales, currencies, amount, prefix, suffix, users)
+    qualifiers = "|".join(map(re.escape, raw["user_qualifiers"]))
+    users_after = re.compile(rf"\s*(?:(?:{qualifiers})[\s-]+){{0,3}}(?:{user_alt})\b", re.I)
+    users_before = re.compile(
+        rf"\b(?:{user_alt})\b[^.;:\d]{{0,40}}?\b(?:exceeds?|exceeding|exceeded|over|above|more than|greater than|"
+        rf"at least|surpass\w*|reaches|reaching)\s*$", re.I)
+    return _Settings(words, scales, currencies, amount, prefix, suffix, users_after, users_before)
 
 
 def _word_value(text: str, cfg: _Settings) -> int | None:
@@ -103,15 +108,11 @@ def amounts(text: str) -> list[Amount]:
 
 
 def users_threshold(text: str) -> int | None:
-    """The number of users a sentence sets as a threshold, if any."""
+    """The number of users a sentence sets as a threshold, if any: "700 million monthly active
+    users", "users ... exceeding 50 million". A number elsewhere in the sentence is not a user count."""
     cfg = settings()
     for amount in amounts(text):
-        after = text[amount.end:amount.end + 40]
-        before = text[max(0, amount.start - 60):amount.start]
-        nxt = re.search(r"\d", after)
-        window = after[: nxt.start()] if nxt else after
-        if cfg.users.search(window) or (cfg.users.search(before) and re.search(
-                r"(exceed\w*|over|above|more than|greater than|at least|surpass\w*|of)\s*$", before, re.I)):
+        if cfg.users_after.match(text, amount.end) or cfg.users_before.search(text[:amount.start]):
             return amount.value
     return None
 

@@ -1,0 +1,93 @@
+"""The rule files: every worked example in licenses/rules/<flag>.yaml behaves as it says, and a
+malformed rules file is a clear error naming the file and the rule."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from openscope.analysis.restrictions import extract
+from openscope.analysis.rules import RULES_DIR, RuleError, load_rules
+from openscope.vocabulary import flag_names
+
+
+def _examples(kind: str):
+    rules = load_rules()
+    for flag, fr in sorted(rules.flags.items()):
+        for sentence in getattr(fr, f"examples_{kind}"):
+            yield pytest.param(flag, sentence, id=f"{flag}:{sentence[:40]}")
+
+
+def test_every_flag_has_a_rules_file_with_examples():
+    rules = load_rules()
+    assert set(rules.flags) == set(flag_names())
+    for flag, fr in rules.flags.items():
+        assert len(fr.examples_positive) >= 3, flag
+        assert len(fr.examples_negative) >= 3, flag
+
+
+@pytest.mark.parametrize(("flag", "sentence"), list(_examples("positive")))
+def test_positive_example_raises_its_flag_by_rules_alone(flag, sentence):
+    flags = {f.flag for f in extract(sentence, "x", use_classifier=False).findings}
+    assert flag in flags
+
+
+@pytest.mark.parametrize(("flag", "sentence"), list(_examples("negative")))
+def test_negative_example_does_not_raise_its_flag(flag, sentence):
+    flags = {f.flag for f in extract(sentence, "x").findings}
+    assert flag not in flags
+
+
+def test_negative_in_another_clause_does_not_veto():
+    # The notice-file duty (ii) must not cancel the "Powered by" duty (iii) in the same sentence.
+    text = ('When you ship the model you shall (i) include this license, (ii) keep the Notice file, '
+            'and (iii) prominently display "Powered by Nimbus" in your app.')
+    assert "attribution" in {f.flag for f in extract(text, "x", use_classifier=False).findings}
+    only_notice = "When you ship the model you shall (i) include this license and (ii) keep the Notice file."
+    assert "attribution" not in {f.flag for f in extract(only_notice, "x").findings}
+
+
+def test_text_level_conditions():
+    # A revenue threshold means commercial use below it is allowed: no non-commercial flag.
+    capped = ("Commercial use of the model requires a separate license. "
+              "This applies to organisations with annual revenue above USD 1 million.")
+    flags = {f.flag for f in extract(capped, "x").findings}
+    assert "revenue-cap" in flags and "non-commercial" not in flags
+    assert "non-commercial" in {f.flag for f in extract("Commercial use of the model requires a separate license.",
+                                                         "x").findings}
+    # Share-alike carries restrictions down only when there are restrictions to carry.
+    copyleft = "If you adapt the material, you must share it under the same license."
+    assert "flow-down" not in {f.flag for f in extract(copyleft, "x").findings}
+    assert "flow-down" in {f.flag for f in extract(
+        "You may use the material for non-commercial purposes only. " + copyleft, "x").findings}
+
+
+def _copy_rules(tmp_path):
+    target = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, target)
+    return target
+
+
+def test_unknown_cue_is_an_error_naming_file_and_rule(tmp_path):
+    rules = _copy_rules(tmp_path)
+    path = rules / "naming.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("requires: [obligation, model_words]",
+                                                             "requires: [obligation, no_such_cue]"), encoding="utf-8")
+    with pytest.raises(RuleError, match=r"naming\.yaml: rule 'name-prefix': unknown cue 'no_such_cue'"):
+        load_rules(rules)
+
+
+def test_bad_token_pattern_is_an_error(tmp_path):
+    rules = _copy_rules(tmp_path)
+    (rules / "naming.yaml").write_text(
+        "flag: naming\nrules:\n  - id: broken\n    patterns:\n      - [{LOWERCASE: name}]\n", encoding="utf-8")
+    with pytest.raises(RuleError, match=r"naming\.yaml: rule 'broken': invalid token pattern"):
+        load_rules(rules)
+
+
+def test_file_must_be_named_after_its_flag(tmp_path):
+    rules = _copy_rules(tmp_path)
+    (rules / "naming.yaml").rename(rules / "names.yaml")
+    with pytest.raises(RuleError, match="file name must be the flag name"):
+        load_rules(rules)
