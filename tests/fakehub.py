@@ -13,6 +13,7 @@ reproduce what a real Hub or network does wrong; every request is logged for ass
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -113,7 +114,7 @@ class FakeHub:
         self.log: list[Request] = []
         self.in_flight = 0
         self.max_in_flight = 0  # most requests served at the same time: shows a client's concurrency
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # _send logs while a fault counter is held
         self._server: ThreadingHTTPServer | None = None
         if root is not None and root.exists():
             self._load(root)
@@ -235,15 +236,16 @@ class _Handler(BaseHTTPRequestHandler):
             if len(parts) >= 5 and parts[2] == "resolve":
                 route, repo_id, rev, filename = "file", f"{parts[0]}/{parts[1]}", parts[3], "/".join(parts[4:])
         fake = self.fake
+        # Logged by _send just before the answer leaves: a client never sees an answer the log lacks.
+        self._pending = Request(method, path, repo_id, route, filename, 0, authorized)
         with fake._lock:
             fake.in_flight += 1
             fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
         try:
-            status = self._answer(method, route, repo_type, repo_id, rev, filename, token)
+            self._answer(method, route, repo_type, repo_id, rev, filename, token)
         finally:
             with fake._lock:
                 fake.in_flight -= 1
-        fake._record(Request(method, path, repo_id, route, filename, status, authorized))
 
     def _answer(self, method, route, repo_type, repo_id, rev, filename, token) -> int:
         fake = self.fake
@@ -294,6 +296,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self._send(200, data, headers)
 
     def _send(self, status: int, body: bytes, headers: dict | None = None, *, truncate: bool = False) -> int:
+        self.fake._record(dataclasses.replace(self._pending, status=status))
         self.send_response(status)
         for key, value in (headers or {}).items():
             self.send_header(key, value)
