@@ -122,6 +122,7 @@ def test_registry_refresh_writes_facts_and_reports_failures(hub_env, fake_hub, t
     entry = by_id["acme/open-small"]
     assert set(entry) == {"id", "card_data", "gated", "tags", "siblings", "sha", "links"}
     assert entry["sha"] == fake_hub.repo("acme/open-small").sha
+    assert data["fetched_at"] and data["endpoint"] == fake_hub.url
     assert entry["card_data"]["license"] == "apache-2.0"
     assert by_id["acme/gated-model"]["gated"] == "manual"
     assert by_id["acme/long-card"]["card_data"] == {"license": "mit"}

@@ -500,6 +500,7 @@ def refresh_registry(ids: list[str], registry_dir: Path | None = None, *, source
                      workers: int = 8) -> RefreshResult:
     """Fetch each id from the Hub and merge the facts into <registry_dir>/sources/hub_refresh.json."""
     from concurrent.futures import ThreadPoolExecutor
+    from datetime import datetime, timezone
 
     from openscope.refs import HUB_ID_RE
     from openscope.sources.cache import _atomic_write
@@ -539,6 +540,7 @@ def refresh_registry(ids: list[str], registry_dir: Path | None = None, *, source
     merged = {m["id"].lower(): m for m in existing if isinstance(m, dict) and "id" in m}
     merged.update(entries)
     body = {"schema": REFRESH_SCHEMA, "endpoint": source.endpoint,
+            "fetched_at": datetime.now(timezone.utc).date().isoformat(),  # build_registry.py cites it
             "models": [merged[k] for k in sorted(merged)]}
     _atomic_write(path, json.dumps(body, indent=1, ensure_ascii=False) + "\n")
     return result
