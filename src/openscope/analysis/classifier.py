@@ -45,26 +45,64 @@ class Vectorizer:
             return [" ".join(words[i:i + n]) for n in range(lo, hi + 1) for i in range(len(words) - n + 1)]
         grams = []
         for w in _WHITE_SPACES.sub(" ", text).split():
-            w = f" {w} "
-            for n in range(lo, hi + 1):
-                offset = 0
-                grams.append(w[offset:offset + n])
-                while offset + n < len(w):
-                    offset += 1
-                    grams.append(w[offset:offset + n])
-                if offset == 0:  # a short word counts once
-                    break
+            grams.extend(_char_wb_grams(w, lo, hi))
         return grams
 
+    def indices(self, text: str) -> list[int]:
+        """Vocabulary indices of every n-gram of `text` (with repeats)."""
+        if self.analyzer == "word":
+            vocab = self.vocabulary
+            return [i for i in (vocab.get(t) for t in self.terms(text)) if i is not None]
+        out: list[int] = []
+        for w in _WHITE_SPACES.sub(" ", text.lower()).split():
+            out.extend(self._word_indices(w))
+        return out
+
+    @functools.lru_cache(maxsize=50_000)  # noqa: B019 - one model per process; words repeat a lot
+    def _word_indices(self, word: str) -> tuple[int, ...]:
+        vocab = self.vocabulary
+        lo, hi = self.ngram_range
+        return tuple(i for i in (vocab.get(g) for g in _char_wb_grams(word, lo, hi)) if i is not None)
+
     def features(self, text: str) -> dict[int, float]:
-        counts: dict[int, int] = {}
-        for term in self.terms(text):
-            idx = self.vocabulary.get(term)
-            if idx is not None:
-                counts[idx] = counts.get(idx, 0) + 1
-        feats = {i: (1.0 + math.log(c) if self.sublinear_tf else float(c)) * self.idf[i] for i, c in counts.items()}
-        norm = math.sqrt(sum(v * v for v in feats.values()))
-        return {self.offset + i: v / norm for i, v in feats.items()} if norm else {}
+        idx, val = self.feature_arrays(text)
+        return dict(zip(idx.tolist(), val.tolist()))
+
+    def feature_arrays(self, text: str):
+        """(joint indices, l2-normalised tf-idf values) as numpy arrays."""
+        import numpy as np
+
+        found = self.indices(text)
+        if not found:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        uniq, counts = np.unique(np.asarray(found, dtype=np.int64), return_counts=True)
+        tf = 1.0 + np.log(counts) if self.sublinear_tf else counts.astype(float)
+        val = tf * self._idf[uniq]
+        return uniq + self.offset, val / np.sqrt(val @ val)
+
+    @functools.cached_property
+    def _idf(self):
+        import numpy as np
+
+        return np.asarray(self.idf, dtype=np.float64)
+
+    def __hash__(self):
+        return id(self)
+
+
+def _char_wb_grams(word: str, lo: int, hi: int) -> list[str]:
+    """scikit-learn's char_wb n-grams of one word: padded with spaces, a short word counted once."""
+    w = f" {word} "
+    grams = []
+    for n in range(lo, hi + 1):
+        offset = 0
+        grams.append(w[offset:offset + n])
+        while offset + n < len(w):
+            offset += 1
+            grams.append(w[offset:offset + n])
+        if offset == 0:
+            break
+    return grams
 
 
 _WHITE_SPACES = re.compile(r"\s\s+")
@@ -84,18 +122,43 @@ class SentenceModel:
             feats.update(vec.features(text))
         return feats
 
+    def feature_arrays(self, text: str):
+        import numpy as np
+
+        parts = [vec.feature_arrays(text) for vec in self.vectorizers]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
     def decision(self, text: str) -> dict[str, float]:
         feats = self.features(text)
         return {flag: self.intercept[flag] + sum(w * self.coef[flag].get(i, 0.0) for i, w in feats.items())
                 for flag in self.flags}
 
+    @functools.cached_property
+    def _weights(self):
+        import numpy as np
+
+        size = sum(len(v.vocabulary) for v in self.vectorizers)
+        weights = np.zeros((size, len(self.flags)))
+        for j, flag in enumerate(self.flags):
+            for i, w in self.coef[flag].items():
+                weights[i, j] = w
+        return weights, np.array([self.intercept[f] for f in self.flags])
+
     def scores(self, texts: list[str]) -> dict[str, list[float]]:
-        """Probability per flag for every text."""
-        out: dict[str, list[float]] = {f: [] for f in self.flags}
-        for text in texts:
-            for flag, z in self.decision(text).items():
-                out[flag].append(1.0 / (1.0 + math.exp(-z)))
-        return out
+        """Probability per flag for every text (a sparse dot product in numpy)."""
+        import numpy as np
+
+        weights, intercept = self._weights
+        z = np.tile(intercept, (len(texts), 1))
+        for row, text in enumerate(texts):
+            idx, val = self.feature_arrays(text)
+            if len(idx):
+                z[row] += val @ weights[idx]
+        probs = 1.0 / (1.0 + np.exp(-z))
+        return {flag: probs[:, j].tolist() for j, flag in enumerate(self.flags)}
+
+    def __hash__(self):
+        return id(self)
 
 
 def model_from_dict(raw: dict) -> SentenceModel:

@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""Evaluate license analysis on the gold-labelled corpus: flags, thresholds, identification, speed.
+
+    python bench/eval_licenses.py [--corpus DIR] [--runs N]
+
+Two systems are scored on every text of <corpus>/licenses (gold = each label's `flags`, not
+`referenced_flags`):
+- openscope: `analyze_text` (identification + rules + classifier), flags read from the text itself;
+- catalog-only baseline: identify the text, then take the catalog entry's flags and thresholds.
+Speed is measured in one process after start-up (the first text warms spaCy up), best of --runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+
+def default_corpus() -> Path:
+    return Path(os.environ.get("OPENSCOPE_CORPUS", ROOT.parent / "shared" / "corpus"))
+
+
+def load_labels(corpus: Path) -> list[dict]:
+    path = corpus / "licenses" / "labels.jsonl"
+    if not path.exists():
+        raise SystemExit(f"{path}: not found (use --corpus or set OPENSCOPE_CORPUS)")
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def score(results: list[dict], flags: tuple[str, ...]) -> dict:
+    per_flag = {}
+    tp_all = fp_all = fn_all = 0
+    for flag in flags:
+        tp = sum(1 for r in results if flag in r["got"] and flag in r["gold"])
+        fp = sum(1 for r in results if flag in r["got"] and flag not in r["gold"])
+        fn = sum(1 for r in results if flag not in r["got"] and flag in r["gold"])
+        tp_all, fp_all, fn_all = tp_all + tp, fp_all + fp, fn_all + fn
+        p = tp / (tp + fp) if tp + fp else 1.0
+        rc = tp / (tp + fn) if tp + fn else 1.0
+        f1 = 2 * p * rc / (p + rc) if p + rc else 0.0
+        per_flag[flag] = {"support": tp + fn, "precision": p, "recall": rc, "f1": f1}
+    p = tp_all / (tp_all + fp_all) if tp_all + fp_all else 1.0
+    rc = tp_all / (tp_all + fn_all) if tp_all + fn_all else 1.0
+    return {
+        "per_flag": per_flag,
+        "micro_precision": p, "micro_recall": rc, "micro_f1": 2 * p * rc / (p + rc) if p + rc else 0.0,
+        "thresholds_exact": sum(r["thresholds"] == r["gold_thresholds"] for r in results) / len(results),
+        "identified": sum(r["ident_ok"] for r in results) / len(results),
+    }
+
+
+def run(corpus: Path, runs: int) -> dict:
+    from openscope.analysis import analyze_text
+    from openscope.analysis.identify import identify_text
+    from openscope.analysis.restrictions import extract
+    from openscope.catalog import load_catalog
+    from openscope.vocabulary import flag_names
+
+    catalog = load_catalog()
+    labels = load_labels(corpus)
+    texts = [(lab, (corpus / "licenses" / lab["text_file"]).read_text(encoding="utf-8")) for lab in labels]
+
+    start = time.perf_counter()
+    analyze_text(texts[0][1], "warm-up")
+    startup = time.perf_counter() - start
+
+    ours, baseline = [], []
+    for lab, text in texts:
+        gold_entry = catalog.lookup(lab.get("scancode_key")) or catalog.lookup(lab["id"])
+        analysis = analyze_text(text, lab["id"])
+        ident = analysis.identification
+        ident_ok = bool(ident and gold_entry and ident.key == gold_entry.key) or (ident is None and gold_entry is None)
+        thresholds = {}
+        for f in analysis.flags:
+            thresholds.update(f.thresholds)
+        common = {"id": lab["id"], "gold": set(lab["flags"]), "gold_thresholds": lab.get("thresholds") or {},
+                  "ident_ok": ident_ok}
+        ours.append({**common, "got": {f.flag for f in analysis.flags}, "thresholds": thresholds,
+                     "sources": {f.flag: f.source for f in analysis.flags}})
+        entry = catalog.get(ident.key) if ident and ident.key else None
+        base_thresholds = {}
+        for cf in entry.flags if entry else ():
+            base_thresholds.update(cf.thresholds)
+        baseline.append({**common, "got": set(entry.flag_set) if entry else set(), "thresholds": base_thresholds})
+
+    def rate(fn) -> float:
+        best = float("inf")
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            for _, text in texts:
+                fn(text)
+            best = min(best, time.perf_counter() - t0)
+        return len(texts) / best
+
+    speed = {
+        "analysis": rate(lambda t: analyze_text(t, "x")),
+        "extraction": rate(lambda t: extract(t, "x")),
+        "identification": rate(identify_text),
+        "startup_s": startup,
+        "mean_chars": sum(len(t) for _, t in texts) / len(texts),
+    }
+    flags = flag_names()
+    return {"texts": len(texts), "ours": score(ours, flags), "baseline": score(baseline, flags),
+            "speed": speed, "misses": [
+                {"id": r["id"], "extra": sorted(r["got"] - r["gold"]), "missing": sorted(r["gold"] - r["got"]),
+                 "thresholds": r["thresholds"], "gold_thresholds": r["gold_thresholds"]}
+                for r in ours if r["got"] != r["gold"] or r["thresholds"] != r["gold_thresholds"]],
+            "classifier_flags": sorted((r["id"], f) for r in ours for f, s in r["sources"].items() if s == "classifier")}
+
+
+def print_report(result: dict) -> None:
+    ours, base = result["ours"], result["baseline"]
+    print(f"License analysis on {result['texts']} corpus texts (gold = label 'flags')\n")
+    print(f"{'flag':20} {'n':>3}   {'P':>5} {'R':>5} {'F1':>5}   {'catalog-only P':>14} {'R':>5} {'F1':>5}")
+    for flag, m in ours["per_flag"].items():
+        b = base["per_flag"][flag]
+        print(f"{flag:20} {m['support']:>3}   {m['precision']:5.2f} {m['recall']:5.2f} {m['f1']:5.2f}   "
+              f"{b['precision']:14.2f} {b['recall']:5.2f} {b['f1']:5.2f}")
+    print(f"{'micro':20} {'':>3}   {ours['micro_precision']:5.2f} {ours['micro_recall']:5.2f} {ours['micro_f1']:5.2f}   "
+          f"{base['micro_precision']:14.2f} {base['micro_recall']:5.2f} {base['micro_f1']:5.2f}")
+    print()
+    print(f"{'':28} {'openscope':>10} {'catalog-only':>13}")
+    print(f"{'thresholds exact (texts)':28} {ours['thresholds_exact']:10.1%} {base['thresholds_exact']:13.1%}")
+    print(f"{'identification accuracy':28} {ours['identified']:10.1%} {base['identified']:13.1%}")
+    worst = min(m["f1"] for m in ours["per_flag"].values())
+    print(f"{'lowest per-flag F1':28} {worst:10.2f}")
+    s = result["speed"]
+    print()
+    print(f"speed, one process after start-up (mean text {s['mean_chars'] / 1000:.1f} kB; start-up {s['startup_s']:.2f} s):")
+    print(f"  analysis (identify + extract) {s['analysis']:7.1f} texts/s")
+    print(f"  extraction only               {s['extraction']:7.1f} texts/s")
+    print(f"  identification only           {s['identification']:7.1f} texts/s")
+    if result["classifier_flags"]:
+        print("\nflags raised by the classifier: " + ", ".join(f"{i}:{f}" for i, f in result["classifier_flags"]))
+    if result["misses"]:
+        print("\ntexts that differ from gold:")
+        for m in result["misses"]:
+            print(f"  {m['id']}: extra {m['extra']} missing {m['missing']}"
+                  + (f" thresholds {m['thresholds']} (gold {m['gold_thresholds']})"
+                     if m["thresholds"] != m["gold_thresholds"] else ""))
+    else:
+        print("\nevery text matches its gold flags and thresholds")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=default_corpus(), help="corpus folder (has licenses/)")
+    parser.add_argument("--runs", type=int, default=3, help="timing runs; the best is reported")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
+    args = parser.parse_args(argv)
+    result = run(args.corpus, args.runs)
+    print_report(result)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2, default=sorted) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
