@@ -114,6 +114,8 @@ def hub_ids_in(text: str) -> list[str]:
 
 def body_base_links(body: str | None) -> list[BaseLink]:
     """Bases named by clear statements in the body: "fine-tuned from X", "a LoRA adapter for X"."""
+    if not body or not body.strip():
+        return []  # registry facts carry no body: don't pay for spaCy
     window = int(lineage_rules().get("window", 12))
     matcher = _relation_matcher()
     vocab = nlp().vocab
@@ -139,6 +141,8 @@ def body_base_links(body: str | None) -> list[BaseLink]:
 
 def governing_links(body: str | None) -> list[BaseLink]:
     """Statements that other terms also govern the model ("comply with the Gemma Terms")."""
+    if not body or not body.strip():
+        return []
     sentences = card_sentences(body)
     matcher = _governing_matcher()
     out: list[BaseLink] = []

@@ -29,9 +29,9 @@ def default_cache_dir() -> Path:
     explicit = os.environ.get("OPENSCOPE_CACHE")
     if explicit:
         return Path(explicit).expanduser()
-    from huggingface_hub import constants
-
-    return Path(constants.HF_HOME) / "openscope"
+    # huggingface_hub's own rule for HF_HOME, without importing it (start-up cost).
+    hf_home = os.environ.get("HF_HOME") or os.path.join(os.environ.get("XDG_CACHE_HOME", "~/.cache"), "huggingface")
+    return Path(hf_home).expanduser() / "openscope"
 
 
 def _repo_folder(repo_id: str) -> str:

@@ -430,14 +430,15 @@ class CacheSource:
         self.cache_dir = str(cache_dir) if cache_dir is not None else None
 
     def fetch(self, ref: ModelRef) -> ModelFacts:
-        from huggingface_hub import try_to_load_from_cache
-
-        from openscope.sources.local import read_text_file
-
         record = self.store.load(ref.id, ref.revision)
         if record is None:
             at = f" at {ref.revision}" if ref.revision else ""
             raise ModelNotFoundError(ref.raw, f"{ref.raw}: not in the local cache{at} (run once online to fill it)")
+        # Imported only on a cache hit: a miss (most offline registry audits) stays cheap.
+        from huggingface_hub import try_to_load_from_cache
+
+        from openscope.sources.local import read_text_file
+
         texts: dict[str, str] = {}
         warnings: list[ReportWarning] = []
         for name in record.get("files", []):
