@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -56,6 +57,26 @@ def score(results: list[dict], flags: tuple[str, ...]) -> dict:
     }
 
 
+def double_thresholds(text: str, values: set[int]) -> str:
+    """`text` with every amount equal to one of `values` doubled, written the same way."""
+    from openscope.analysis.thresholds import amounts
+
+    out, last = [], 0
+    for a in amounts(text):
+        if a.value not in values:
+            continue
+        written = text[a.start:a.end]
+        number = re.match(r"[\d,.]+", written)
+        if not number:
+            continue
+        digits = number.group(0)
+        value = float(digits.replace(",", ""))
+        new = f"{int(value * 2):,}" if "," in digits else f"{value * 2:g}"
+        out.append(text[last:a.start] + new + written[len(digits):])
+        last = a.end
+    return "".join(out) + text[last:]
+
+
 def run(corpus: Path, runs: int) -> dict:
     from openscope.analysis import analyze_text
     from openscope.analysis.identify import identify_text
@@ -90,6 +111,30 @@ def run(corpus: Path, runs: int) -> dict:
             base_thresholds.update(cf.thresholds)
         baseline.append({**common, "got": set(entry.flag_set) if entry else set(), "thresholds": base_thresholds})
 
+    # Changed thresholds: every corpus text that has one, with each threshold amount doubled in the
+    # text itself. The text is what governs, so the right answer is the doubled value.
+    changed = {"texts": 0, "ours": 0, "baseline": 0}
+    for lab, text in texts:
+        gold = lab.get("thresholds") or {}
+        if not gold:
+            continue
+        variant = double_thresholds(text, set(gold.values()))
+        if variant == text:
+            continue
+        want = {k: v * 2 for k, v in gold.items()}
+        analysis = analyze_text(variant, lab["id"])
+        got = {}
+        for f in analysis.flags:
+            got.update(f.thresholds)
+        ident = analysis.identification
+        entry = catalog.get(ident.key) if ident and ident.key else None
+        base = {}
+        for cf in entry.flags if entry else ():
+            base.update(cf.thresholds)
+        changed["texts"] += 1
+        changed["ours"] += got == want
+        changed["baseline"] += base == want
+
     def rate(fn) -> float:
         best = float("inf")
         for _ in range(runs):
@@ -108,7 +153,7 @@ def run(corpus: Path, runs: int) -> dict:
     }
     flags = flag_names()
     return {"texts": len(texts), "ours": score(ours, flags), "baseline": score(baseline, flags),
-            "speed": speed, "misses": [
+            "speed": speed, "changed_thresholds": changed, "misses": [
                 {"id": r["id"], "extra": sorted(r["got"] - r["gold"]), "missing": sorted(r["gold"] - r["got"]),
                  "thresholds": r["thresholds"], "gold_thresholds": r["gold_thresholds"]}
                 for r in ours if r["got"] != r["gold"] or r["thresholds"] != r["gold_thresholds"]],
@@ -129,6 +174,10 @@ def print_report(result: dict) -> None:
     print(f"{'':28} {'openscope':>10} {'catalog-only':>13}")
     print(f"{'thresholds exact (texts)':28} {ours['thresholds_exact']:10.1%} {base['thresholds_exact']:13.1%}")
     print(f"{'identification accuracy':28} {ours['identified']:10.1%} {base['identified']:13.1%}")
+    ch = result["changed_thresholds"]
+    if ch["texts"]:
+        print(f"{'changed thresholds read':28} {ch['ours'] / ch['texts']:10.1%} {ch['baseline'] / ch['texts']:13.1%}"
+              f"   ({ch['texts']} texts with each threshold doubled in the text)")
     worst = min(m["f1"] for m in ours["per_flag"].values())
     print(f"{'lowest per-flag F1':28} {worst:10.2f}")
     s = result["speed"]

@@ -53,6 +53,7 @@ class Rule:
     unless_flags: tuple[str, ...] = ()
     if_flags: tuple[str, ...] = ()
     cue_anchor: str | None = None  # the rule matches wherever this cue matches
+    requires_threshold: bool = False  # the sentence must state a threshold thresholds.py can read
 
 
 @dataclass
@@ -227,7 +228,7 @@ def load_flag_file(path: Path, cues: set[str], parts) -> FlagRules:
             lead_in=bool(spec.get("lead_in", True)),
             negatives=_conditions(spec.get("negatives"), flag, rid, cues, parts, path),
             unless_flags=tuple(spec.get("unless_flags", [])), if_flags=tuple(spec.get("if_flags", [])),
-            cue_anchor=anchor,
+            cue_anchor=anchor, requires_threshold=bool(spec.get("requires_threshold", False)),
         )
     if not rules:
         raise RuleError(f"{path}: no rules")
@@ -416,6 +417,11 @@ def block_hits(ruleset: RuleSet, block_index: int, bm: BlockMatches, lead_keys: 
         if _vetoed(flag_rules.negatives, sent_keys, clause_keys) or _vetoed(rule.negatives, sent_keys, clause_keys):
             continue
         s, e = bm.sentences[sent]
+        if rule.requires_threshold:
+            from openscope.analysis.thresholds import thresholds_for
+
+            if not thresholds_for(rule.flag, bm.doc[s:e].text):
+                continue
         hits.append(Hit(rule.flag, rule.id, block_index, s, e, start, end))
     return hits
 
