@@ -236,3 +236,35 @@ def test_classifier_model_is_plain_json_and_reproducible():
     script = MODEL_FILE.parents[4] / "scripts" / "train_classifier.py"
     out = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
+
+
+# --- segmentation ---------------------------------------------------------------------------------
+
+def test_section_paths_follow_the_numbering():
+    from openscope.analysis.segment import segment
+
+    text = ("1. Grant.\n\n    a. Rights.\n\n    b. Use.\n\n        i. First.\n\n        ii. Second.\n\n"
+            "§3.2 Limits apply.\n\nSection 4: Fees\n\n(a) First.\n\n(b) Second.\n\n"
+            "IV. OTHER TERMS\n\na. Letter.\n\nh. Eighth.\n\ni. Ninth letter, not a roman one.\n\n"
+            "Attachment A\n\nYou agree not to use the model:\n\n(a) For X;\n(b) For Y;\n")
+    sections = {b.text: b.section for b in segment(text).blocks}
+    assert sections["1. Grant."] == "1"
+    assert sections["ii. Second."] == "1.b.ii"
+    assert sections["§3.2 Limits apply."] == "3.2"
+    assert sections["(b) Second."] == "4.b"
+    assert sections["IV. OTHER TERMS"] == "IV"
+    assert sections["i. Ninth letter, not a roman one."] == "IV.i"
+    assert sections["(b) For Y;"] == "Attachment A.b"
+
+
+def test_hard_wrapped_lines_are_joined_and_items_keep_their_lead_in():
+    from openscope.analysis.segment import segment
+
+    text = ("2. Limits. You must not\nredistribute the weights, nor\nhost them.\n\n"
+            "Prohibited uses. You agree not to use the model:\n- for spam;\n- for fraud.\n\nClosing words.\n")
+    seg = segment(text)
+    texts = [b.text for b in seg.blocks]
+    assert "2. Limits. You must not redistribute the weights, nor host them." in texts
+    spam = next(b for b in seg.blocks if b.text == "- for spam;")
+    assert seg.blocks[spam.lead_ins[-1]].text.endswith("You agree not to use the model:")
+    assert next(b for b in seg.blocks if b.text == "Closing words.").lead_ins == []

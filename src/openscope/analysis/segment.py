@@ -92,7 +92,7 @@ _ENUMERATORS = [
     ("ALPHA", re.compile(r"([A-Z]|[IVXL]{1,5})[.)](?=[ \t]|$)")),
     ("bullet", re.compile(r"([-*•·◦▪‣●])(?=[ \t])")),
 ]
-_TOP_STYLES = ("section",)
+_TOP_STYLES = ("section", "ROMAN")  # "Section 4", "§3", "Attachment A", "IV." start a new top level
 _SENTENCE_END = re.compile(r"[.:;!?][\"'”’)\]]*$")
 
 
@@ -240,7 +240,8 @@ def split_blocks(text: str) -> list[Block]:
                         label = f"{stripped.split()[0].title()} {label}"  # "Attachment A"
                     elif style == "dotted":
                         label = _dotted_label(label)
-                    _place(stack, _resolve_style(style, label, stack), label, indent)
+                    style = _resolve_style(style, label, stack)
+                    _place(stack, style, label, indent)
                 is_item = style not in _TOP_STYLES
             else:
                 while stack and stack[-1].indent > indent and stack[-1].style not in _TOP_STYLES:
@@ -253,7 +254,7 @@ def split_blocks(text: str) -> list[Block]:
                 if idx == len(blocks) - 1 and not enum:
                     kept.append(entry)  # "... the following statement:" then the statement itself
                     continue
-                if enum and enum[0] in _TOP_STYLES:
+                if enum and style in _TOP_STYLES:
                     continue
                 if is_item and lin_item and lin_depth >= depth and enum and enum[0] != "bullet":
                     continue
