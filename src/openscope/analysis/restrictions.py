@@ -8,6 +8,7 @@ negative rules fires. Every finding says which of the two raised it (`source`).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from openscope.report import Evidence, FlagFinding
@@ -123,11 +124,11 @@ def _classifier_hits(seg, matches, ruleset, raised: set[str]) -> list[SentenceHi
     return hits
 
 
-def extract(text: str, filename: str, *, use_classifier: bool = True) -> Extraction:
+@functools.lru_cache(maxsize=32)
+def _analyse(text: str, use_classifier: bool) -> tuple[object, list[SentenceHit]]:
+    """Segmentation and sentence hits of a text; cached because many models share a license text."""
     from openscope.analysis.rules import load_rules
     from openscope.analysis.segment import segment
-    from openscope.analysis.thresholds import thresholds_for
-    from openscope.vocabulary import flag_names
 
     seg = segment(text)
     ruleset = load_rules()
@@ -135,6 +136,14 @@ def extract(text: str, filename: str, *, use_classifier: bool = True) -> Extract
     hits = _apply_text_conditions(hits, ruleset)
     if use_classifier:
         hits += _classifier_hits(seg, matches, ruleset, {h.flag for h in hits})
+    return seg, hits
+
+
+def extract(text: str, filename: str, *, use_classifier: bool = True) -> Extraction:
+    from openscope.analysis.thresholds import thresholds_for
+    from openscope.vocabulary import flag_names
+
+    seg, hits = _analyse(text, use_classifier)
     by_flag: dict[str, list[SentenceHit]] = {}
     for h in sorted(hits, key=lambda h: (h.block, h.sent_start, h.source != "rules")):
         by_flag.setdefault(h.flag, []).append(h)
@@ -157,7 +166,7 @@ def extract(text: str, filename: str, *, use_classifier: bool = True) -> Extract
             seen.add((h.block, h.sent_start))
             evidence.append(Evidence(file=filename, section=seg.blocks[h.block].section, quote=_quote(doc, h)))
         findings.append(FlagFinding(flag=flag, thresholds=thresholds, source=source, evidence=evidence))
-    return Extraction(seg, hits, findings)
+    return Extraction(seg, list(hits), findings)
 
 
 def extract_flags(text: str, filename: str) -> list[FlagFinding]:
