@@ -268,3 +268,20 @@ def test_hard_wrapped_lines_are_joined_and_items_keep_their_lead_in():
     spam = next(b for b in seg.blocks if b.text == "- for spam;")
     assert seg.blocks[spam.lead_ins[-1]].text.endswith("You agree not to use the model:")
     assert next(b for b in seg.blocks if b.text == "Closing words.").lead_ins == []
+
+
+def test_heavy_libraries_load_only_when_used_and_sklearn_never_at_run_time():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import openscope.analysis, openscope.analysis.restrictions, openscope.analysis.rules\n"
+        "assert 'spacy' not in sys.modules and 'sklearn' not in sys.modules, 'imported at module level'\n"
+        "from openscope.analysis.restrictions import extract_flags\n"
+        "flags = extract_flags('We may alter these terms whenever we wish.', 'x')\n"
+        "assert [f.source for f in flags] == ['classifier'], flags\n"
+        "assert 'spacy' in sys.modules and 'sklearn' not in sys.modules\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
