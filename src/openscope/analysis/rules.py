@@ -72,7 +72,7 @@ class FlagRules:
 class RuleSet:
     flags: dict[str, FlagRules]
     cues: tuple[str, ...]
-    positives: TokenMatcher  # token patterns of the rules
+    positives: dict[str, TokenMatcher]  # token patterns of the rules, one matcher per flag
     marks: TokenMatcher  # token patterns of negatives and cues, run only where a rule matched
     phrases: object  # spacy PhraseMatcher on LOWER
     phrases_cased: object  # spacy PhraseMatcher on ORTH (abbreviations such as "EU", "U.S.")
@@ -132,7 +132,8 @@ class TokenMatcher:
     """One spaCy Matcher and the first words its patterns can start with.
 
     spaCy's Matcher tries every pattern at every token it is given, so it runs only on the
-    sentences that contain one of those words (or a number, for patterns that start with one)."""
+    sentences that contain one of those words (or a number, for patterns that start with one),
+    and the rules get one matcher per flag: each then sees fewer patterns and fewer sentences."""
 
     matcher: object
     triggers: set[int] = field(default_factory=set)  # LOWER hashes
@@ -158,7 +159,15 @@ def _add(ruleset_parts, key: str, spec: dict, where: str):
     if not isinstance(patterns, list) or any(not isinstance(p, list) for p in patterns):
         raise RuleError(f"{where}: 'patterns' must be a list of token patterns")
     if patterns:
-        target = token_matchers[0] if key.startswith("pos|") else token_matchers[1]
+        if key.startswith("pos|"):
+            flag = key.split("|")[1]
+            if flag not in token_matchers[0]:
+                from spacy.matcher import Matcher
+
+                token_matchers[0][flag] = TokenMatcher(Matcher(nlp.vocab))
+            target = token_matchers[0][flag]
+        else:
+            target = token_matchers[1]
         try:
             target.add(key, patterns, nlp.vocab.strings)
         except Exception as exc:  # spaCy reports the bad token attribute
@@ -254,7 +263,7 @@ def load_rules(directory: Path | None = None) -> RuleSet:
 
     directory = Path(directory or RULES_DIR)
     pipeline = nlp()
-    token_matchers = (TokenMatcher(Matcher(pipeline.vocab)), TokenMatcher(Matcher(pipeline.vocab)))
+    token_matchers = ({}, TokenMatcher(Matcher(pipeline.vocab)))
     phrases = PhraseMatcher(pipeline.vocab, attr="LOWER")
     phrases_cased = PhraseMatcher(pipeline.vocab, attr="ORTH")
     parts = (token_matchers, phrases, phrases_cased, pipeline)
@@ -334,13 +343,12 @@ def _run(tm: TokenMatcher, doc, sentences: list[tuple[int, int]], wanted: list[i
     return out
 
 
-def _candidate_sentences(tm: TokenMatcher, doc, sentences) -> list[int]:
+def _candidate_sentences(tm: TokenMatcher, doc, sentences, sent_words: list[set[int]]) -> list[int]:
     if tm.always:
         return list(range(len(sentences)))
-    lowers = doc.to_array("LOWER").tolist() if len(doc) else []
     wanted = []
     for k, (s, e) in enumerate(sentences):
-        if not tm.triggers.isdisjoint(lowers[s:e]) or tm.numbers and any(t.like_num for t in doc[s:e]):
+        if not tm.triggers.isdisjoint(sent_words[k]) or tm.numbers and any(t.like_num for t in doc[s:e]):
             wanted.append(k)
     return wanted
 
@@ -365,7 +373,10 @@ def match_block(ruleset: RuleSet, doc, *, lead_in: bool = False) -> BlockMatches
     strings = doc.vocab.strings
     found = [(strings[mid], s, e) for mid, s, e in ruleset.phrases(doc)]
     found += [(strings[mid], s, e) for mid, s, e in ruleset.phrases_cased(doc)]
-    found += _run(ruleset.positives, doc, sentences, _candidate_sentences(ruleset.positives, doc, sentences))
+    lowers = doc.to_array("LOWER").tolist() if len(doc) else []
+    sent_words = [set(lowers[s:e]) for s, e in sentences]
+    for tm in ruleset.positives.values():
+        found += _run(tm, doc, sentences, _candidate_sentences(tm, doc, sentences, sent_words))
     found = [f for f in found if sent_id[f[1]] == sent_id[f[2] - 1]]  # no match across sentences
     found.sort(key=lambda x: (x[1], x[2]))
     bm = BlockMatches(
