@@ -37,8 +37,9 @@ class Extraction:
     findings: list[FlagFinding]
 
 
-def _quote(doc, hit: SentenceHit) -> str:
-    """The sentence, or a window of it around the match, verbatim and at most MAX_QUOTE characters."""
+def _quote(doc, hit: SentenceHit, clause_of: list[int] | None = None) -> str:
+    """The sentence, verbatim, when it fits in MAX_QUOTE characters; otherwise the clause with the
+    match and as much of the text before it as fits (a window around the match for a long clause)."""
     sent = doc[hit.sent_start:hit.sent_end]
     text = sent.text
     if len(text) <= MAX_QUOTE:
@@ -46,16 +47,20 @@ def _quote(doc, hit: SentenceHit) -> str:
     base = sent.start_char
     m_start = doc[hit.match_start].idx - base
     m_end = doc[hit.match_end - 1].idx + len(doc[hit.match_end - 1].text) - base
-    slack = max(0, MAX_QUOTE - (m_end - m_start))
-    start = max(0, m_start - slack // 3)
-    end = min(len(text), start + MAX_QUOTE)
+    end = m_end
+    if clause_of is not None:
+        clause = clause_of[hit.match_start]
+        last = max(i for i in range(hit.match_start, hit.sent_end) if clause_of[i] == clause)
+        end = doc[last].idx + len(doc[last].text) - base
+    if end - m_start > MAX_QUOTE:  # a long clause: centre on the match
+        end = min(len(text), m_start + MAX_QUOTE - MAX_QUOTE // 3)
+    if end < len(text):  # end on a word
+        cut = text.rfind(" ", m_end, end + 1)
+        end = cut if cut > 0 else end
     start = max(0, end - MAX_QUOTE)
-    if start > 0:  # cut at word boundaries, staying inside the limit
+    if start > 0:  # start on a word
         nxt = text.find(" ", start)
         start = nxt + 1 if 0 <= nxt < m_start else start
-    if end < len(text):
-        prev = text.rfind(" ", start, end)
-        end = prev if prev > m_end else end
     return text[start:end].strip()
 
 
@@ -140,6 +145,7 @@ def _analyse(text: str, use_classifier: bool) -> tuple[object, list[SentenceHit]
 
 
 def extract(text: str, filename: str, *, use_classifier: bool = True) -> Extraction:
+    from openscope.analysis.rules import clause_ids
     from openscope.analysis.thresholds import thresholds_for
     from openscope.vocabulary import flag_names
 
@@ -164,7 +170,8 @@ def extract(text: str, filename: str, *, use_classifier: bool = True) -> Extract
             if (h.block, h.sent_start) in seen or len(evidence) >= MAX_EVIDENCE:
                 continue
             seen.add((h.block, h.sent_start))
-            evidence.append(Evidence(file=filename, section=seg.blocks[h.block].section, quote=_quote(doc, h)))
+            evidence.append(Evidence(file=filename, section=seg.blocks[h.block].section,
+                                     quote=_quote(doc, h, clause_ids(doc))))
         findings.append(FlagFinding(flag=flag, thresholds=thresholds, source=source, evidence=evidence))
     return Extraction(seg, list(hits), findings)
 

@@ -290,7 +290,7 @@ def load_rules(directory: Path | None = None) -> RuleSet:
 
 # --- matching -------------------------------------------------------------------------------------
 
-def _clause_ids(doc) -> list[int]:
+def clause_ids(doc) -> list[int]:
     """Clause number of every token: a new clause after ';' and at inline enumerators like '(ii)'."""
     ids = []
     clause = 0
@@ -380,7 +380,7 @@ def match_block(ruleset: RuleSet, doc, *, lead_in: bool = False) -> BlockMatches
     found = [f for f in found if sent_id[f[1]] == sent_id[f[2] - 1]]  # no match across sentences
     found.sort(key=lambda x: (x[1], x[2]))
     bm = BlockMatches(
-        doc=doc, sentences=sentences, sent_id=sent_id, clause_of=_clause_ids(doc),
+        doc=doc, sentences=sentences, sent_id=sent_id, clause_of=clause_ids(doc),
         positives=[f for f in found if f[0].startswith("pos|")],
         marks=[f for f in found if not f[0].startswith("pos|")],
     )
