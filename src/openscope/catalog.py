@@ -8,8 +8,6 @@ derived fingerprints (`licenses/fingerprints.json`), built by `scripts/build_fin
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,40 +149,7 @@ class Catalog:
         return [self.entries[k] for k in lic.incorporates if k in self.entries]
 
 
-# Parsing ~130 YAML files costs more than the rest of an offline audit, so a generated JSON index
-# (scripts/build_catalog_index.py) stands in for them. It records a digest of the YAML it came from
-# and is used only while that digest still matches: an edited YAML file is never shadowed by it.
-INDEX_FILE = LICENSES_DIR / "catalog.index.json"
-INDEX_SCHEMA = "openscope.catalog-index/1"
-
-
-def sources_digest(paths: list[Path]) -> str:
-    h = hashlib.sha256()
-    for p in paths:
-        h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
-    return h.hexdigest()
-
-
-def build_index(directory: Path = CATALOG_DIR) -> dict:
-    paths = sorted(Path(directory).glob("*.yaml"))
-    entries = {p.name: load_yaml(p) for p in paths}
-    for p in paths:
-        parse_entry(entries[p.name], p)  # never index an invalid entry
-    return {"schema": INDEX_SCHEMA, "sources_sha256": sources_digest(paths), "entries": entries}
-
-
-def _indexed_entries(directory: Path, paths: list[Path]) -> dict | None:
-    if Path(directory) != CATALOG_DIR or not INDEX_FILE.exists():
-        return None
-    index = json.loads(INDEX_FILE.read_text(encoding="utf-8"))
-    if index.get("schema") != INDEX_SCHEMA or index.get("sources_sha256") != sources_digest(paths):
-        return None
-    return index["entries"]
-
-
 @functools.cache
 def load_catalog(directory: Path | None = None) -> Catalog:
     directory = Path(directory or CATALOG_DIR)
-    paths = sorted(directory.glob("*.yaml"))
-    raw = _indexed_entries(directory, paths) or {p.name: load_yaml(p) for p in paths}
-    return Catalog([parse_entry(raw[p.name], p) for p in paths])
+    return Catalog([parse_entry(load_yaml(p), p) for p in sorted(directory.glob("*.yaml"))])

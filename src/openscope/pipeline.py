@@ -57,8 +57,6 @@ def _progress(total: int, enabled: bool | None):
 
 def fetch_all(resolver, refs: list, *, workers: int = FETCH_WORKERS, progress: bool | None = None) -> list:
     """`resolver.fetch` for every ref on a bounded thread pool: facts or the ModelError, in input order."""
-    from concurrent.futures import ThreadPoolExecutor
-
     def one(ref):
         try:
             return resolver.fetch(ref)
@@ -67,6 +65,8 @@ def fetch_all(resolver, refs: list, *, workers: int = FETCH_WORKERS, progress: b
 
     if len(refs) <= 1 or workers <= 1:
         return [one(ref) for ref in refs]
+    from concurrent.futures import ThreadPoolExecutor  # only when there is something to overlap
+
     with _progress(len(refs), progress) as advance, \
             ThreadPoolExecutor(max_workers=min(workers, len(refs)), thread_name_prefix="openscope-fetch") as pool:
         futures = [pool.submit(one, ref) for ref in refs]

@@ -45,12 +45,20 @@ class Registry:
         self._hub = {m["id"].lower(): m for m in hub_models}
         self.providers = providers
         self._api_names: dict[str, tuple[str, str]] = {}
-        self._api_patterns: list[tuple[re.Pattern, str]] = []
+        self._api_patterns_compiled: list[tuple[re.Pattern, str]] | None = None
         for pkey, prov in providers.items():
             for name in prov.get("names", []):
                 self._api_names[name.lower()] = (name, pkey)
-            for pat in prov.get("patterns", []):
-                self._api_patterns.append((re.compile(pat, re.IGNORECASE), pkey))
+
+    @property
+    def _api_patterns(self) -> list[tuple[re.Pattern, str]]:
+        # Compiled on first use: most references are Hub ids, which never need them.
+        if self._api_patterns_compiled is None:
+            self._api_patterns_compiled = [
+                (re.compile(pat, re.IGNORECASE), pkey)
+                for pkey, prov in self.providers.items() for pat in prov.get("patterns", [])
+            ]
+        return self._api_patterns_compiled
 
     def __len__(self):
         return len(self._hub)
@@ -79,6 +87,8 @@ class Registry:
         hit = self._api_names.get(name.lower())
         if hit and (provider is None or hit[1] == provider):
             return self._api(hit[0], hit[1])
+        if "/" in name:
+            return None  # API model names never contain '/'; Hub ids always do
         for pattern, pkey in self._api_patterns:
             if (provider is None or pkey == provider) and pattern.fullmatch(name):
                 return self._api(name, pkey)

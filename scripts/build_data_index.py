@@ -1,0 +1,42 @@
+#!/usr/bin/env python3
+"""Regenerate src/openscope/data_index.json: the bundled YAML files, parsed, with their digests.
+
+The index only speeds up start-up (PyYAML is slow to import and to run); the YAML files stay the
+reviewable source of truth, and an entry whose file has changed is ignored at run time. Run this
+after editing any indexed YAML file: tests/test_data_index.py fails while the index is stale.
+"""
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from openscope.vocabulary import DATA_DIR, DATA_INDEX, parse_yaml_file  # noqa: E402
+
+# What an audit, scan or check reads before (or without) spaCy. Rule files for text analysis are
+# left out: they load together with spaCy, whose import dwarfs PyYAML's.
+INDEXED = ["licenses/flags.yaml", "licenses/catalog/*.yaml", "licenses/identification.yaml",
+           "models_registry/closed_api.yaml", "cardrules/*.yaml", "scan/*.yaml", "policies/*.yaml"]
+
+
+def indexed_paths() -> list[Path]:
+    return sorted({p for pattern in INDEXED for p in DATA_DIR.glob(pattern)})
+
+
+def build() -> dict:
+    files = {}
+    for path in indexed_paths():
+        data = parse_yaml_file(path)
+        if json.loads(json.dumps(data)) != data:
+            raise SystemExit(f"{path}: does not survive JSON (dates or non-string keys?); quote those values")
+        files[path.relative_to(DATA_DIR).as_posix()] = {
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "data": data}
+    return {"schema": "openscope.data-index/1", "files": files}
+
+
+if __name__ == "__main__":
+    index = build()
+    DATA_INDEX.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
+    print(f"wrote {DATA_INDEX} ({len(index['files'])} files)")
