@@ -353,3 +353,22 @@ def test_curated_file_rejects_unknown_keys(tmp_path, corpus):
     result = _run_script("--corpus", str(corpus), "--output-dir", str(tmp_path / "out"), "--sources-dir", str(sources))
     assert result.returncode == 2
     assert "meta-llama/Llama-2-7b" in result.stderr and "licence" in result.stderr
+
+
+def test_api_names_with_published_weights_are_open_weights_not_closed():
+    """Corpus note: command-r-plus / mistral-large-latest weights are downloadable (open-weights)."""
+    from openscope.pipeline import audit
+    from openscope.registry import load_registry
+
+    registry = load_registry()
+    report = audit(["command-r-plus", "mistral-large-latest", "mistral-medium-latest", "gpt-4o"], offline=True)
+    spectra = {m.ref: m.spectrum for m in report.models}
+    assert spectra == {"command-r-plus": "open-weights", "mistral-large-latest": "open-weights",
+                       "mistral-medium-latest": "closed-api", "gpt-4o": "closed-api"}
+    command = report.models[0]
+    assert command.kind == "api" and command.license.identified_by == "registry"
+    assert any("CohereForAI/c4ai-command-r-plus" in r for r in command.reasons)
+    # Every mapped repo is itself in the registry, so its license can be looked up offline.
+    for prov in registry.providers.values():
+        for repo in (prov.get("open_weights") or {}).values():
+            assert registry.hub(repo) is not None, repo

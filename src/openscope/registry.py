@@ -23,6 +23,7 @@ class ApiModel:
     provider_name: str
     terms_url: str | None
     terms_license: str | None  # catalog key of the provider's terms, if catalogued
+    weights_repo: str | None = None  # Hub repo where the same model's weights are published, if any
 
 
 @dataclass
@@ -80,6 +81,7 @@ class Registry:
         return ApiModel(
             name=name, provider=pkey, provider_name=prov.get("name", pkey),
             terms_url=prov.get("terms_url"), terms_license=prov.get("terms_license"),
+            weights_repo=(prov.get("open_weights") or {}).get(name.lower()),
         )
 
     def match_api(self, name: str, provider: str | None = None) -> ApiModel | None:

@@ -27,6 +27,16 @@ class Placement:
 
 
 def _api_placement(facts: ModelFacts) -> Placement:
+    repo = facts.api.weights_repo
+    if repo:
+        # The API serves a model whose weights are also published: the model is not closed, even if
+        # this usage is governed by the provider's terms (which the flags describe).
+        why = (f"{facts.ref.raw} is {facts.api.provider_name}'s hosted API, but the same model's weights "
+               f"are published on the Hub as {repo}; self-hosting them falls under that repo's license")
+        comps = {"weights": "restricted", "training_code": "closed", "training_data": "closed"}
+        views = {"weights": ComponentView("restricted", 0.9, [why])}
+        views.update({c: ComponentView("closed", 0.7, ["not released by the provider"]) for c in CORE[1:]})
+        return Placement("open-weights", 0.9, comps, [why], {"weights": [why]}, views)
     why = f"{facts.ref.raw} is served only through {facts.api.provider_name}'s hosted API"
     comps = {c: "closed" for c in CORE}
     return Placement("closed-api", 1.0, comps, [why], {"weights": [why]},
