@@ -25,6 +25,7 @@ class CatalogFlag:
     section: str | None
     summary: str
     thresholds: dict = field(default_factory=dict, hash=False)
+    applies_to: str | None = None  # a condition in licenses/conditions.yaml, e.g. "multimodal"
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ def parse_entry(raw: dict, path: Path) -> CatalogLicense:
                 section=None if spec.get("section") is None else str(spec["section"]),
                 summary=spec.get("summary", ""),
                 thresholds=dict(spec.get("thresholds") or {}),
+                applies_to=spec.get("applies_to"),
             )
         )
     return CatalogLicense(

@@ -141,3 +141,57 @@ def assess_license(facts: ModelFacts, catalog: Catalog) -> LicenseAssessment:
     if osi_open and any(f.flag != "attribution" for f in flags):
         osi_open = False  # a rider or a policy restricts use: no longer open in the OSI sense
     return LicenseAssessment(info=info, entry=entry, osi_open=osi_open, flags=flags, warnings=warnings, declared=declared)
+
+
+def condition_met(name: str, facts: ModelFacts) -> bool | None:
+    """Whether a catalog condition holds for the model: True, False, or None when the facts don't say."""
+    import re
+
+    from openscope.vocabulary import LICENSES_DIR, load_yaml
+
+    cond = load_yaml(LICENSES_DIR / "conditions.yaml")["conditions"].get(name)
+    if cond is None:
+        return None
+    tags = {str(t).lower() for t in [*facts.tags, *as_list(facts.card_data.get("tags"))]}
+    pipeline = str(facts.card_data.get("pipeline_tag") or "").lower()
+    if pipeline in cond.get("met_pipeline_tags", []) or tags & set(cond.get("met_pipeline_tags", [])):
+        return True
+    if any(re.search(p, facts.id, re.IGNORECASE) for p in cond.get("met_name_patterns", [])):
+        return True
+    if pipeline in cond.get("unmet_pipeline_tags", []):
+        return False
+    return None
+
+
+def apply_conditions(flags: list[FlagFinding], facts: ModelFacts, catalog: Catalog, resolver=None
+                     ) -> tuple[list[FlagFinding], list[str]]:
+    """Drop catalog flags limited to models this one is not (e.g. an EU carve-out for vision models only).
+
+    Decided on the model's own facts, else on the base it inherited the flag from; undecided keeps it.
+    """
+    kept: list[FlagFinding] = []
+    reasons: list[str] = []
+    for f in flags:
+        conditions = set()
+        for ev in f.evidence:
+            doc = catalog.get(ev.file[len("catalog:"):]) if ev.file.startswith("catalog:") else None
+            cf = doc.flag(f.flag) if doc else None
+            conditions.add(cf.applies_to if cf else None)
+        if None in conditions or not conditions:
+            kept.append(f)  # some evidence holds unconditionally
+            continue
+        verdicts = [condition_met(c, facts) for c in conditions]
+        if all(v is None for v in verdicts) and f.inherited_from and resolver is not None:
+            try:
+                from openscope.refs import parse_ref
+
+                base = resolver.fetch(parse_ref(f.inherited_from))
+                verdicts = [condition_met(c, base) for c in conditions]
+            except Exception:  # a base we cannot fetch leaves the condition undecided
+                pass
+        if any(v is False for v in verdicts) and not any(v for v in verdicts):
+            reasons.append(f"{f.flag} not applied: the terms limit it to {', '.join(sorted(conditions))} models, "
+                           f"and {facts.id} is not one")
+            continue
+        kept.append(f)
+    return kept, reasons

@@ -77,19 +77,20 @@ def fetch_all(resolver, refs: list, *, workers: int = FETCH_WORKERS, progress: b
 
 def assess_facts(facts, catalog, resolver=None) -> ModelReport:
     """Stages 3-5 for one model whose facts are known."""
-    from openscope.licensing import assess_license
+    from openscope.licensing import apply_conditions, assess_license
     from openscope.lineage import trace
     from openscope.spectrum import place
 
     lic = assess_license(facts, catalog)
     lineage = trace(facts, lic, catalog, resolver)  # bases, inherited flags, license conflicts
     placement = place(facts, lic, catalog, lineage=lineage)
+    flags, unmet = apply_conditions(lineage.flags, facts, catalog, resolver)
     return ModelReport(
         ref=facts.ref.raw, id=facts.id, kind=facts.kind, provenance=facts.provenance,
         spectrum=placement.spectrum, confidence=placement.confidence, osi_open=lineage.osi_open,
-        gated=facts.gated, license=lineage.license_info, flags=lineage.flags, components=placement.components,
+        gated=facts.gated, license=lineage.license_info, flags=flags, components=placement.components,
         base_models=lineage.base_ids, warnings=[*facts.warnings, *lic.warnings, *lineage.warnings],
-        reasons=lineage.reasons + placement.reasons, ratings=dict(facts.ratings),
+        reasons=lineage.reasons + placement.reasons + unmet, ratings=dict(facts.ratings),
         component_evidence=placement.evidence,
     )
 
