@@ -192,3 +192,24 @@ def test_unreachable_and_uncached_reports_the_network_error(make_source, tmp_pat
     resolver = FactResolver(hub_sources=[source, CacheSource(store=source.store, cache_dir=source.cache_dir)])
     with pytest.raises(NetworkError):
         resolver.fetch(hub_ref("acme/not-in-any-registry"))
+
+
+def test_unresolvable_hub_host_fails_fast_and_falls_back_to_the_registry(tmp_path):
+    """No network (the host name does not resolve): one attempt, then the registry answers, with a warning."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HF_ENDPOINT": "http://openscope-test.invalid", "HF_HUB_CACHE": str(tmp_path / "hub"),
+           "OPENSCOPE_CACHE": str(tmp_path / "os"), "HF_HUB_OFFLINE": "0"}
+    env.pop("HF_TOKEN", None)
+    out = subprocess.run([sys.executable, "-m", "openscope", "audit", "meta-llama/Llama-3.1-8B-Instruct", "-f", "json"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    import json
+
+    model = json.loads(out.stdout)["models"][0]
+    assert out.returncode == 0, out.stderr
+    assert model["provenance"] == "registry" and model["error"] is None
+    warning = next(w for w in model["warnings"] if w["code"] == "hub-unreachable")
+    # One attempt only: the retry loop would say "gave up after N attempt(s)".
+    assert "does not resolve" in warning["message"] and "attempt" not in warning["message"]

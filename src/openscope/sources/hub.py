@@ -101,10 +101,24 @@ def _root_cause(exc: BaseException) -> BaseException:
     return exc
 
 
+def _name_unresolved(exc: BaseException) -> bool:
+    """The Hub's host name does not resolve: no network here, and waiting will not bring it back."""
+    import socket
+
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, socket.gaierror):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
 def _is_transient(exc: BaseException) -> bool:
     import httpx2
 
     exc = _root_cause(exc)
+    if _name_unresolved(exc):
+        return False  # fail fast (and fall back to cache/registry) on machines without network
     if isinstance(exc, (httpx2.TimeoutException, httpx2.NetworkError, httpx2.RemoteProtocolError)):
         return True
     return _status(exc) in RETRY_STATUSES
@@ -314,6 +328,9 @@ class HubSource:
         if isinstance(exc, LocalEntryNotFoundError):
             return NetworkError(raw, f"{raw}: cannot get {what} from {self.endpoint}: "
                                      + self._scrub(str(exc).splitlines()[0] if str(exc) else "no usable answer"))
+        if _name_unresolved(exc):
+            return NetworkError(raw, f"{raw}: cannot reach the Hub at {self.endpoint}: its host name does not "
+                                     "resolve (no network?)")
         if isinstance(exc, json.JSONDecodeError):
             return UnreadableError(raw, f"{raw}: the Hub at {self.endpoint} sent malformed JSON for {what} "
                                         f"(line {exc.lineno}, column {exc.colno})")
