@@ -65,10 +65,10 @@ def _quote(doc, hit: SentenceHit, clause_of: list[int] | None = None) -> str:
 
 
 def _rule_hits(seg, ruleset) -> tuple[list[SentenceHit], list]:
-    from openscope.analysis.rules import block_hits, lead_in_keys, match_block
+    from openscope.analysis.rules import block_hits, lead_in_keys, match_text
 
     lead_in_blocks = {j for block in seg.blocks for j in block.lead_ins}
-    matches = [match_block(ruleset, doc, lead_in=i in lead_in_blocks) for i, doc in enumerate(seg.docs)]
+    matches = match_text(ruleset, seg.docs, lead_in_blocks)
     hits = []
     for i, (block, bm) in enumerate(zip(seg.blocks, matches)):
         lead_keys: set[str] = set()

@@ -18,9 +18,11 @@ Text-level conditions (`unless_flags`, `if_flags`) are applied by `restrictions.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from openscope.analysis.matching import Probe, TextIndex, make_probe, run_probes
 from openscope.vocabulary import LICENSES_DIR, flag_names, load_yaml
 
 RULES_DIR = LICENSES_DIR / "rules"
@@ -72,8 +74,8 @@ class FlagRules:
 class RuleSet:
     flags: dict[str, FlagRules]
     cues: tuple[str, ...]
-    positives: dict[str, TokenMatcher]  # token patterns of the rules, one matcher per flag
-    marks: TokenMatcher  # token patterns of negatives and cues, run only where a rule matched
+    positives: list[Probe]  # token patterns of the rules, each run only where its words occur
+    marks: list[Probe]  # token patterns of negatives and cues, run only where a rule matched
     phrases: object  # spacy PhraseMatcher on LOWER
     phrases_cased: object  # spacy PhraseMatcher on ORTH (abbreviations such as "EU", "U.S.")
     rules_by_key: dict[str, Rule] = field(default_factory=dict)
@@ -93,83 +95,15 @@ class Hit:
     match_end: int
 
 
-_TRIGGER_ATTRS = ("LOWER", "ORTH", "TEXT", "NORM")
-_EXPAND_MAX = 6
-
-
-def _first_words(pattern: list) -> set[str] | None:
-    """Lower-case words one of which must occur in a text for `pattern` to match; None if any may."""
-    first = pattern[0] if pattern else None
-    if not isinstance(first, dict) or first.get("OP") in ("?", "*") or not first:
-        return None
-    for attr in _TRIGGER_ATTRS:
-        value = first.get(attr)
-        if isinstance(value, str):
-            return {value.lower()}
-        if isinstance(value, dict) and set(value) == {"IN"}:
-            return {str(v).lower() for v in value["IN"]}
-    return None
-
-
-def _expand_first(pattern: list) -> list[list]:
-    """[{LOWER: {IN: [a, b]}}, ...] -> [{LOWER: a}, ...], [{LOWER: b}, ...].
-
-    spaCy compares a plain value in C (~0.1 µs per pattern and token) but calls Python for an IN set
-    (~0.5 µs per distinct set and token), so short lists are expanded and long ones kept."""
-    first = pattern[0] if pattern else None
-    if not isinstance(first, dict) or len(first) != 1:
-        return [pattern]
-    (attr, value), = first.items()
-    if attr not in _TRIGGER_ATTRS or not isinstance(value, dict) or set(value) != {"IN"}:
-        return [pattern]
-    if len(value["IN"]) > _EXPAND_MAX:  # a long list is cheaper as one (cached) set lookup per token
-        return [pattern]
-    return [[{attr: word}, *pattern[1:]] for word in value["IN"]]
-
-
-@dataclass
-class TokenMatcher:
-    """One spaCy Matcher and the first words its patterns can start with.
-
-    spaCy's Matcher tries every pattern at every token it is given, so it runs only on the
-    sentences that contain one of those words (or a number, for patterns that start with one),
-    and the rules get one matcher per flag: each then sees fewer patterns and fewer sentences."""
-
-    matcher: object
-    triggers: set[int] = field(default_factory=set)  # LOWER hashes
-    numbers: bool = False  # some pattern starts with a number
-    always: bool = False  # some pattern can start anywhere
-
-    def add(self, key: str, patterns: list, strings) -> None:
-        self.matcher.add(key, [q for p in patterns for q in _expand_first(p)])
-        for p in patterns:
-            first = p[0] if p else {}
-            words = _first_words(p)
-            if words is not None:
-                self.triggers.update(strings.add(w) for w in words)
-            elif isinstance(first, dict) and ("LIKE_NUM" in first or "SHAPE" in first) and first.get("OP") is None:
-                self.numbers = True
-            else:
-                self.always = True
-
-
 def _add(ruleset_parts, key: str, spec: dict, where: str):
     token_matchers, phrases, phrases_cased, nlp = ruleset_parts
     patterns = spec.get("patterns") or []
     if not isinstance(patterns, list) or any(not isinstance(p, list) for p in patterns):
         raise RuleError(f"{where}: 'patterns' must be a list of token patterns")
-    if patterns:
-        if key.startswith("pos|"):
-            flag = key.split("|")[1]
-            if flag not in token_matchers[0]:
-                from spacy.matcher import Matcher
-
-                token_matchers[0][flag] = TokenMatcher(Matcher(nlp.vocab))
-            target = token_matchers[0][flag]
-        else:
-            target = token_matchers[1]
+    target = token_matchers[0] if key.startswith("pos|") else token_matchers[1]
+    for pattern in patterns:
         try:
-            target.add(key, patterns, nlp.vocab.strings)
+            target.append(make_probe(key, pattern, nlp.vocab))
         except Exception as exc:  # spaCy reports the bad token attribute
             raise RuleError(f"{where}: invalid token pattern ({exc})") from None
     words = [str(p) for p in spec.get("phrases") or []]
@@ -257,13 +191,13 @@ def load_flag_file(path: Path, cues: set[str], parts) -> FlagRules:
 @functools.cache
 def load_rules(directory: Path | None = None) -> RuleSet:
     """Build the matchers once per process from every `<flag>.yaml` and `_cues.yaml`."""
-    from spacy.matcher import Matcher, PhraseMatcher
+    from spacy.matcher import PhraseMatcher
 
     from openscope.analysis.segment import nlp
 
     directory = Path(directory or RULES_DIR)
     pipeline = nlp()
-    token_matchers = ({}, TokenMatcher(Matcher(pipeline.vocab)))
+    token_matchers: tuple[list[Probe], list[Probe]] = ([], [])
     phrases = PhraseMatcher(pipeline.vocab, attr="LOWER")
     phrases_cased = PhraseMatcher(pipeline.vocab, attr="ORTH")
     parts = (token_matchers, phrases, phrases_cased, pipeline)
@@ -292,18 +226,23 @@ def load_rules(directory: Path | None = None) -> RuleSet:
 
 def clause_ids(doc) -> list[int]:
     """Clause number of every token: a new clause after ';' and at inline enumerators like '(ii)'."""
-    ids = []
-    clause = 0
+    import numpy as np
+    from spacy.attrs import ORTH, SPACY
+
     n = len(doc)
-    for i, tok in enumerate(doc):
-        if tok.text == "(" and i + 2 < n and doc[i + 2].text == ")" and (i == 0 or doc[i - 1].whitespace_) \
-                and len(doc[i + 1].text) <= 4 and (doc[i + 1].text.isdigit() or doc[i + 1].text.isalpha()) \
-                and (len(doc[i + 1].text) == 1 or doc[i + 1].text.lower().strip("ivxl") == ""):
-            clause += 1
-        ids.append(clause)
-        if tok.text == ";":
-            clause += 1
-    return ids
+    if not n:
+        return []
+    rows = doc.to_array([ORTH, SPACY])
+    orth, space_after = rows[:, 0], rows[:, 1]
+    strings = doc.vocab.strings
+    starts = np.zeros(n + 1, dtype=np.int64)  # clauses starting at each token
+    starts[np.flatnonzero(orth == strings[";"]) + 1] += 1
+    for i in np.flatnonzero(orth[:-2] == strings["("]).tolist():
+        label = doc[i + 1].text
+        if doc[i + 2].text == ")" and (i == 0 or space_after[i - 1]) and len(label) <= 4 \
+                and (label.isdigit() or label.isalpha()) and (len(label) == 1 or label.lower().strip("ivxl") == ""):
+            starts[i] += 1
+    return np.cumsum(starts[:n]).tolist()
 
 
 @dataclass
@@ -313,10 +252,15 @@ class BlockMatches:
     doc: object
     sentences: list[tuple[int, int]]
     sent_id: list[int]
-    clause_of: list[int]
     positives: list[tuple[str, int, int]]  # (key, start, end)
     marks: list[tuple[str, int, int]]  # negatives and cues: (key, start, end)
-    marked: set[int] = field(default_factory=set)  # sentences the marks matcher has run on
+    index: TextIndex  # the whole text's sentences and words
+    block: int  # this block's number in `index`
+    marked: set[int] = field(default_factory=set)  # sentences the marks probes have run on
+
+    @functools.cached_property
+    def clause_of(self) -> list[int]:
+        return clause_ids(self.doc)
 
     def sentence_of(self, token: int) -> int:
         return self.sent_id[token] if token < len(self.sent_id) else len(self.sentences) - 1
@@ -327,68 +271,54 @@ class BlockMatches:
                 if s <= start < e and (clause is None or self.clause_of[start] == clause)}
 
 
-def _run(tm: TokenMatcher, doc, sentences: list[tuple[int, int]], wanted: list[int]) -> list[tuple[str, int, int]]:
-    """Run a TokenMatcher on the given sentences (consecutive ones in one call)."""
-    strings = doc.vocab.strings
-    out = []
-    k = 0
-    while k < len(wanted):
-        first = last = wanted[k]
-        while k + 1 < len(wanted) and wanted[k + 1] == last + 1:
-            k += 1
-            last = wanted[k]
-        s0, e0 = sentences[first][0], sentences[last][1]
-        out.extend((strings[mid], s0 + s, s0 + e) for mid, s, e in tm.matcher(doc[s0:e0]))
-        k += 1
-    return out
+def _within_sentences(found: list[tuple[str, int, int]], sent_id: list[int]) -> list[tuple[str, int, int]]:
+    """Matches inside one sentence, once each, in document order."""
+    return sorted({f for f in found if sent_id[f[1]] == sent_id[f[2] - 1]}, key=lambda x: (x[1], x[2], x[0]))
 
 
-def _candidate_sentences(tm: TokenMatcher, doc, sentences, sent_words: list[set[int]]) -> list[int]:
-    if tm.always:
-        return list(range(len(sentences)))
-    wanted = []
-    for k, (s, e) in enumerate(sentences):
-        if not tm.triggers.isdisjoint(sent_words[k]) or tm.numbers and any(t.like_num for t in doc[s:e]):
-            wanted.append(k)
-    return wanted
-
-
-def ensure_marks(ruleset: RuleSet, bm: BlockMatches, sents: list[int]) -> None:
-    """Match negatives and cues in these sentences, if not done yet."""
-    todo = sorted(set(sents) - bm.marked)
+def ensure_marks(ruleset: RuleSet, wanted: list[tuple[BlockMatches, Iterable[int]]]) -> None:
+    """Match negatives and cues in these sentences of these blocks, if not done yet (one pass over
+    the text for all of them)."""
+    todo = [(bm, set(sents) - bm.marked) for bm, sents in wanted]
+    todo = [(bm, sents) for bm, sents in todo if sents]
     if not todo:
         return
-    new = _run(ruleset.marks, bm.doc, bm.sentences, todo)
-    bm.marks.extend(f for f in new if bm.sent_id[f[1]] == bm.sent_id[f[2] - 1])
-    bm.marked.update(todo)
+    index = todo[0][0].index
+    only = {index.first_sentence[bm.block] + k for bm, sents in todo for k in sents}
+    found = run_probes(ruleset.marks, index, only)
+    for bm, sents in todo:
+        bm.marks.extend(_within_sentences(found.get(bm.block, []), bm.sent_id))
+        bm.marked.update(sents)
 
 
-def match_block(ruleset: RuleSet, doc, *, lead_in: bool = False) -> BlockMatches:
-    """Positive matches of `doc`, with negatives and cues in the sentences where a rule matched
-    (and in the last sentence of a list lead-in): the expensive matchers run only where needed."""
-    sentences = [(sent.start, sent.end) for sent in doc.sents] or [(0, len(doc))]
-    sent_id = [0] * len(doc)
-    for k, (s, e) in enumerate(sentences):
-        sent_id[s:e] = [k] * (e - s)
-    strings = doc.vocab.strings
-    found = [(strings[mid], s, e) for mid, s, e in ruleset.phrases(doc)]
-    found += [(strings[mid], s, e) for mid, s, e in ruleset.phrases_cased(doc)]
-    lowers = doc.to_array("LOWER").tolist() if len(doc) else []
-    sent_words = [set(lowers[s:e]) for s, e in sentences]
-    for tm in ruleset.positives.values():
-        found += _run(tm, doc, sentences, _candidate_sentences(tm, doc, sentences, sent_words))
-    found = [f for f in found if sent_id[f[1]] == sent_id[f[2] - 1]]  # no match across sentences
-    found.sort(key=lambda x: (x[1], x[2]))
-    bm = BlockMatches(
-        doc=doc, sentences=sentences, sent_id=sent_id, clause_of=clause_ids(doc),
-        positives=[f for f in found if f[0].startswith("pos|")],
-        marks=[f for f in found if not f[0].startswith("pos|")],
-    )
-    need = {sent_id[s] for k, s, _ in found if k.startswith("pos|") or k in ruleset.anchored}
-    if lead_in and sentences:
-        need.add(len(sentences) - 1)
-    ensure_marks(ruleset, bm, sorted(need))
-    return bm
+def match_text(ruleset: RuleSet, docs: list, lead_in_blocks: set[int]) -> list[BlockMatches]:
+    """Positive matches in every block (one Doc each), with negatives and cues in the sentences where
+    a rule matched (and in the last sentence of a list lead-in): the token patterns run only where
+    they can match (matching.py)."""
+    index = TextIndex.build(docs)
+    positives = run_probes(ruleset.positives, index)
+    strings = docs[0].vocab.strings if docs else None
+    out, wanted = [], []
+    for b, doc in enumerate(docs):
+        sentences = index.block_sentences[b]
+        sent_id = [0] * len(doc)
+        for k, (s, e) in enumerate(sentences):
+            sent_id[s:e] = [k] * (e - s)
+        found = [(strings[mid], s, e) for mid, s, e in ruleset.phrases(doc)]
+        found += [(strings[mid], s, e) for mid, s, e in ruleset.phrases_cased(doc)]
+        found = _within_sentences(found + positives.get(b, []), sent_id)  # no match across sentences
+        bm = BlockMatches(
+            doc=doc, sentences=sentences, sent_id=sent_id,
+            positives=[f for f in found if f[0].startswith("pos|")],
+            marks=[f for f in found if not f[0].startswith("pos|")], index=index, block=b,
+        )
+        need = {sent_id[s] for k, s, _ in found if k.startswith("pos|") or k in ruleset.anchored}
+        if b in lead_in_blocks and sentences:
+            need.add(len(sentences) - 1)
+        wanted.append((bm, need))
+        out.append(bm)
+    ensure_marks(ruleset, wanted)
+    return out
 
 
 def lead_in_keys(bm: BlockMatches) -> set[str]:
@@ -443,7 +373,7 @@ def classifier_allowed(ruleset: RuleSet, flag: str, bm: BlockMatches, sent: int,
     flag_rules = ruleset.flags.get(flag)
     if flag_rules is None:
         return True
-    ensure_marks(ruleset, bm, [sent])
+    ensure_marks(ruleset, [(bm, [sent])])
     keys = bm.keys_in(sent, None)
     if _vetoed(flag_rules.negatives, keys, keys):
         return False

@@ -1,0 +1,227 @@
+"""Run each spaCy token pattern only where it can match: on a few tokens of a few sentences.
+
+spaCy's Matcher tries every one of its patterns at every token it is given and pays about 0.4 µs per
+token and call on top (it builds a Python Token for each), so scanning a license with all the rule
+patterns cost more than the rest of the analysis together. Here every pattern gets a small Matcher
+of its own plus what any match must contain, derived from the pattern itself:
+
+- its needs: each token that must occur (no OP, "+" or a count of at least one) and names its word
+  (a LOWER/ORTH/TEXT value, an IN list, a LOWER REGEX) or is LIKE_NUM. A `TextIndex` knows where
+  each word of a text occurs, and a pattern runs only in sentences with one word of every need;
+- its start (the first token, when it is such a need) and its longest match: in those sentences
+  the Matcher sees only the windows from each occurrence of a start word, as long as the longest
+  match (or up to the sentence end when the pattern is unbounded).
+
+Every match lies in such a window, and the Matcher reports all matches of a pattern (not only the
+longest), so the result is exactly that of scanning every sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_WORD_ATTRS = ("LOWER", "ORTH", "TEXT")  # a match implies the token's lower-case form
+_COUNT_OP = re.compile(r"\{(\d*)(,?)(\d*)\}")
+_EXPAND_MAX = 6
+LIKE_NUM = -1  # the "word" of number-like tokens in a TextIndex (word hashes are never negative)
+
+
+@dataclass(frozen=True)
+class Need:
+    """One token every match contains: a lower-case word among `words` (hashes), one matching
+    `regex`, or, with neither, a number-like token."""
+
+    words: frozenset[int] = frozenset()
+    regex: re.Pattern | None = None
+
+
+def _counts(token: dict) -> tuple[int, int | None]:
+    """(fewest, most) tokens one pattern token matches; most is None when unbounded."""
+    op = token.get("OP")
+    if op is None or op == "!":
+        return 1, 1
+    if op in ("?", "*", "+"):
+        return (0 if op != "+" else 1), (1 if op == "?" else None)
+    count = _COUNT_OP.fullmatch(op)
+    if not count:
+        return 0, None  # an operator we do not know: assume nothing
+    low = int(count.group(1) or 0)
+    if not count.group(2):  # "{n}"
+        return low, low
+    return low, int(count.group(3)) if count.group(3) else None
+
+
+def _need(token: dict, strings) -> list[Need]:
+    """What a token that must occur says about its word."""
+    if token.get("OP") == "!":
+        return []
+    needs = []
+    for attr, value in token.items():
+        attr = attr.upper()
+        if attr in _WORD_ATTRS and isinstance(value, str):
+            needs.append(Need(words=frozenset({strings.add(value.lower())})))
+        elif attr in _WORD_ATTRS and isinstance(value, dict) and isinstance(value.get("IN"), list):
+            needs.append(Need(words=frozenset(strings.add(str(v).lower()) for v in value["IN"])))
+        elif attr == "LOWER" and isinstance(value, dict) and isinstance(value.get("REGEX"), str):
+            needs.append(Need(regex=re.compile(value["REGEX"])))
+        elif attr == "LIKE_NUM" and value is True:
+            needs.append(Need())
+    return needs
+
+
+@dataclass
+class Probe:
+    """One token pattern (as its own Matcher) with where it can match."""
+
+    key: str
+    matcher: object  # spacy Matcher holding this pattern only (its short first-word list expanded)
+    needs: tuple[Need, ...]  # a sentence without a word of each cannot hold a match
+    start: Need | None  # what the first token of every match is, when the pattern says
+    longest: int | None  # tokens in the longest possible match; None: unbounded
+
+
+def make_probe(key: str, pattern: list, vocab) -> Probe:
+    from spacy.matcher import Matcher
+
+    matcher = Matcher(vocab)
+    matcher.add(key, expand_first(pattern))
+    needs: list[Need] = []
+    start = None
+    longest: int | None = 0
+    for i, token in enumerate(pattern):
+        token = token if isinstance(token, dict) else {}
+        fewest, most = _counts(token)
+        longest = None if longest is None or most is None else longest + most
+        if fewest >= 1:
+            token_needs = _need(token, vocab.strings)
+            needs += token_needs
+            if i == 0 and token_needs and token.get("OP") is None:
+                start = token_needs[0]
+    return Probe(key, matcher, tuple(needs), start, longest)
+
+
+def expand_first(pattern: list) -> list[list]:
+    """[{LOWER: {IN: [a, b]}}, ...] -> [{LOWER: a}, ...], [{LOWER: b}, ...].
+
+    spaCy compares a plain value in C but calls Python for an IN set, so short lists are expanded."""
+    first = pattern[0] if pattern else None
+    if not isinstance(first, dict) or len(first) != 1:
+        return [pattern]
+    (attr, value), = first.items()
+    if attr.upper() not in _WORD_ATTRS or not isinstance(value, dict) or set(value) != {"IN"}:
+        return [pattern]
+    if len(value["IN"]) > _EXPAND_MAX:  # a long list is cheaper as one (cached) set lookup per token
+        return [pattern]
+    return [[{attr: word}, *pattern[1:]] for word in value["IN"]]
+
+
+_REGEX_SEEN: dict[str, tuple[set[int], set[int]]] = {}  # regex -> (words tried, words matching), for all texts
+
+
+@dataclass
+class TextIndex:
+    """The sentences of a text's blocks (one spaCy Doc each) and where each word occurs."""
+
+    docs: list
+    block_sentences: list[list[tuple[int, int]]]  # per block: (start, end) token offsets of its sentences
+    first_sentence: list[int]  # number (across the text) of each block's first sentence
+    sentences: list[tuple[int, int, int]]  # by number: (block, start, end)
+    occurrences: dict[int, list[tuple[int, int]]]  # LOWER hash (or LIKE_NUM) -> (sentence, token)
+    _in_sentences: dict[int, set[int]] = field(default_factory=dict)  # word -> sentences
+    _found: dict[int, set[int]] = field(default_factory=dict)  # id(probe) -> candidate sentences
+
+    @classmethod
+    def build(cls, docs: list) -> TextIndex:
+        from spacy.attrs import LIKE_NUM as LIKE_NUM_ATTR, LOWER
+
+        block_sentences, first, sentences = [], [], []
+        occurrences: dict[int, list[tuple[int, int]]] = {}
+        for b, doc in enumerate(docs):
+            spans = [(sent.start, sent.end) for sent in doc.sents] or [(0, len(doc))]
+            block_sentences.append(spans)
+            first.append(len(sentences))
+            rows = doc.to_array([LOWER, LIKE_NUM_ATTR]).tolist() if len(doc) else []
+            for s, e in spans:
+                sid = len(sentences)
+                sentences.append((b, s, e))
+                for t in range(s, e):
+                    word, number = rows[t]
+                    occurrences.setdefault(word, []).append((sid, t))
+                    if number:
+                        occurrences.setdefault(LIKE_NUM, []).append((sid, t))
+        return cls(list(docs), block_sentences, first, sentences, occurrences)
+
+    def _words(self, need: Need) -> list[int] | set[int]:
+        """The words of this text that satisfy `need`."""
+        if need.regex is None:
+            return [w for w in need.words or (LIKE_NUM,) if w in self.occurrences]
+        tried, matching = _REGEX_SEEN.setdefault(need.regex.pattern, (set(), set()))
+        words = self.occurrences.keys()
+        new = words - tried
+        if new:
+            strings = self.docs[0].vocab.strings
+            matching.update(w for w in new if w != LIKE_NUM and need.regex.search(strings[w]))
+            tried |= new
+        return words & matching
+
+    def _sentences_with(self, need: Need) -> set[int]:
+        out: set[int] = set()
+        for w in self._words(need):
+            found = self._in_sentences.get(w)
+            if found is None:
+                found = self._in_sentences[w] = {sid for sid, _ in self.occurrences[w]}
+            out |= found
+        return out
+
+    def candidates(self, probe: Probe) -> set[int]:
+        """Sentences (numbers) where `probe` may match."""
+        found = self._found.get(id(probe))
+        if found is None:
+            if not probe.needs:
+                found = set(range(len(self.sentences)))
+            else:
+                found = self._sentences_with(probe.needs[0])
+                for need in probe.needs[1:]:
+                    if not found:
+                        break
+                    found &= self._sentences_with(need)
+            self._found[id(probe)] = found
+        return found
+
+    def windows(self, probe: Probe, sids: set[int]) -> list[tuple[int, int, int]]:
+        """(block, start, end) token ranges of these sentences that hold every match of `probe`
+        there: one from each occurrence of a start word, overlapping ones joined."""
+        if probe.start is None:
+            spans = [self.sentences[sid] for sid in sorted(sids)]
+        else:
+            starts = sorted((sid, t) for w in self._words(probe.start) for sid, t in self.occurrences[w] if sid in sids)
+            spans = []
+            for sid, t in starts:
+                block, _, end = self.sentences[sid]
+                spans.append((block, t, end if probe.longest is None else min(end, t + probe.longest)))
+        joined: list[tuple[int, int, int]] = []
+        for block, s, e in spans:
+            if joined and joined[-1][0] == block and s <= joined[-1][2]:
+                joined[-1] = (block, joined[-1][1], max(e, joined[-1][2]))
+            else:
+                joined.append((block, s, e))
+        return joined
+
+
+def run_probes(probes: list[Probe], index: TextIndex, only: set[int] | None = None) -> dict[int, list]:
+    """Matches of every probe in its candidate sentences (of those in `only`), per block:
+    {block: [(key, start, end), ...]}."""
+    out: dict[int, list] = {}
+    for probe in probes:
+        sids = index.candidates(probe)
+        if only is not None:
+            sids = sids & only
+        if not sids:
+            continue
+        key = probe.key
+        for block, s0, e0 in index.windows(probe, sids):
+            found = probe.matcher(index.docs[block][s0:e0])
+            if found:
+                out.setdefault(block, []).extend((key, s0 + s, s0 + e) for _, s, e in found)
+    return out

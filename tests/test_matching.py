@@ -1,0 +1,64 @@
+"""Pattern pre-filtering (analysis/matching.py): running each pattern only where its words occur
+must find exactly what scanning every sentence with it finds."""
+
+from __future__ import annotations
+
+from openscope.analysis.matching import TextIndex, make_probe, run_probes
+from openscope.analysis.rules import load_rules
+from openscope.analysis.segment import nlp
+
+
+def _full_scan(probes, docs):
+    """Every probe's matcher over each whole Doc, kept when inside one sentence."""
+    out = {}
+    for b, doc in enumerate(docs):
+        sent_of = {t: k for k, sent in enumerate(doc.sents) for t in range(sent.start, sent.end)}
+        for probe in probes:
+            for _, s, e in probe.matcher(doc):
+                if sent_of[s] == sent_of[e - 1]:
+                    out.setdefault(b, set()).add((probe.key, s, e))
+    return out
+
+
+def _probed(probes, docs):
+    found = run_probes(probes, TextIndex.build(docs))
+    return {b: {m for m in matches if _same_sentence(docs[b], m)} for b, matches in found.items()}
+
+
+def _same_sentence(doc, match):
+    _, s, e = match
+    return doc[s].sent.start == doc[e - 1].sent.start
+
+
+def test_needs_start_and_longest_match_come_from_the_pattern():
+    vocab = nlp().vocab
+    probe = make_probe("k", [{"LOWER": {"IN": ["lend", "rent"]}}, {"OP": "{0,3}"}, {"ORTH": "Model"},
+                             {"LOWER": "x", "OP": "?"}], vocab)
+    assert [sorted(vocab.strings[w] for w in need.words) for need in probe.needs] == [["lend", "rent"], ["model"]]
+    assert probe.start == probe.needs[0]
+    assert probe.longest == 6
+    unbounded = make_probe("k", [{"LOWER": "a", "OP": "?"}, {"LOWER": {"REGEX": "^b"}, "OP": "+"}], vocab)
+    assert unbounded.start is None and unbounded.longest is None
+    assert len(unbounded.needs) == 1 and unbounded.needs[0].regex.pattern == "^b"
+
+
+def test_pattern_runs_only_in_sentences_with_all_its_words():
+    vocab = nlp().vocab
+    probe = make_probe("k", [{"LOWER": "lend"}, {"OP": "{0,4}"}, {"LOWER": "weights"}], vocab)
+    docs = [nlp()("We lend books. You may not lend the trained weights to anyone. Weights are heavy.")]
+    index = TextIndex.build(docs)
+    assert index.candidates(probe) == {1}
+    assert run_probes([probe], index) == {0: [("k", 7, 11)]}
+
+
+def test_every_rule_pattern_finds_what_a_full_scan_finds():
+    rules = load_rules()
+    probes = rules.positives + rules.marks
+    sentences = [s for fr in rules.flags.values() for s in fr.examples_positive + fr.examples_negative]
+    sentences += [
+        "You shall not (i) lend the weights, nor (ii) sell copies of the model; 3,000 users at most.",
+        "Nothing here stops you from sharing 2.5M outputs, but usage above USD 10 million a year needs a licence.",
+        "We may, at any time and for any reason, switch off your access to the hosted API.",
+    ]
+    docs = [nlp()(" ".join(sentences[i:i + 4])) for i in range(0, len(sentences), 4)]
+    assert _probed(probes, docs) == _full_scan(probes, docs)
