@@ -35,3 +35,12 @@ def test_local_folder_ref(tmp_path):
 def test_revision_with_slashes_is_a_hub_revision():
     ref = parse_ref("org/name@refs/pr/1")
     assert (ref.kind, ref.id, ref.revision) == ("hub", "org/name", "refs/pr/1")
+
+
+def test_local_card_without_front_matter_is_reported_not_guessed(tmp_path):
+    from openscope.pipeline import audit
+
+    (tmp_path / "README.md").write_text("# A model\nWe trained it ourselves.\n")
+    model = audit([str(tmp_path)], offline=True).models[0]
+    assert model.error is None and model.spectrum == "unknown"
+    assert [w.code for w in model.warnings] == ["card-no-metadata"]

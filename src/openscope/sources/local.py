@@ -60,6 +60,9 @@ class LocalSource:
         card = parse_card(card_text)
         if card.problem:
             warnings.append(ReportWarning("card-invalid", f"{ref.raw}: {card.problem}"))
+        elif card_text and card.front_matter == "none":
+            warnings.append(ReportWarning("card-no-metadata", f"{ref.raw}: model card has no YAML front matter "
+                                                              "(no declared license, base model or datasets)"))
         if path.is_dir() and not card_text:
             warnings.append(ReportWarning("card-missing", f"{ref.raw}: no README.md model card"))
         card_id = card.data.get("model_id") or card.data.get("model_name")
