@@ -104,15 +104,22 @@ def _classifier_hits(seg, matches, ruleset, raised: set[str]) -> list[SentenceHi
     wanted = [f for f in model.flags if f not in raised]
     if not wanted:
         return []
+    from spacy.attrs import IS_ALPHA
+
+    from openscope.analysis.segment import sentence_text
+
     units = []  # (block, sentence index, start, end, text)
     for i, (block, doc, bm) in enumerate(zip(seg.blocks, seg.docs, matches)):
+        if not len(doc):
+            continue
         context = ""
         if block.lead_ins:
             lead_doc = seg.docs[block.lead_ins[-1]]
             context = list(lead_doc.sents)[-1].text + " " if len(lead_doc) else ""
+        words = doc.to_array(IS_ALPHA).cumsum().tolist()  # words up to and including each token
         for k, (s, e) in enumerate(bm.sentences):
-            if sum(1 for t in doc[s:e] if t.is_alpha) >= MIN_CLASSIFIED_WORDS:  # headings are not clauses
-                units.append((i, k, s, e, context + doc[s:e].text))
+            if words[e - 1] - (words[s - 1] if s else 0) >= MIN_CLASSIFIED_WORDS:  # headings are not clauses
+                units.append((i, k, s, e, context + sentence_text(block, doc, s, e)))
     if not units:
         return []
     scores = model.scores([u[4] for u in units])
@@ -146,6 +153,7 @@ def _analyse(text: str, use_classifier: bool) -> tuple[object, list[SentenceHit]
 
 def extract(text: str, filename: str, *, use_classifier: bool = True) -> Extraction:
     from openscope.analysis.rules import clause_ids
+    from openscope.analysis.segment import sentence_text
     from openscope.analysis.thresholds import thresholds_for
     from openscope.vocabulary import flag_names
 
@@ -166,7 +174,7 @@ def extract(text: str, filename: str, *, use_classifier: bool = True) -> Extract
         for h in flag_hits:
             doc = seg.docs[h.block]
             if not thresholds:
-                thresholds = thresholds_for(flag, doc[h.sent_start:h.sent_end].text)
+                thresholds = thresholds_for(flag, sentence_text(seg.blocks[h.block], doc, h.sent_start, h.sent_end))
             if (h.block, h.sent_start) in seen or len(evidence) >= MAX_EVIDENCE:
                 continue
             seen.add((h.block, h.sent_start))

@@ -295,6 +295,12 @@ class Segmented:
     docs: list  # one spaCy Doc per block
 
 
+def sentence_text(block: Block, doc, start: int, end: int) -> str:
+    """`doc[start:end].text`, sliced from the block's text (its Doc's text) instead of joined token by token."""
+    span = doc[start:end]
+    return block.text[span.start_char:span.end_char]
+
+
 def segment(text: str) -> Segmented:
     plain, kind = unwrap_markup(text)
     blocks = split_blocks(plain)
