@@ -127,7 +127,8 @@ class TextIndex:
     block_sentences: list[list[tuple[int, int]]]  # per block: (start, end) token offsets of its sentences
     first_sentence: list[int]  # number (across the text) of each block's first sentence
     sentences: list[tuple[int, int, int]]  # by number: (block, start, end)
-    occurrences: dict[int, list[tuple[int, int]]]  # LOWER hash (or LIKE_NUM) -> (sentence, token)
+    occurrences: dict[int, list[int]]  # LOWER hash (or LIKE_NUM) -> positions: sentence << shift | token
+    shift: int  # bits of a token offset in a position (ints, not tuples: no work for the garbage collector)
     _in_sentences: dict[int, set[int]] = field(default_factory=dict)  # word -> sentences
     _found: dict[int, set[int]] = field(default_factory=dict)  # id(probe) -> candidate sentences
 
@@ -136,21 +137,22 @@ class TextIndex:
         from spacy.attrs import LIKE_NUM as LIKE_NUM_ATTR, LOWER
 
         block_sentences, first, sentences = [], [], []
-        occurrences: dict[int, list[tuple[int, int]]] = {}
+        occurrences: dict[int, list[int]] = {}
+        shift = max((len(doc) for doc in docs), default=0).bit_length()
         for b, doc in enumerate(docs):
             spans = [(sent.start, sent.end) for sent in doc.sents] or [(0, len(doc))]
             block_sentences.append(spans)
             first.append(len(sentences))
             rows = doc.to_array([LOWER, LIKE_NUM_ATTR]).tolist() if len(doc) else []
             for s, e in spans:
-                sid = len(sentences)
+                base = len(sentences) << shift
                 sentences.append((b, s, e))
                 for t in range(s, e):
                     word, number = rows[t]
-                    occurrences.setdefault(word, []).append((sid, t))
+                    occurrences.setdefault(word, []).append(base | t)
                     if number:
-                        occurrences.setdefault(LIKE_NUM, []).append((sid, t))
-        return cls(list(docs), block_sentences, first, sentences, occurrences)
+                        occurrences.setdefault(LIKE_NUM, []).append(base | t)
+        return cls(list(docs), block_sentences, first, sentences, occurrences, shift)
 
     def _words(self, need: Need) -> list[int] | set[int]:
         """The words of this text that satisfy `need`."""
@@ -170,7 +172,8 @@ class TextIndex:
         for w in self._words(need):
             found = self._in_sentences.get(w)
             if found is None:
-                found = self._in_sentences[w] = {sid for sid, _ in self.occurrences[w]}
+                shift = self.shift
+                found = self._in_sentences[w] = {pos >> shift for pos in self.occurrences[w]}
             out |= found
         return out
 
@@ -195,10 +198,12 @@ class TextIndex:
         if probe.start is None:
             spans = [self.sentences[sid] for sid in sorted(sids)]
         else:
-            starts = sorted((sid, t) for w in self._words(probe.start) for sid, t in self.occurrences[w] if sid in sids)
+            shift, mask = self.shift, (1 << self.shift) - 1
+            starts = sorted(pos for w in self._words(probe.start) for pos in self.occurrences[w] if pos >> shift in sids)
             spans = []
-            for sid, t in starts:
-                block, _, end = self.sentences[sid]
+            for pos in starts:
+                t = pos & mask
+                block, _, end = self.sentences[pos >> shift]
                 spans.append((block, t, end if probe.longest is None else min(end, t + probe.longest)))
         joined: list[tuple[int, int, int]] = []
         for block, s, e in spans:
