@@ -28,3 +28,16 @@ def test_batch_scores_equal_one_sentence_at_a_time():
         for flag in model.flags:
             assert batch[flag][row] == pytest.approx(1 / (1 + math.exp(-decision[flag])), abs=1e-12)
     assert model.scores([]) == {flag: [] for flag in model.flags}
+
+
+@pytest.mark.parametrize("analyzer", ["word", "char_wb"])
+def test_terms_are_scikit_learns(analyzer):
+    sklearn_text = pytest.importorskip("sklearn.feature_extraction.text")
+    model = load_model()
+    if model is None:
+        pytest.skip("no trained classifier model")
+    vec = next(v for v in model.vectorizers if v.analyzer == analyzer)
+    options = {"token_pattern": vec.token_pattern.pattern} if analyzer == "word" else {}
+    reference = sklearn_text.TfidfVectorizer(analyzer=analyzer, ngram_range=vec.ngram_range, **options).build_analyzer()
+    text = "You may NOT  use the\tmodel to train a rival's system, nor a second one."
+    assert vec.terms(text) == reference(text)

@@ -43,7 +43,10 @@ class Vectorizer:
         lo, hi = self.ngram_range
         if self.analyzer == "word":
             words = self.token_pattern.findall(text)
-            return [" ".join(words[i:i + n]) for n in range(lo, hi + 1) for i in range(len(words) - n + 1)]
+            grams = words[:] if lo == 1 else []
+            for n in range(max(lo, 2), hi + 1):
+                grams.extend(map(" ".join, zip(*(words[k:] for k in range(n)))))
+            return grams
         grams = []
         for w in _WHITE_SPACES.sub(" ", text).split():
             grams.extend(_char_wb_grams(w, lo, hi))

@@ -134,21 +134,23 @@ class TextIndex:
 
     @classmethod
     def build(cls, docs: list) -> TextIndex:
-        from spacy.attrs import LIKE_NUM as LIKE_NUM_ATTR, LOWER
+        from spacy.attrs import LIKE_NUM as LIKE_NUM_ATTR, LOWER, SENT_START
 
         block_sentences, first, sentences = [], [], []
         occurrences: dict[int, list[int]] = {}
         shift = max((len(doc) for doc in docs), default=0).bit_length()
         for b, doc in enumerate(docs):
-            spans = [(sent.start, sent.end) for sent in doc.sents] or [(0, len(doc))]
+            rows = doc.to_array([LOWER, LIKE_NUM_ATTR, SENT_START]).tolist() if len(doc) else []
+            # doc.sents, without the Python Token objects spaCy builds for each Span
+            cuts = [0, *(i for i in range(1, len(rows)) if rows[i][2] == 1), len(rows)]
+            spans = list(zip(cuts, cuts[1:])) if rows else [(0, 0)]
             block_sentences.append(spans)
             first.append(len(sentences))
-            rows = doc.to_array([LOWER, LIKE_NUM_ATTR]).tolist() if len(doc) else []
             for s, e in spans:
                 base = len(sentences) << shift
                 sentences.append((b, s, e))
                 for t in range(s, e):
-                    word, number = rows[t]
+                    word, number, _ = rows[t]
                     occurrences.setdefault(word, []).append(base | t)
                     if number:
                         occurrences.setdefault(LIKE_NUM, []).append(base | t)

@@ -114,8 +114,9 @@ def _classifier_hits(seg, matches, ruleset, raised: set[str]) -> list[SentenceHi
             continue
         context = ""
         if block.lead_ins:
-            lead_doc = seg.docs[block.lead_ins[-1]]
-            context = list(lead_doc.sents)[-1].text + " " if len(lead_doc) else ""
+            j = block.lead_ins[-1]
+            s, e = matches[j].sentences[-1]
+            context = sentence_text(seg.blocks[j], seg.docs[j], s, e) + " " if len(seg.docs[j]) else ""
         words = doc.to_array(IS_ALPHA).cumsum().tolist()  # words up to and including each token
         for k, (s, e) in enumerate(bm.sentences):
             if words[e - 1] - (words[s - 1] if s else 0) >= MIN_CLASSIFIED_WORDS:  # headings are not clauses
