@@ -127,6 +127,15 @@ def license_cmd(files, fmt, output):
         from openscope.pipeline import analyze_license_files
 
         stdin_data = sys.stdin.buffer.read() if "-" in files else None  # bytes: decoded like a file
+        if len(files) > 1:
+            import gc
+
+            from openscope.analysis import warm_up
+
+            # The spaCy pipeline, matchers and classifier live until exit: keeping the collector from
+            # rescanning them makes a batch ~30% faster (measured in bench/run.py).
+            warm_up()
+            gc.freeze()
         report = analyze_license_files(files, stdin_text=stdin_data)
         emit(report, fmt, output)
         failed = [e for e in report.licenses if e.error]

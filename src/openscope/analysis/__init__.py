@@ -33,6 +33,15 @@ class TextAnalysis:
     unwrapped: str | None = None  # "html" | "markdown" when that wrapping was removed before analysis
 
 
+def warm_up() -> None:
+    """Build everything analysis needs once (spaCy pipeline, rule matchers, classifier, fingerprints).
+
+    A caller about to analyse many texts can then freeze these long-lived objects out of the
+    garbage collector's scans (the CLI does; a library host decides for itself).
+    """
+    analyze_text("This license is granted for research use only.", "<warm-up>")
+
+
 def analyze_text(text: str, filename: str) -> TextAnalysis:
     """Identify `text` against the catalog and extract restriction flags with evidence.
 
