@@ -182,12 +182,13 @@ def apply_conditions(flags: list[FlagFinding], facts: ModelFacts, catalog: Catal
             continue
         verdicts = [condition_met(c, facts) for c in conditions]
         if all(v is None for v in verdicts) and f.inherited_from and resolver is not None:
-            try:
-                from openscope.refs import parse_ref
+            from openscope.errors import ModelError
+            from openscope.refs import parse_ref
 
+            try:
                 base = resolver.fetch(parse_ref(f.inherited_from))
                 verdicts = [condition_met(c, base) for c in conditions]
-            except Exception:  # a base we cannot fetch leaves the condition undecided
+            except ModelError:  # a base we cannot fetch leaves the condition undecided
                 pass
         if any(v is False for v in verdicts) and not any(v for v in verdicts):
             reasons.append(f"{f.flag} not applied: the terms limit it to {', '.join(sorted(conditions))} models, "
