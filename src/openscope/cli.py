@@ -18,10 +18,6 @@ from openscope.errors import ExitCode, OpenscopeError
 FORMAT_CHOICES = ("table", "json", "markdown", "sarif", "cyclonedx")
 
 
-def _default_format() -> str:
-    return "table" if sys.stdout.isatty() else "json"
-
-
 def common_options(fn):
     fn = click.option("--offline", is_flag=True, envvar="OPENSCOPE_OFFLINE",
                       help="Use only the registry snapshot and the local cache; no network.")(fn)
