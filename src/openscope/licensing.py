@@ -7,6 +7,8 @@ closed-API terms). Catalog facts may confirm an identification, never override w
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass, field
 
 from openscope.card import as_list
@@ -46,6 +48,14 @@ def catalog_flags(entry: CatalogLicense, catalog: Catalog, *, file_label: str | 
                 continue
             out[cf.flag] = FlagFinding(flag=cf.flag, thresholds=dict(cf.thresholds), source="catalog", evidence=[ev])
     return list(out.values())
+
+
+def osi_open_of(entry: CatalogLicense | None, flags: list[FlagFinding]) -> bool | None:
+    """SPEC osi_open for weights under `entry` carrying `flags`: null when unknown; a rider or an
+    incorporated policy that restricts use (anything beyond attribution) makes an open license not open."""
+    if entry is None or entry.osi_open is None:
+        return None
+    return bool(entry.osi_open) and not any(f.flag != "attribution" for f in flags)
 
 
 def merge_flags(*groups: list[FlagFinding]) -> list[FlagFinding]:
@@ -137,28 +147,37 @@ def assess_license(facts: ModelFacts, catalog: Catalog) -> LicenseAssessment:
             flags = merge_flags(flags, catalog_flags(doc, catalog))
     else:
         flags = text_flags
-    osi_open = entry.osi_open if entry is not None else None
-    if osi_open and any(f.flag != "attribution" for f in flags):
-        osi_open = False  # a rider or a policy restricts use: no longer open in the OSI sense
-    return LicenseAssessment(info=info, entry=entry, osi_open=osi_open, flags=flags, warnings=warnings, declared=declared)
+    return LicenseAssessment(info=info, entry=entry, osi_open=osi_open_of(entry, flags), flags=flags,
+                             warnings=warnings, declared=declared)
 
 
-def condition_met(name: str, facts: ModelFacts) -> bool | None:
-    """Whether a catalog condition holds for the model: True, False, or None when the facts don't say."""
+@functools.cache
+def _conditions() -> dict[str, tuple[frozenset, frozenset, tuple]]:
+    """licenses/conditions.yaml, loaded and compiled once: name -> (met tags, unmet tags, name patterns)."""
     import re
 
     from openscope.vocabulary import LICENSES_DIR, load_yaml
 
-    cond = load_yaml(LICENSES_DIR / "conditions.yaml")["conditions"].get(name)
+    return {
+        name: (frozenset(c.get("met_pipeline_tags", [])), frozenset(c.get("unmet_pipeline_tags", [])),
+               tuple(re.compile(p, re.IGNORECASE) for p in c.get("met_name_patterns", [])))
+        for name, c in load_yaml(LICENSES_DIR / "conditions.yaml")["conditions"].items()
+    }
+
+
+def condition_met(name: str, facts: ModelFacts) -> bool | None:
+    """Whether a catalog condition holds for the model: True, False, or None when the facts don't say."""
+    cond = _conditions().get(name)
     if cond is None:
         return None
+    met_tags, unmet_tags, name_patterns = cond
     tags = {str(t).lower() for t in [*facts.tags, *as_list(facts.card_data.get("tags"))]}
     pipeline = str(facts.card_data.get("pipeline_tag") or "").lower()
-    if pipeline in cond.get("met_pipeline_tags", []) or tags & set(cond.get("met_pipeline_tags", [])):
+    if pipeline in met_tags or tags & met_tags:
         return True
-    if any(re.search(p, facts.id, re.IGNORECASE) for p in cond.get("met_name_patterns", [])):
+    if any(p.search(facts.id) for p in name_patterns):
         return True
-    if pipeline in cond.get("unmet_pipeline_tags", []):
+    if pipeline in unmet_tags:
         return False
     return None
 

@@ -20,7 +20,7 @@ from openscope.catalog import Catalog, CatalogLicense
 from openscope.components import RULES_DIR, build_matcher, card_sentences, clean_markdown, nlp
 from openscope.errors import ModelError
 from openscope.facts import ModelFacts
-from openscope.licensing import PLACEHOLDER_LICENSES, LicenseAssessment, catalog_flags
+from openscope.licensing import PLACEHOLDER_LICENSES, LicenseAssessment, catalog_flags, osi_open_of
 from openscope.refs import HUB_ID_RE
 from openscope.report import FlagFinding, LicenseInfo, ReportWarning
 from openscope.vocabulary import load_yaml
@@ -330,7 +330,7 @@ def trace(facts: ModelFacts, lic: LicenseAssessment, catalog: Catalog, resolver=
             out.own = entry
             out.license_info = LicenseInfo(entry.key, entry.name, "declared", 0.8, entry.url)
             own_flags = catalog_flags(entry, catalog)
-            out.osi_open = bool(entry.osi_open) and not any(f.flag != "attribution" for f in own_flags)
+            out.osi_open = osi_open_of(entry, own_flags)
             out.reasons.append(f'license read from the card body: "{line[:120]}"')
     if facts.kind == "api":
         out.flags = own_flags
@@ -378,13 +378,9 @@ def _resolve_link(link: BaseLink, facts: ModelFacts, catalog: Catalog, resolver,
         return None
     origin = link.ref or link.family or entry.key
     flags = catalog_flags(entry, catalog)
-    return BaseNode(origin, link.relation, entry, origin, flags, _osi(entry, flags), chain=[origin])
+    return BaseNode(origin, link.relation, entry, origin, flags, osi_open_of(entry, flags), chain=[origin])
 
 
-def _osi(entry: CatalogLicense | None, flags: list[FlagFinding]) -> bool | None:
-    if entry is None:
-        return None
-    return bool(entry.osi_open) and not any(f.flag != "attribution" for f in flags)
 
 
 def _assess_base(link: BaseLink, catalog: Catalog, resolver, depth: int, seen: frozenset, out: Lineage,
@@ -429,7 +425,8 @@ def _assess_base(link: BaseLink, catalog: Catalog, resolver, depth: int, seen: f
         # Known model, unknown terms in the registry: the family's license stands in.
         entry = catalog.get(link.license_key)
         if entry is not None:
-            node.license, node.flags, node.osi_open = entry, catalog_flags(entry, catalog), _osi(entry, [])
+            node.license, node.flags = entry, catalog_flags(entry, catalog)
+            node.osi_open = osi_open_of(entry, node.flags)
     cache[key] = node
     return node
 

@@ -138,6 +138,7 @@ def analyze_license_files(paths: Iterable, *, stdin_text: str | bytes | None = N
     from openscope.analysis import MAX_LICENSE_BYTES, analyze_text, decode_license_bytes
     from openscope.catalog import load_catalog
     from openscope.errors import UnreadableError
+    from openscope.licensing import osi_open_of
     from openscope.report import ReportWarning
 
     catalog = load_catalog()
@@ -171,7 +172,7 @@ def analyze_license_files(paths: Iterable, *, stdin_text: str | bytes | None = N
         if lic is not None:
             entry.license = LicenseInfo(lic.key, lic.name, "text" if ident.method != "classifier" else "classifier",
                                         round(ident.confidence, 3), lic.url)
-            entry.osi_open = lic.osi_open and not any(f.flag != "attribution" for f in analysis.flags)
+            entry.osi_open = osi_open_of(lic, analysis.flags)
         entry.flags = analysis.flags
         entry.warnings = [*warnings, *analysis.warnings]
         report.licenses.append(entry)
