@@ -15,22 +15,23 @@ import html
 import re
 from dataclasses import dataclass, field
 
+# The markup patterns both strippers need; segment keeps line structure, normalize does not.
+from openscope.analysis.normalize import _CODE_FENCE as _MD_FENCE
+from openscope.analysis.normalize import _HTML_ANY_TAG as _HTML_ANY
+from openscope.analysis.normalize import _HTML_COMMENT, _HTML_SCRIPT
+
 # --- markup -------------------------------------------------------------------------------------
 
 _HTML_TAG = re.compile(r"</?(?:html|body|p|div|li|ul|ol|br|h[1-6]|span|pre|table|tr|td|section|article|strong|em|b|i)\b[^>]*>",
                        re.I)
-_HTML_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I)
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _HTML_LI = re.compile(r"<li\b[^>]*>", re.I)
 _HTML_BREAK = re.compile(r"<br\s*/?>|</?(?:p|div|ul|ol|h[1-6]|pre|table|tr|section|article|blockquote)\b[^>]*>", re.I)
-_HTML_ANY = re.compile(r"</?[a-z][a-z0-9]*\b[^>]*>", re.I)
 
 _MD_HEADING = re.compile(r"^([ \t]*)#{1,6}[ \t]+", re.M)
 _MD_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", re.S)
 _MD_EM_SINGLE = re.compile(r"(?<![\w*])\*(?=[^\s*])([^*\n]+?)(?<=\S)\*(?![\w*])")
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\((?:[^()\s]|\([^)]*\))*(?:\s+\"[^\"]*\")?\)")
 _MD_CODE = re.compile(r"`([^`\n]*)`")
-_MD_FENCE = re.compile(r"^[ \t]*(?:```|~~~).*$", re.M)
 _MD_QUOTE = re.compile(r"^([ \t]*)>[ \t]?", re.M)
 _MD_RULE = re.compile(r"^[ \t]*(?:[-*_=][ \t]*){3,}$", re.M)
 _MD_HINTS = (_MD_HEADING, _MD_EMPHASIS, _MD_LINK)
