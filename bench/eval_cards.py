@@ -22,6 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 TARGETS = {"spectrum_accuracy": 0.95, "conflict_recall": 1.0, "flag_f1": 0.9}
 
@@ -107,8 +108,16 @@ def evaluate_cards(corpus: Path) -> dict:
         data = parse_card(path.read_text(encoding="utf-8")).data
         declared = (declared_licenses(data) or [None])[0]
         naive.append(naive_prediction(row, declared, catalog))
+    from samples import sample_names, sample_of
+
+    samples = {}
+    for name in sample_names("cards"):
+        rows = [i for i, row in enumerate(labels) if sample_of("cards", row["id"]) == name]
+        if rows:
+            samples[name] = {"ours": score([labels[i] for i in rows], [ours[i] for i in rows]),
+                             "naive": score([labels[i] for i in rows], [naive[i] for i in rows])}
     return {"labels": labels, "ours": score(labels, ours), "naive": score(labels, naive), "errors": errors,
-            "predictions": ours}
+            "predictions": ours, "samples": samples}
 
 
 def _f1(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
@@ -224,6 +233,15 @@ def print_report(cards: dict, truth: dict, verbose: bool) -> None:
         target = TARGETS.get(key)
         fmt = (lambda v: f"{v:>9d}") if key == "false_conflicts" else (lambda v: f"{v:>9.3f}")
         print(f"{title:<26}{fmt(ours[key]):>11}{fmt(naive[key])}{(f'{target:>9.2f}' if target else ''):>9}")
+    if len(cards.get("samples", {})) > 1:
+        print("\nby sample (bench/samples.yaml):")
+        print(f"  {'sample':10}{'cards':>6}{'spectrum':>10}{'naive':>7}{'flag F1':>9}{'naive':>7}"
+              f"{'conflict R':>12}{'false conf.':>12}{'thresholds':>11}")
+        for name, sm in cards["samples"].items():
+            o, nv = sm["ours"], sm["naive"]
+            print(f"  {name:10}{o['n']:>6}{o['spectrum_accuracy']:>10.2f}{nv['spectrum_accuracy']:>7.2f}"
+                  f"{o['flag_f1']:>9.2f}{nv['flag_f1']:>7.2f}{o['conflict_recall']:>12.2f}"
+                  f"{o['false_conflicts']:>12d}{o['threshold_accuracy']:>11.2f}")
     for title, key in (("spectrum misses", "spectrum_misses"), ("flag misses", "flag_misses"),
                        ("conflict misses", "conflict_misses")):
         if ours[key]:
@@ -262,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     truth = {} if args.no_ground_truth else evaluate_ground_truth(args.corpus)
     print_report(cards, truth, args.verbose)
     if args.json:
-        out = {"cards": {k: v for k, v in cards.items() if k in ("ours", "naive", "errors")},
+        out = {"cards": {k: v for k, v in cards.items() if k in ("ours", "naive", "errors", "samples")},
                "ground_truth": {k: v for k, v in truth.items() if k != "confusion"}}
         args.json.write_text(json.dumps(out, indent=2, default=str), encoding="utf-8")
     return 0

@@ -24,6 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 
 def default_corpus() -> Path:
@@ -86,6 +87,8 @@ def run(corpus: Path, runs: int) -> dict:
     from openscope.catalog import load_catalog
     from openscope.vocabulary import flag_names
 
+    from samples import sample_names, sample_of
+
     catalog = load_catalog()
     labels = load_labels(corpus)
     texts = [(lab, (corpus / "licenses" / lab["text_file"]).read_text(encoding="utf-8")) for lab in labels]
@@ -104,7 +107,7 @@ def run(corpus: Path, runs: int) -> dict:
         for f in analysis.flags:
             thresholds.update(f.thresholds)
         common = {"id": lab["id"], "gold": set(lab["flags"]), "gold_thresholds": lab.get("thresholds") or {},
-                  "ident_ok": ident_ok}
+                  "ident_ok": ident_ok, "sample": sample_of("licenses", lab["id"])}
         ours.append({**common, "got": {f.flag for f in analysis.flags}, "thresholds": thresholds,
                      "sources": {f.flag: f.source for f in analysis.flags}})
         entry = catalog.get(ident.key) if ident and ident.key else None
@@ -170,9 +173,14 @@ def run(corpus: Path, runs: int) -> dict:
         "mean_chars": sum(len(t) for _, t in texts) / len(texts),
     }
     flags = flag_names()
+    by_sample = {name: {"texts": sum(r["sample"] == name for r in ours),
+                        "ours": score([r for r in ours if r["sample"] == name], flags),
+                        "baseline": score([r for r in baseline if r["sample"] == name], flags)}
+                 for name in sample_names("licenses") if any(r["sample"] == name for r in ours)}
     return {"texts": len(texts), "ours": score(ours, flags), "baseline": score(baseline, flags),
+            "samples": by_sample,
             "speed": speed, "changed_thresholds": changed, "paraphrases": para, "misses": [
-                {"id": r["id"], "extra": sorted(r["got"] - r["gold"]), "missing": sorted(r["gold"] - r["got"]),
+                {"id": r["id"], "sample": r["sample"], "extra": sorted(r["got"] - r["gold"]), "missing": sorted(r["gold"] - r["got"]),
                  "thresholds": r["thresholds"], "gold_thresholds": r["gold_thresholds"]}
                 for r in ours if r["got"] != r["gold"] or r["thresholds"] != r["gold_thresholds"]],
             "classifier_flags": sorted((r["id"], f) for r in ours for f, s in r["sources"].items() if s == "classifier")}
@@ -188,6 +196,14 @@ def print_report(result: dict) -> None:
               f"{b['precision']:14.2f} {b['recall']:5.2f} {b['f1']:5.2f}")
     print(f"{'micro':20} {'':>3}   {ours['micro_precision']:5.2f} {ours['micro_recall']:5.2f} {ours['micro_f1']:5.2f}   "
           f"{base['micro_precision']:14.2f} {base['micro_recall']:5.2f} {base['micro_f1']:5.2f}")
+    if len(result.get("samples", {})) > 1:
+        print(f"\nby sample ({'bench/samples.yaml'}):")
+        print(f"  {'sample':10} {'texts':>5}   {'P':>5} {'R':>5} {'F1':>5}  {'thr':>5} {'ident':>5}   "
+              f"{'catalog-only F1':>15}")
+        for name, sm in result["samples"].items():
+            o, b = sm["ours"], sm["baseline"]
+            print(f"  {name:10} {sm['texts']:>5}   {o['micro_precision']:5.2f} {o['micro_recall']:5.2f} "
+                  f"{o['micro_f1']:5.2f}  {o['thresholds_exact']:5.0%} {o['identified']:5.0%}   {b['micro_f1']:15.2f}")
     print()
     print(f"{'':28} {'openscope':>10} {'catalog-only':>13}")
     print(f"{'thresholds exact (texts)':28} {ours['thresholds_exact']:10.1%} {base['thresholds_exact']:13.1%}")
@@ -216,7 +232,7 @@ def print_report(result: dict) -> None:
     if result["misses"]:
         print("\ntexts that differ from gold:")
         for m in result["misses"]:
-            print(f"  {m['id']}: extra {m['extra']} missing {m['missing']}"
+            print(f"  {m['id']} [{m['sample']}]: extra {m['extra']} missing {m['missing']}"
                   + (f" thresholds {m['thresholds']} (gold {m['gold_thresholds']})"
                      if m["thresholds"] != m["gold_thresholds"] else ""))
     else:

@@ -210,7 +210,7 @@ def test_removed_section_is_reported_as_missing(own_fingerprints):
 # --- the committed fingerprint file -----------------------------------------------------------
 
 _NUMBER_DISPLAY = re.compile(r"^\d+(?:[.,]\d+)*(?: (?:thousand|million|billion|trillion))?$")
-_IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9.\-_/]*$")
+_IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9.\-_/+]*$")
 
 
 def _strings(node):
