@@ -20,11 +20,11 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from fakehub import FakeHub  # noqa: E402
 
-from openscope.pipeline import fetch_all  # noqa: E402
-from openscope.refs import ModelRef  # noqa: E402
+from openscope.api import fetch_all  # noqa: E402
 from openscope.sources import FactResolver  # noqa: E402
 from openscope.sources.cache import FactCache  # noqa: E402
 from openscope.sources.hub import CacheSource, HubSource  # noqa: E402
+from openscope.types import ModelRef  # noqa: E402
 
 
 def resolver_for(hub: FakeHub, folder: Path, *, offline: bool = False) -> FactResolver:

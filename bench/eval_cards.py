@@ -48,7 +48,7 @@ class Prediction:
 
 def audit_card(path: Path, model_id: str, catalog, resolver):
     """Audit one card file as a local model, reported under the id its label gives."""
-    from openscope.pipeline import assess_facts
+    from openscope.api import assess_facts
     from openscope.refs import parse_ref
 
     facts = resolver.fetch(parse_ref(str(path)))
@@ -90,7 +90,7 @@ def evaluate_cards(corpus: Path) -> dict:
     from openscope.card import parse_card
     from openscope.catalog import load_catalog
     from openscope.licensing import declared_licenses
-    from openscope.pipeline import make_resolver
+    from openscope.api import make_resolver
 
     catalog = load_catalog()
     resolver = make_resolver(offline=True)
@@ -185,7 +185,7 @@ def evaluate_ground_truth(corpus: Path) -> dict:
     from openscope.catalog import load_catalog
     from openscope.errors import ModelError
     from openscope.licensing import declared_licenses
-    from openscope.pipeline import assess_facts, make_resolver
+    from openscope.api import assess_facts, make_resolver
     from openscope.registry import load_registry
 
     path = corpus / "openness" / "ground_truth.jsonl"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from openscope.vocabulary import DATA_DIR, DATA_INDEX, parse_yaml_file  # noqa: E402
+from openscope.data import DATA_DIR, DATA_INDEX, parse_yaml_file  # noqa: E402
 
 # Every YAML file openscope reads at run time (registry sources are read only by build_registry.py).
 INDEXED = ["licenses/*.yaml", "licenses/catalog/*.yaml", "licenses/rules/*.yaml",

@@ -35,7 +35,7 @@ from openscope.analysis.identify import (  # noqa: E402
 )
 from openscope.analysis.normalize import SETTINGS_PATH, normalize  # noqa: E402
 from openscope.catalog import load_catalog  # noqa: E402
-from openscope.vocabulary import load_yaml  # noqa: E402
+from openscope.data import load_yaml  # noqa: E402
 
 
 def default_corpus() -> Path:

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from openscope.components import CLASSIFIER_FILE, RULES_DIR, normalize  # noqa: E402
-from openscope.vocabulary import load_yaml  # noqa: E402
+from openscope.data import load_yaml  # noqa: E402
 
 THRESHOLD = 0.7
 

@@ -21,8 +21,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from openscope.analysis.classifier import FORMAT, MODEL_FILE, TRAINING_FILE, model_from_dict  # noqa: E402
-from openscope.vocabulary import load_yaml  # noqa: E402
+from openscope.analysis.classifier import (  # noqa: E402
+    FORMAT,
+    MODEL_FILE,
+    TRAINING_FILE,
+    model_from_dict,
+)
+from openscope.data import load_yaml  # noqa: E402
 
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 WORD_NGRAMS = (1, 2)

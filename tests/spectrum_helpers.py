@@ -7,10 +7,9 @@ not move when the real catalog grows.
 from __future__ import annotations
 
 from openscope.card import parse_card
-from openscope.catalog import Catalog, CatalogFlag, CatalogLicense
+from openscope.catalog import Catalog
 from openscope.errors import ModelNotFoundError
-from openscope.facts import ModelFacts
-from openscope.refs import ModelRef
+from openscope.types import CatalogFlag, CatalogLicense, ModelFacts, ModelRef
 
 
 def _lic(key, osi, binds=False, family=None, flags=(), url=None, aliases=()):
@@ -70,7 +69,7 @@ class DictResolver:
 
 
 def assess(facts: ModelFacts, catalog: Catalog, resolver):
-    from openscope.pipeline import assess_facts
+    from openscope.api import assess_facts
 
     return assess_facts(facts, catalog, resolver)
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import corpus_dir
 
 from openscope.catalog import CATALOG_DIR, Catalog, _norm, load_catalog, parse_entry
+from openscope.data import load_yaml
 from openscope.errors import CatalogError
-from openscope.vocabulary import flag_names, load_yaml
-
-from conftest import corpus_dir
+from openscope.vocabulary import flag_names
 
 THRESHOLD_KEY = re.compile(r"^(users|revenue_[a-z]{3})$")
 CLOSED_API_TERMS = (

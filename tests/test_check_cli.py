@@ -20,7 +20,7 @@ import yaml
 from click.testing import CliRunner
 
 from openscope.cli import cli
-from openscope.report import ErrorInfo, FlagFinding, Location, ModelReport, Report
+from openscope.types import ErrorInfo, FlagFinding, Location, ModelReport, Report
 
 ROOT = Path(__file__).resolve().parents[1]
 SARIF_SCHEMA = ROOT / "tests" / "schemas" / "sarif-schema-2.1.0.json"
@@ -49,7 +49,7 @@ def fake_scan(monkeypatch, tmp_path):
 
     fake = Fake()
     fake.calls = []
-    monkeypatch.setattr("openscope.pipeline.scan", fake)
+    monkeypatch.setattr("openscope.api.scan", fake)
     return fake
 
 

@@ -1,9 +1,8 @@
 """Catalog flags limited to some models (applies_to) are applied only where the model's facts say so."""
 
 from openscope.catalog import load_catalog
-from openscope.facts import ModelFacts
 from openscope.licensing import apply_conditions, catalog_flags, condition_met
-from openscope.refs import ModelRef
+from openscope.types import ModelFacts, ModelRef
 
 
 def facts(model_id, pipeline=None, tags=()):

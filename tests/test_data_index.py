@@ -5,7 +5,7 @@ import importlib.util
 import json
 from pathlib import Path
 
-from openscope import vocabulary
+from openscope import data as data_module
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -18,37 +18,37 @@ def _build_script():
 
 
 def test_committed_index_is_current_and_complete():
-    files = json.loads(vocabulary.DATA_INDEX.read_text())["files"]
-    expected = {p.relative_to(vocabulary.DATA_DIR).as_posix() for p in _build_script().indexed_paths()}
+    files = json.loads(data_module.DATA_INDEX.read_text())["files"]
+    expected = {p.relative_to(data_module.DATA_DIR).as_posix() for p in _build_script().indexed_paths()}
     assert set(files) == expected, "data_index.json is stale: run python scripts/build_data_index.py"
     for rel, entry in files.items():
-        digest = hashlib.sha256((vocabulary.DATA_DIR / rel).read_bytes()).hexdigest()
+        digest = hashlib.sha256((data_module.DATA_DIR / rel).read_bytes()).hexdigest()
         assert entry["sha256"] == digest, f"{rel} changed: run python scripts/build_data_index.py"
-        assert entry["data"] == vocabulary.parse_yaml_file(vocabulary.DATA_DIR / rel)
+        assert entry["data"] == data_module.parse_yaml_file(data_module.DATA_DIR / rel)
 
 
 def test_an_edited_file_is_read_itself_not_from_the_index(tmp_path, monkeypatch):
-    flags = vocabulary.LICENSES_DIR / "flags.yaml"
+    flags = data_module.LICENSES_DIR / "flags.yaml"
     copy_dir = tmp_path / "pkg"
     (copy_dir / "licenses").mkdir(parents=True)
     edited = copy_dir / "licenses" / "flags.yaml"
     edited.write_text(flags.read_text().replace("title: User cap", "title: Edited title"))
-    index = json.loads(vocabulary.DATA_INDEX.read_text())
+    index = json.loads(data_module.DATA_INDEX.read_text())
     (copy_dir / "data_index.json").write_text(json.dumps(index))
-    monkeypatch.setattr(vocabulary, "DATA_DIR", copy_dir)
-    vocabulary._data_index.cache_clear()
-    monkeypatch.setattr(vocabulary, "DATA_INDEX", copy_dir / "data_index.json")
+    monkeypatch.setattr(data_module, "DATA_DIR", copy_dir)
+    data_module._data_index.cache_clear()
+    monkeypatch.setattr(data_module, "DATA_INDEX", copy_dir / "data_index.json")
     try:
-        assert vocabulary.load_yaml(edited)["flags"]["user-cap"]["title"] == "Edited title"
+        assert data_module.load_yaml(edited)["flags"]["user-cap"]["title"] == "Edited title"
     finally:
-        vocabulary._data_index.cache_clear()
+        data_module._data_index.cache_clear()
 
 
 def test_audit_of_a_registry_model_does_not_import_yaml_or_spacy():
     import subprocess
     import sys
 
-    code = ("import sys, openscope.pipeline as p; r = p.audit(['meta-llama/Llama-3.1-8B-Instruct'], offline=True);"
+    code = ("import sys, openscope.api as p; r = p.audit(['meta-llama/Llama-3.1-8B-Instruct'], offline=True);"
             "assert r.models[0].error is None, r.models[0].error;"
             "print(sorted(m for m in ('yaml', 'spacy', 'sklearn', 'huggingface_hub') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -12,7 +12,7 @@ import pytest
 
 from openscope.policy import Policy, PolicyException, apply_policy
 from openscope.render import render
-from openscope.report import (
+from openscope.types import (
     ErrorInfo,
     Evidence,
     FlagFinding,

@@ -142,7 +142,7 @@ def test_registry_refresh_needs_ids(hub_env, tmp_path):
 
 
 def test_startup_does_not_import_huggingface_hub():
-    code = ("import sys, openscope.cli, openscope.pipeline, openscope.sources.hub, openscope.sources.cache; "
+    code = ("import sys, openscope.cli, openscope.api, openscope.sources.hub, openscope.sources.cache; "
             "print('huggingface_hub' in sys.modules, 'httpx2' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]

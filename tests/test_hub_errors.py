@@ -6,12 +6,17 @@ import socket
 
 import pytest
 
-from openscope.errors import GatedModelError, ModelNotFoundError, NetworkError, UnreadableError
-from openscope.pipeline import fetch_all
-from openscope.refs import ModelRef
+from openscope.errors import (
+    GatedModelError,
+    ModelNotFoundError,
+    NetworkError,
+    UnreadableError,
+)
+from openscope.api import fetch_all
 from openscope.sources import FactResolver
 from openscope.sources.cache import FactCache
 from openscope.sources.hub import CacheSource, HubSource, RetryPolicy
+from openscope.types import ModelRef
 
 SECRET = "hf_fakeTokenForTests0123456789abcdef"
 

@@ -11,9 +11,9 @@ import yaml
 from fakehub import FIXTURES
 
 from openscope.errors import ModelNotFoundError
-from openscope.refs import ModelRef
 from openscope.sources.cache import FactCache
 from openscope.sources.hub import CacheSource, HubSource, RetryPolicy, license_files
+from openscope.types import ModelRef
 
 
 def hub_ref(text: str) -> ModelRef:

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from openscope.analysis import MAX_LICENSE_BYTES
 from openscope.cli import cli
-from openscope.report import json_schema
+from openscope.types import json_schema
 
 RESTRICTIVE = ("1. Grant.\n\nYou may use the model only for non-commercial research.\n\n"
                "2. Limits.\n\nYou must not redistribute the weights.\n")

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from spectrum_helpers import (
+    DictResolver,
+    assess,
+    card_facts,
+    hub_facts,
+    small_catalog,
+    warning_codes,
+)
 
-from openscope.analysis import Identification, TextAnalysis
-from openscope.facts import Document
 from openscope.lineage import MAX_DEPTH, body_base_links, governing_links, lineage_rules
-from spectrum_helpers import DictResolver, assess, card_facts, hub_facts, small_catalog, warning_codes
+from openscope.types import Document, Identification, TextAnalysis
 
 
 @pytest.fixture()
@@ -224,7 +230,7 @@ def test_card_without_front_matter(catalog):
 
 
 def test_broken_card_file_on_disk_is_best_effort(tmp_path, catalog):
-    from openscope.pipeline import assess_facts
+    from openscope.api import assess_facts
     from openscope.refs import parse_ref
     from openscope.sources.local import LocalSource
 

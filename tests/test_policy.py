@@ -8,8 +8,15 @@ import textwrap
 import pytest
 
 from openscope.errors import ExitCode, PolicyError
-from openscope.policy import Policy, apply_policy, exit_code, find_policy, load_policy, parse_policy
-from openscope.report import ErrorInfo, FlagFinding, ModelReport, Report
+from openscope.policy import (
+    Policy,
+    apply_policy,
+    exit_code,
+    find_policy,
+    load_policy,
+    parse_policy,
+)
+from openscope.types import ErrorInfo, FlagFinding, ModelReport, Report
 
 TODAY = dt.date(2026, 1, 15)
 

@@ -38,7 +38,7 @@ def test_revision_with_slashes_is_a_hub_revision():
 
 
 def test_local_card_without_front_matter_is_reported_not_guessed(tmp_path):
-    from openscope.pipeline import audit
+    from openscope.api import audit
 
     (tmp_path / "README.md").write_text("# A model\nWe trained it ourselves.\n")
     model = audit([str(tmp_path)], offline=True).models[0]

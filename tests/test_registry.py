@@ -7,15 +7,14 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from conftest import ROOT, read_jsonl
 
 from openscope.catalog import load_catalog
+from openscope.data import REGISTRY_DIR, load_yaml
 from openscope.refs import HUB_ID_RE, parse_ref
 from openscope.registry import load_registry
-from openscope.vocabulary import REGISTRY_DIR, load_yaml
 
 SCRIPT = ROOT / "scripts" / "build_registry.py"
 HUB_FILE = REGISTRY_DIR / "hub_models.json"
@@ -357,7 +356,7 @@ def test_curated_file_rejects_unknown_keys(tmp_path, corpus):
 
 def test_api_names_with_published_weights_are_open_weights_not_closed():
     """Corpus note: command-r-plus / mistral-large-latest weights are downloadable (open-weights)."""
-    from openscope.pipeline import audit
+    from openscope.api import audit
     from openscope.registry import load_registry
 
     registry = load_registry()

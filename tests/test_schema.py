@@ -4,7 +4,7 @@ import sys
 
 import jsonschema
 
-from openscope.report import ModelReport, Report, json_schema
+from openscope.types import ModelReport, Report, json_schema
 
 
 def test_schema_is_generated_from_code_and_validates_a_report():

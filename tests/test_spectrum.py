@@ -8,19 +8,26 @@ import sys
 from pathlib import Path
 
 import pytest
+from spectrum_helpers import (
+    OPEN_TRAINING,
+    DictResolver,
+    assess,
+    card_facts,
+    hub_facts,
+    small_catalog,
+)
 
 from openscope.components import (
     CLASSIFIER_FILE,
-    Sentence,
     URL_RE,
+    Sentence,
     SentenceClassifier,
     component_rules,
     normalize,
     rule_statements,
     text_statements,
 )
-from openscope.registry import ApiModel
-from spectrum_helpers import OPEN_TRAINING, DictResolver, assess, card_facts, hub_facts, small_catalog
+from openscope.types import ApiModel
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,20 +11,20 @@ Heavy dependencies (spaCy, scikit-learn, huggingface_hub, pydantic, rich) are im
 stage that needs them, so importing this package and auditing registry models stays cheap.
 """
 
-__version__ = "0.1.0"
+from openscope._version import __version__
 
 __all__ = ["__version__", "audit", "analyze_license_files"]
 
 
 def audit(refs, **options):
-    """Assess model references (Hub ids, local paths, closed-API names). See pipeline.audit."""
-    from openscope.pipeline import audit as _audit
+    """Assess model references (Hub ids, local paths, closed-API names). See api.audit."""
+    from openscope.api import audit as _audit
 
     return _audit(refs, **options)
 
 
 def analyze_license_files(paths, **options):
-    """Identify license texts and flag their restrictions. See pipeline.analyze_license_files."""
-    from openscope.pipeline import analyze_license_files as _analyze
+    """Identify license texts and flag their restrictions. See api.analyze_license_files."""
+    from openscope.api import analyze_license_files as _analyze
 
     return _analyze(paths, **options)

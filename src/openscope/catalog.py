@@ -9,50 +9,15 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from openscope.data import LICENSES_DIR, load_yaml
 from openscope.errors import CatalogError
-from openscope.vocabulary import LICENSES_DIR, flag_names, load_yaml
+from openscope.types import CatalogFlag, CatalogLicense
+from openscope.vocabulary import flag_names
 
 CATALOG_DIR = LICENSES_DIR / "catalog"
 KINDS = ("license", "aup", "terms")
-
-
-@dataclass(frozen=True)
-class CatalogFlag:
-    flag: str
-    section: str | None
-    summary: str
-    thresholds: dict = field(default_factory=dict, hash=False)
-    applies_to: str | None = None  # a condition in licenses/conditions.yaml, e.g. "multimodal"
-
-
-@dataclass(frozen=True)
-class CatalogLicense:
-    key: str
-    name: str
-    kind: str
-    osi_open: bool | None
-    family: str | None = None
-    hf_ids: tuple[str, ...] = ()
-    spdx: str | None = None
-    scancode_key: str | None = None
-    osi_approved: bool = False
-    url: str | None = None
-    aliases: tuple[str, ...] = ()
-    incorporates: tuple[str, ...] = ()
-    binds_derivatives: bool = False
-    flags: tuple[CatalogFlag, ...] = ()
-    notes: str | None = None
-    path: Path | None = field(default=None, compare=False)
-
-    def flag(self, name: str) -> CatalogFlag | None:
-        return next((f for f in self.flags if f.flag == name), None)
-
-    @property
-    def flag_set(self) -> frozenset[str]:
-        return frozenset(f.flag for f in self.flags)
 
 
 def _norm(name: str) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from openscope import __version__
+from openscope._version import __version__
 from openscope.errors import ExitCode, OpenscopeError
 
 FORMAT_CHOICES = ("table", "json", "markdown", "sarif", "cyclonedx")
@@ -77,7 +77,7 @@ def audit(refs, fmt, output, offline):
     """Assess models: Hub ids (org/name[@rev]), local folders or cards, API model names."""
 
     def go():
-        from openscope.pipeline import audit as run_audit
+        from openscope.api import audit as run_audit
 
         report = run_audit(refs, offline=offline)
         emit(report, fmt, output)
@@ -99,7 +99,7 @@ def scan(paths, since, fmt, output, offline):
     """
 
     def go():
-        from openscope.pipeline import scan as run_scan
+        from openscope.api import scan as run_scan
 
         report = run_scan(paths or (".",), offline=offline, since=since, progress=True)
         emit(report, fmt, output)
@@ -120,7 +120,7 @@ def license_cmd(files, fmt, output):
     """Identify license texts and flag their restrictions (FILE may be '-' for stdin)."""
 
     def go():
-        from openscope.pipeline import analyze_license_files
+        from openscope.api import analyze_license_files
 
         stdin_data = sys.stdin.buffer.read() if "-" in files else None  # bytes: decoded like a file
         if len(files) > 1:
@@ -161,7 +161,7 @@ def check(paths, policy_path, base_ref, warn_only, quiet, markdown_summary, fmt,
     """
 
     def go():
-        from openscope.pipeline import check as run_check
+        from openscope.api import check as run_check
         from openscope.policy import load_policy
 
         policy = load_policy(policy_path)
@@ -213,7 +213,7 @@ def schema(kind):
     """Print the JSON Schema of the report, generated from the code."""
     import json
 
-    from openscope.report import json_schema
+    from openscope.types import json_schema
 
     click.echo(json.dumps(json_schema(kind), indent=2))
 

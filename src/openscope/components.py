@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from openscope.facts import ModelFacts
-from openscope.vocabulary import load_yaml
+from openscope.data import load_yaml
+from openscope.types import ModelFacts
 
 RULES_DIR = Path(__file__).parent / "cardrules"
 CLASSIFIER_FILE = RULES_DIR / "card_classifier.json"

@@ -9,24 +9,19 @@ from __future__ import annotations
 
 import functools
 
-from dataclasses import dataclass, field
-
 from openscope.card import as_list
-from openscope.catalog import Catalog, CatalogLicense
-from openscope.facts import ModelFacts
-from openscope.report import Evidence, FlagFinding, LicenseInfo, ReportWarning
+from openscope.catalog import Catalog
+from openscope.types import (
+    CatalogLicense,
+    Evidence,
+    FlagFinding,
+    LicenseAssessment,
+    LicenseInfo,
+    ModelFacts,
+    ReportWarning,
+)
 
 PLACEHOLDER_LICENSES = {"", "other", "unknown", "license", "none", "n/a", "custom"}
-
-
-@dataclass
-class LicenseAssessment:
-    info: LicenseInfo | None
-    entry: CatalogLicense | None
-    osi_open: bool | None
-    flags: list[FlagFinding] = field(default_factory=list)
-    warnings: list[ReportWarning] = field(default_factory=list)
-    declared: list[str] = field(default_factory=list)
 
 
 def declared_licenses(card_data: dict) -> list[str]:
@@ -156,7 +151,7 @@ def _conditions() -> dict[str, tuple[frozenset, frozenset, tuple]]:
     """licenses/conditions.yaml, loaded and compiled once: name -> (met tags, unmet tags, name patterns)."""
     import re
 
-    from openscope.vocabulary import LICENSES_DIR, load_yaml
+    from openscope.data import LICENSES_DIR, load_yaml
 
     return {
         name: (frozenset(c.get("met_pipeline_tags", [])), frozenset(c.get("unmet_pipeline_tags", [])),

@@ -16,14 +16,26 @@ import weakref
 from dataclasses import dataclass, field
 
 from openscope.card import as_list
-from openscope.catalog import Catalog, CatalogLicense
-from openscope.components import RULES_DIR, build_matcher, card_sentences, clean_markdown, nlp
+from openscope.catalog import Catalog
+from openscope.components import (
+    RULES_DIR,
+    build_matcher,
+    card_sentences,
+    clean_markdown,
+    nlp,
+)
+from openscope.data import load_yaml
 from openscope.errors import ModelError
-from openscope.facts import ModelFacts
-from openscope.licensing import PLACEHOLDER_LICENSES, LicenseAssessment, catalog_flags, osi_open_of
+from openscope.licensing import PLACEHOLDER_LICENSES, catalog_flags, osi_open_of
 from openscope.refs import HUB_ID_RE
-from openscope.report import FlagFinding, LicenseInfo, ReportWarning
-from openscope.vocabulary import load_yaml
+from openscope.types import (
+    CatalogLicense,
+    FlagFinding,
+    LicenseAssessment,
+    LicenseInfo,
+    ModelFacts,
+    ReportWarning,
+)
 
 MAX_DEPTH = 6
 QUANTIZED_NAME = re.compile(r"(?:^|[-_.])(gguf|gptq|awq|exl2|mlx|bnb|4bit|8bit|int4|int8|fp8|q[2-8]_k)(?:$|[-_.])", re.I)

@@ -13,9 +13,10 @@ import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from openscope.data import DATA_DIR, load_yaml
 from openscope.errors import ExitCode, PolicyError
-from openscope.report import PolicyResult, Report, Violation, Waiver
-from openscope.vocabulary import DATA_DIR, SPECTRUM_VALUES, flag_names, load_yaml
+from openscope.types import PolicyResult, Report, Violation, Waiver
+from openscope.vocabulary import SPECTRUM_VALUES, flag_names
 
 POLICY_FILE = "openscope.toml"
 PYPROJECT = "pyproject.toml"

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from openscope.errors import InvalidRefError
-from openscope.report import Location
+from openscope.types import ModelRef
 
 MAX_REF_LENGTH = 200
 # Hugging Face repo ids: namespace/name, letters, digits, '-', '_', '.'; no '--' or '..'; <= 96 each.
@@ -16,17 +15,6 @@ HUB_ID_RE = re.compile(rf"^(?P<repo>{_HUB_PART}/{_HUB_PART})(?:@(?P<rev>[A-Za-z0
 LEGACY_ID_RE = re.compile(rf"^(?P<repo>{_HUB_PART})(?:@(?P<rev>[A-Za-z0-9._/-]{{1,255}}))?$")
 PROVIDER_RE = re.compile(r"^(?P<provider>[a-z][a-z0-9_-]{1,30}):(?P<name>[^/\s:][^\s]*)$")
 MODEL_FILES = ("README.md", "LICENSE", "LICENSE.txt", "LICENSE.md", "USE_POLICY.md", "config.json", "NOTICE")
-
-
-@dataclass(frozen=True)
-class ModelRef:
-    raw: str
-    kind: str  # "hub" | "api" | "local"
-    id: str
-    revision: str | None = None
-    provider: str | None = None
-    path: Path | None = None
-    locations: tuple[Location, ...] = field(default=(), compare=False)
 
 
 def _looks_like_path(text: str) -> bool:

@@ -13,17 +13,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from openscope.vocabulary import REGISTRY_DIR, load_yaml
-
-
-@dataclass(frozen=True)
-class ApiModel:
-    name: str
-    provider: str
-    provider_name: str
-    terms_url: str | None
-    terms_license: str | None  # catalog key of the provider's terms, if catalogued
-    weights_repo: str | None = None  # Hub repo where the same model's weights are published, if any
+from openscope.data import REGISTRY_DIR, load_yaml
+from openscope.types import ApiModel
 
 
 @dataclass

@@ -12,8 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from openscope.components import CORE, EXTRA, ComponentView, decide, gather, weaker
-from openscope.facts import ModelFacts
-from openscope.licensing import LicenseAssessment
+from openscope.types import LicenseAssessment, ModelFacts
 
 
 @dataclass

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from pathlib import Path
 
-DATA_DIR = Path(__file__).parent
-LICENSES_DIR = DATA_DIR / "licenses"
-REGISTRY_DIR = DATA_DIR / "models_registry"
+from openscope.data import LICENSES_DIR, load_yaml
 
 SPECTRUM_VALUES = ("closed-api", "open-weights", "fully-open", "unknown")
 COMPONENT_VALUES = ("open", "restricted", "closed", "unknown")
@@ -24,45 +21,6 @@ class FlagDef:
     description: str
     severity: str
     threshold: str | None = None
-
-
-# Importing and running PyYAML costs more than the rest of an offline audit, so the bundled YAML
-# files are also kept parsed in a generated JSON index (scripts/build_data_index.py). Each entry
-# carries the digest of the file it came from and is used only while that still matches: an edited
-# YAML file is always read itself, and the YAML files stay the reviewable source of truth.
-DATA_INDEX = DATA_DIR / "data_index.json"
-
-
-@functools.cache
-def _data_index() -> dict:
-    import json
-
-    try:
-        return json.loads(DATA_INDEX.read_text(encoding="utf-8")).get("files", {})
-    except (OSError, ValueError):
-        return {}
-
-
-def parse_yaml_file(path: Path):
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with open(path, encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=loader)
-
-
-def load_yaml(path: Path):
-    path = Path(path)
-    prefix = str(DATA_DIR) + "/"
-    text_path = str(path)
-    # Bundled files are addressed from DATA_DIR, so a string prefix test is enough (no resolve()).
-    entry = _data_index().get(text_path[len(prefix):]) if text_path.startswith(prefix) else None
-    if entry is not None:
-        import hashlib
-
-        if hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"]:
-            return entry["data"]
-    return parse_yaml_file(path)
 
 
 @functools.cache

@@ -8,29 +8,10 @@ file, guess an encoding) instead of failing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from openscope.report import FlagFinding, ReportWarning
+from openscope.types import Identification, ReportWarning, TextAnalysis
 
 MAX_LICENSE_BYTES = 1_000_000  # real licenses are under 100 KB; a bigger file is cut and analysed in part
 _MAX_DIFFERENCES = 5
-
-
-@dataclass
-class Identification:
-    key: str | None  # catalog key, or None when unidentified
-    confidence: float
-    method: str  # "exact" | "fingerprint" | "classifier"
-    modified: bool = False
-    differences: list[str] = field(default_factory=list)
-
-
-@dataclass
-class TextAnalysis:
-    identification: Identification | None
-    flags: list[FlagFinding] = field(default_factory=list)
-    warnings: list[ReportWarning] = field(default_factory=list)
-    unwrapped: str | None = None  # "html" | "markdown" when that wrapping was removed before analysis
 
 
 def warm_up() -> None:

@@ -13,12 +13,11 @@ from __future__ import annotations
 import functools
 import itertools
 import json
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from openscope.vocabulary import LICENSES_DIR
+from openscope.data import LICENSES_DIR
 
 MODEL_DIR = LICENSES_DIR / "classifier"
 MODEL_FILE = MODEL_DIR / "model.json"

@@ -24,10 +24,10 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from openscope.analysis import Identification
 from openscope.analysis.normalize import SETTINGS_PATH, NormalizedText, normalize
+from openscope.data import LICENSES_DIR, load_yaml
 from openscope.errors import CatalogError
-from openscope.vocabulary import LICENSES_DIR, load_yaml
+from openscope.types import Identification
 
 FINGERPRINTS_PATH = LICENSES_DIR / "fingerprints.json"
 FORMAT = "openscope.fingerprints/1"

@@ -19,7 +19,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from openscope.vocabulary import LICENSES_DIR, load_yaml
+from openscope.data import LICENSES_DIR, load_yaml
 
 SETTINGS_PATH = LICENSES_DIR / "identification.yaml"
 

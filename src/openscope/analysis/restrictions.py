@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from openscope.report import Evidence, FlagFinding
+from openscope.types import Evidence, FlagFinding
 
 MAX_QUOTE = 300
 MAX_EVIDENCE = 3

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from openscope.analysis.matching import Probe, TextIndex, make_probe, run_probes
-from openscope.vocabulary import LICENSES_DIR, flag_names, load_yaml
+from openscope.data import LICENSES_DIR, load_yaml
+from openscope.vocabulary import flag_names
 
 RULES_DIR = LICENSES_DIR / "rules"
 CUES_FILE = RULES_DIR / "_cues.yaml"

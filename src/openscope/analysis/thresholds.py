@@ -13,7 +13,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from openscope.vocabulary import LICENSES_DIR, load_yaml
+from openscope.data import LICENSES_DIR, load_yaml
 
 SETTINGS_FILE = LICENSES_DIR / "rules" / "_thresholds.yaml"
 

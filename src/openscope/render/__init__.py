@@ -18,7 +18,7 @@ def _module(fmt: str):
 
 
 def render(report, fmt: str) -> str:
-    from openscope.report import LicenseReport
+    from openscope.types import LicenseReport
 
     mod = _module(fmt)
     if isinstance(report, LicenseReport):

@@ -16,7 +16,7 @@ import json
 import uuid
 from urllib.parse import quote
 
-from openscope import __version__
+from openscope._version import __version__
 from openscope.policy import model_name
 
 SPEC_VERSION = "1.6"

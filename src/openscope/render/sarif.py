@@ -16,7 +16,7 @@ import hashlib
 import json
 from pathlib import Path, PurePosixPath
 
-from openscope import __version__
+from openscope._version import __version__
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"

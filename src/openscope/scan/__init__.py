@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from openscope.errors import InputError
-from openscope.refs import ModelRef
-from openscope.report import SkippedRef
+from openscope.types import ModelRef, SkippedRef
 
 __all__ = ["ScanResult", "collect_refs"]
 

@@ -41,7 +41,7 @@ class Extraction:
 @functools.cache
 def load_patterns(path: Path | None = None) -> dict:
     """patterns.yaml: call patterns, config keys, decoy rules and walk settings."""
-    from openscope.vocabulary import load_yaml
+    from openscope.data import load_yaml
 
     data = load_yaml(path or PATTERNS_FILE)
     for section in ("calls", "config_keys", "not_references", "files", "walk", "litellm_providers"):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from openscope.errors import InvalidRefError
-from openscope.refs import ModelRef, parse_ref
+from openscope.refs import parse_ref
 from openscope.scan.candidates import Candidate
+from openscope.types import ModelRef
 
 UNKNOWN_NAME = "unknown model name"
 

@@ -7,7 +7,6 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-from openscope.report import Location, SkippedRef
 from openscope.scan.candidates import Extraction, Unresolved, load_patterns
 from openscope.scan.configs import scan_json, scan_yaml
 from openscope.scan.manifest import scan_manifest, scan_toml
@@ -15,6 +14,7 @@ from openscope.scan.notebook import scan_notebook
 from openscope.scan.python_ast import CallRules, scan_python
 from openscope.scan.resolve import CandidateResolver, ref_key
 from openscope.scan.walk import walk
+from openscope.types import Location, SkippedRef
 
 BINARY_PROBE = 8192
 

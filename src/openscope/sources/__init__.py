@@ -5,10 +5,13 @@
 
 from __future__ import annotations
 
-from openscope.errors import GatedModelError, ModelError, ModelNotFoundError, NetworkError
-from openscope.facts import ModelFacts
-from openscope.refs import ModelRef
-from openscope.report import ReportWarning
+from openscope.errors import (
+    GatedModelError,
+    ModelError,
+    ModelNotFoundError,
+    NetworkError,
+)
+from openscope.types import ModelFacts, ModelRef, ReportWarning
 
 
 class FactResolver:

@@ -32,10 +32,9 @@ from openscope.errors import (
     NetworkError,
     UnreadableError,
 )
-from openscope.facts import LICENSE_FILE_NAMES, Document, ModelFacts
-from openscope.refs import ModelRef
-from openscope.report import ReportWarning
 from openscope.sources.cache import FactCache
+from openscope.sources.interface import LICENSE_FILE_NAMES
+from openscope.types import Document, ModelFacts, ModelRef, ReportWarning
 
 README = "README.md"
 PUBLIC_HUB = "https://huggingface.co"
@@ -520,9 +519,9 @@ def refresh_registry(ids: list[str], registry_dir: Path | None = None, *, source
     from concurrent.futures import ThreadPoolExecutor
     from datetime import datetime, timezone
 
+    from openscope.data import REGISTRY_DIR
     from openscope.refs import HUB_ID_RE
     from openscope.sources.cache import _atomic_write
-    from openscope.vocabulary import REGISTRY_DIR
 
     path = Path(registry_dir or REGISTRY_DIR) / REFRESH_FILE
     source = source or HubSource()

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from openscope.card import parse_card
 from openscope.errors import InvalidRefError, UnreadableError
-from openscope.facts import LICENSE_FILE_NAMES, Document, ModelFacts
-from openscope.refs import MODEL_FILES, ModelRef
-from openscope.report import ReportWarning
+from openscope.refs import MODEL_FILES
+from openscope.sources.interface import LICENSE_FILE_NAMES
+from openscope.types import Document, ModelFacts, ModelRef, ReportWarning
 
 MAX_TEXT_BYTES = 2_000_000
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from openscope.card import as_list
 from openscope.errors import ModelNotFoundError
-from openscope.facts import ModelFacts
-from openscope.refs import ModelRef
 from openscope.registry import load_registry
+from openscope.types import ModelFacts, ModelRef
 
 
 class RegistrySource:

@@ -1,16 +1,22 @@
-"""The report contract (SPEC §5) as plain dataclasses.
+"""The types passed between openscope's stages, in one place.
+
+In stage order: a reference (`ModelRef`), the facts gathered about it (`ModelFacts`, `Document`), the
+catalog's and registry's records (`CatalogLicense`, `ApiModel`), what a license text reads as
+(`Identification`, `TextAnalysis`), the license assessment of a model (`LicenseAssessment`), and the
+report contract (SPEC §5: `Report`, `ModelReport`, `FlagFinding` ...).
 
 Plain dataclasses keep start-up cheap; `json_schema()` asks pydantic to derive the JSON Schema from
-these very classes, so the schema is generated from code and cannot drift from what we emit.
+the report classes, so the schema is generated from code and cannot drift from what we emit.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, Optional
 
-from openscope import __version__
+from openscope._version import __version__
 
 Spectrum = Literal["closed-api", "open-weights", "fully-open", "unknown"]
 ComponentStatus = Literal["open", "restricted", "closed", "unknown"]
@@ -170,6 +176,124 @@ class LicenseReport:
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         return {"schema": d.pop("schema"), **d}
+
+
+# ---------------------------------------------------------------- references and facts
+
+@dataclass(frozen=True)
+class ModelRef:
+    raw: str
+    kind: str  # "hub" | "api" | "local"
+    id: str
+    revision: str | None = None
+    provider: str | None = None
+    path: Path | None = None
+    locations: tuple[Location, ...] = field(default=(), compare=False)
+
+
+@dataclass(frozen=True)
+class ApiModel:
+    name: str
+    provider: str
+    provider_name: str
+    terms_url: str | None
+    terms_license: str | None  # catalog key of the provider's terms, if catalogued
+    weights_repo: str | None = None  # Hub repo where the same model's weights are published, if any
+
+
+@dataclass
+class Document:
+    """A text that may govern the model: a license, an incorporated use policy, a notice."""
+
+    name: str
+    text: str
+
+
+@dataclass
+class ModelFacts:
+    ref: ModelRef
+    id: str
+    kind: str
+    provenance: str | None
+    card_data: dict = field(default_factory=dict)
+    card_body: str | None = None
+    front_matter: str = "none"
+    documents: list[Document] = field(default_factory=list)
+    gated: bool | None = None
+    tags: list[str] = field(default_factory=list)
+    siblings: list[str] = field(default_factory=list)
+    sha: str | None = None
+    api: object | None = None  # registry.ApiModel for closed-API models
+    links: dict = field(default_factory=dict)
+    training: dict = field(default_factory=dict)
+    ratings: dict = field(default_factory=dict)
+    datasets: dict = field(default_factory=dict)  # dataset id -> card data, when fetched
+    warnings: list[ReportWarning] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- licenses
+
+@dataclass(frozen=True)
+class CatalogFlag:
+    flag: str
+    section: str | None
+    summary: str
+    thresholds: dict = field(default_factory=dict, hash=False)
+    applies_to: str | None = None  # a condition in licenses/conditions.yaml, e.g. "multimodal"
+
+
+@dataclass(frozen=True)
+class CatalogLicense:
+    key: str
+    name: str
+    kind: str
+    osi_open: bool | None
+    family: str | None = None
+    hf_ids: tuple[str, ...] = ()
+    spdx: str | None = None
+    scancode_key: str | None = None
+    osi_approved: bool = False
+    url: str | None = None
+    aliases: tuple[str, ...] = ()
+    incorporates: tuple[str, ...] = ()
+    binds_derivatives: bool = False
+    flags: tuple[CatalogFlag, ...] = ()
+    notes: str | None = None
+    path: Path | None = field(default=None, compare=False)
+
+    def flag(self, name: str) -> CatalogFlag | None:
+        return next((f for f in self.flags if f.flag == name), None)
+
+    @property
+    def flag_set(self) -> frozenset[str]:
+        return frozenset(f.flag for f in self.flags)
+
+
+@dataclass
+class Identification:
+    key: str | None  # catalog key, or None when unidentified
+    confidence: float
+    method: str  # "exact" | "fingerprint" | "classifier"
+    modified: bool = False
+    differences: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TextAnalysis:
+    identification: Identification | None
+    flags: list[FlagFinding] = field(default_factory=list)
+    warnings: list[ReportWarning] = field(default_factory=list)
+    unwrapped: str | None = None  # "html" | "markdown" when that wrapping was removed before analysis
+
+
+@dataclass
+class LicenseAssessment:
+    info: LicenseInfo | None
+    entry: CatalogLicense | None
+    osi_open: bool | None
+    flags: list[FlagFinding] = field(default_factory=list)
+    warnings: list[ReportWarning] = field(default_factory=list)
+    declared: list[str] = field(default_factory=list)
 
 
 def json_schema(kind: Literal["report", "license"] = "report") -> dict[str, Any]:

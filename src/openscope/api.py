@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from openscope.errors import ModelError
-from openscope.report import (
+from openscope.types import (
     ErrorInfo,
     LicenseFileReport,
     LicenseInfo,
@@ -65,7 +65,9 @@ def fetch_all(resolver, refs: list, *, workers: int = FETCH_WORKERS, progress: b
 
     if len(refs) <= 1 or workers <= 1:
         return [one(ref) for ref in refs]
-    from concurrent.futures import ThreadPoolExecutor  # only when there is something to overlap
+    from concurrent.futures import (
+        ThreadPoolExecutor,  # only when there is something to overlap
+    )
 
     with _progress(len(refs), progress) as advance, \
             ThreadPoolExecutor(max_workers=min(workers, len(refs)), thread_name_prefix="openscope-fetch") as pool:
@@ -99,7 +101,8 @@ def audit(refs: Iterable, *, offline: bool = False, resolver=None, locations=Non
           workers: int = FETCH_WORKERS, progress: bool | None = None) -> Report:
     """Assess every reference; a failing one gets an `error` entry and never hides the others."""
     from openscope.catalog import load_catalog
-    from openscope.refs import ModelRef, parse_ref
+    from openscope.refs import parse_ref
+    from openscope.types import ModelRef
 
     catalog = load_catalog()
     resolver = resolver or make_resolver(offline)
@@ -139,7 +142,7 @@ def analyze_license_files(paths: Iterable, *, stdin_text: str | bytes | None = N
     from openscope.catalog import load_catalog
     from openscope.errors import UnreadableError
     from openscope.licensing import osi_open_of
-    from openscope.report import ReportWarning
+    from openscope.types import ReportWarning
 
     catalog = load_catalog()
     report = LicenseReport()
