@@ -69,7 +69,7 @@ def _prediction(model_id: str, report) -> Prediction:
 
 def naive_prediction(label_row: dict, declared: str | None, catalog) -> Prediction:
     """What a tool that reads only the declared license tag would say."""
-    from openscope.licensing import catalog_flags
+    from openscope.assess.licensing import catalog_flags
 
     entry = catalog.lookup(declared) if declared else None
     if entry is None:
@@ -87,9 +87,9 @@ def naive_prediction(label_row: dict, declared: str | None, catalog) -> Predicti
 
 def evaluate_cards(corpus: Path) -> dict:
     """Score openscope and the naive baseline on every labelled card; returns the numbers and misses."""
-    from openscope.card import parse_card
+    from openscope.card.parse import parse_card
     from openscope.catalog import load_catalog
-    from openscope.licensing import declared_licenses
+    from openscope.assess.licensing import declared_licenses
     from openscope.api import make_resolver
 
     catalog = load_catalog()
@@ -184,7 +184,7 @@ def _registry_ref(model_id: str, registry):
 def evaluate_ground_truth(corpus: Path) -> dict:
     from openscope.catalog import load_catalog
     from openscope.errors import ModelError
-    from openscope.licensing import declared_licenses
+    from openscope.assess.licensing import declared_licenses
     from openscope.api import assess_facts, make_resolver
     from openscope.registry import load_registry
 

@@ -62,7 +62,7 @@ def score(results: list[dict], flags: tuple[str, ...]) -> dict:
 
 def double_thresholds(text: str, values: set[int]) -> str:
     """`text` with every amount equal to one of `values` doubled, written the same way."""
-    from openscope.analysis.thresholds import amounts
+    from openscope.license.thresholds import amounts
 
     out, last = [], 0
     for a in amounts(text):
@@ -81,9 +81,9 @@ def double_thresholds(text: str, values: set[int]) -> str:
 
 
 def run(corpus: Path, runs: int) -> dict:
-    from openscope.analysis import analyze_text
-    from openscope.analysis.identify import identify_text
-    from openscope.analysis.restrictions import extract
+    from openscope.license import analyze_text
+    from openscope.license.identify import identify_text
+    from openscope.license.restrictions import extract
     from openscope.catalog import load_catalog
     from openscope.vocabulary import flag_names
 
@@ -153,7 +153,7 @@ def run(corpus: Path, runs: int) -> dict:
         if got != gold:
             para["wrong"].append(f"{clause['text']} (extra {sorted(got - gold)}, missing {sorted(gold - got)})")
 
-    from openscope.analysis.restrictions import _analyse
+    from openscope.license.restrictions import _analyse
 
     def rate(fn) -> float:
         best = float("inf")

@@ -45,8 +45,8 @@ def main() -> int:
         print(f"no license texts under {args.corpus}/licenses/texts", file=sys.stderr)
         return 2
 
-    from openscope.analysis import analyze_text
-    from openscope.analysis.identify import identify_text, load_fingerprints, match_settings
+    from openscope.license import analyze_text
+    from openscope.license.identify import identify_text, load_fingerprints, match_settings
 
     start = time.perf_counter()
     load_fingerprints()

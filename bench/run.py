@@ -75,13 +75,13 @@ def make_scan_tree(root: Path, n_files: int) -> None:
 
 def bench_license_inprocess(texts: list[Path], rounds: int = 3) -> tuple[float, float]:
     """In-process throughput after start-up: texts/second, and the one-off warm-up seconds."""
-    from openscope.analysis import analyze_text
+    from openscope.license import analyze_text
 
     contents = [(p.name, p.read_text(encoding="utf-8", errors="replace")) for p in texts]
     t0 = time.perf_counter()
     analyze_text(contents[0][1], contents[0][0])
     warmup = time.perf_counter() - t0
-    from openscope.analysis import restrictions
+    from openscope.license import restrictions
 
     rates = []
     for _ in range(rounds):

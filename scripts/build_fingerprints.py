@@ -26,14 +26,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from openscope.analysis.identify import (  # noqa: E402
+from openscope.license.identify import (  # noqa: E402
     FINGERPRINTS_PATH,
     FORMAT,
     FingerprintParams,
     sha256_text,
     text_features,
 )
-from openscope.analysis.normalize import SETTINGS_PATH, normalize  # noqa: E402
+from openscope.license.normalize import SETTINGS_PATH, normalize  # noqa: E402
 from openscope.catalog import load_catalog  # noqa: E402
 from openscope.data import load_yaml  # noqa: E402
 

@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from openscope.card import parse_card  # noqa: E402
+from openscope.card.parse import parse_card  # noqa: E402
 from openscope.data import REGISTRY_DIR, load_yaml  # noqa: E402
 
 SOURCES_DIR = REGISTRY_DIR / "sources"

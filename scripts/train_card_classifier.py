@@ -17,7 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from openscope.components import CLASSIFIER_FILE, RULES_DIR, normalize  # noqa: E402
+from openscope.card.components import CLASSIFIER_FILE  # noqa: E402
+from openscope.card.rules import RULES_DIR  # noqa: E402
+from openscope.card.sentences import normalize  # noqa: E402
 from openscope.data import load_yaml  # noqa: E402
 
 THRESHOLD = 0.7

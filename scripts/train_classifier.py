@@ -3,7 +3,7 @@
 
 TF-IDF (word 1-2 grams, sublinear tf) + one logistic regression per flag (one-vs-rest). The model
 is stored as plain JSON (vocabulary, idf, coefficients, intercepts, thresholds) that
-`openscope.analysis.classifier` scores with plain Python: no pickle, no scikit-learn at run time.
+`openscope.license.classifier` scores with plain Python: no pickle, no scikit-learn at run time.
 Each flag's threshold is the lowest probability at which cross-validated predictions reach the
 target precision (never below the floor), so the classifier only speaks when it is sure.
 Deterministic: same training file -> byte-identical model.json.
@@ -21,12 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from openscope.analysis.classifier import (  # noqa: E402
-    FORMAT,
-    MODEL_FILE,
-    TRAINING_FILE,
-    model_from_dict,
-)
+from openscope.license.classifier import FORMAT, MODEL_FILE, TRAINING_FILE, model_from_dict  # noqa: E402
 from openscope.data import load_yaml  # noqa: E402
 
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"

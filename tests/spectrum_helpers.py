@@ -6,7 +6,7 @@ not move when the real catalog grows.
 
 from __future__ import annotations
 
-from openscope.card import parse_card
+from openscope.card.parse import parse_card
 from openscope.catalog import Catalog
 from openscope.errors import ModelNotFoundError
 from openscope.types import CatalogFlag, CatalogLicense, ModelFacts, ModelRef

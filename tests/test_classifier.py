@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from openscope.analysis.classifier import load_model
+from openscope.license.classifier import load_model
 
 
 def test_batch_scores_equal_one_sentence_at_a_time():

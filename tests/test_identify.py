@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from openscope.analysis.identify import (
+from openscope.license.identify import (
     FINGERPRINTS_PATH,
     _break_tie,
     _candidates,
@@ -24,7 +24,8 @@ from openscope.analysis.identify import (
     match_settings,
     text_features,
 )
-from openscope.analysis.normalize import normalize, strip_markup
+from openscope.license.normalize import normalize
+from openscope.text.markup import strip_markup
 from openscope.catalog import load_catalog
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from openscope.analysis import MAX_LICENSE_BYTES
+from openscope.text.decode import MAX_LICENSE_BYTES
 from openscope.cli import cli
 from openscope.types import json_schema
 

@@ -12,7 +12,9 @@ from spectrum_helpers import (
     warning_codes,
 )
 
-from openscope.lineage import MAX_DEPTH, body_base_links, governing_links, lineage_rules
+from openscope.assess.lineage import MAX_DEPTH
+from openscope.card.links import body_base_links, governing_links
+from openscope.card.rules import lineage_rules
 from openscope.types import Document, Identification, TextAnalysis
 
 
@@ -244,7 +246,7 @@ def test_broken_card_file_on_disk_is_best_effort(tmp_path, catalog):
 
 
 def test_declared_license_contradicting_its_own_license_file(monkeypatch, catalog):
-    import openscope.analysis as analysis
+    import openscope.license as analysis
 
     def fake_analyze(text, filename):
         return TextAnalysis(Identification("llama2", 0.99, "exact"))

@@ -1,11 +1,11 @@
-"""Pattern pre-filtering (analysis/matching.py): running each pattern only where its words occur
+"""Pattern pre-filtering (license/matching.py): running each pattern only where its words occur
 must find exactly what scanning every sentence with it finds."""
 
 from __future__ import annotations
 
-from openscope.analysis.matching import TextIndex, make_probe, run_probes
-from openscope.analysis.rules import load_rules
-from openscope.analysis.segment import nlp
+from openscope.license.matching import TextIndex, make_probe, run_probes
+from openscope.license.rules import load_rules
+from openscope.text.sentences import nlp
 
 
 def _full_scan(probes, docs):

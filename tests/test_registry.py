@@ -248,7 +248,7 @@ def test_ratings_cite_their_framework(registry):
 
 
 def test_lineage_can_be_followed_offline(registry, card_labels, corpus):
-    from openscope.card import as_list, parse_card
+    from openscope.card.parse import as_list, parse_card
 
     missing = []
     for label in card_labels:

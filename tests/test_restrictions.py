@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from openscope.analysis.restrictions import MAX_QUOTE, extract, extract_flags
-from openscope.analysis.segment import squash, unwrap_markup
+from openscope.license.restrictions import MAX_QUOTE, extract, extract_flags
+from openscope.text.markup import squash, unwrap_markup
 
 # (flag, clause): each clause must raise the flag. Written in our own words, not taken from a license.
 POSITIVE = [
@@ -213,7 +213,7 @@ def test_rules_take_precedence_over_the_classifier():
 
 
 def test_classifier_is_vetoed_by_the_flags_negative_rules():
-    from openscope.analysis.classifier import load_model
+    from openscope.license.classifier import load_model
 
     sentence = "We may alter these terms whenever we wish, and nothing here restricts you."
     model = load_model()
@@ -226,7 +226,7 @@ def test_classifier_model_is_plain_json_and_reproducible():
     import subprocess
     import sys
 
-    from openscope.analysis.classifier import FORMAT, MODEL_FILE
+    from openscope.license.classifier import FORMAT, MODEL_FILE
 
     raw = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
     assert raw["format"] == FORMAT
@@ -241,7 +241,7 @@ def test_classifier_model_is_plain_json_and_reproducible():
 # --- segmentation ---------------------------------------------------------------------------------
 
 def test_section_paths_follow_the_numbering():
-    from openscope.analysis.segment import segment
+    from openscope.license.segment import segment
 
     text = ("1. Grant.\n\n    a. Rights.\n\n    b. Use.\n\n        i. First.\n\n        ii. Second.\n\n"
             "§3.2 Limits apply.\n\nSection 4: Fees\n\n(a) First.\n\n(b) Second.\n\n"
@@ -258,7 +258,7 @@ def test_section_paths_follow_the_numbering():
 
 
 def test_hard_wrapped_lines_are_joined_and_items_keep_their_lead_in():
-    from openscope.analysis.segment import segment
+    from openscope.license.segment import segment
 
     text = ("2. Limits. You must not\nredistribute the weights, nor\nhost them.\n\n"
             "Prohibited uses. You agree not to use the model:\n- for spam;\n- for fraud.\n\nClosing words.\n")
@@ -276,9 +276,9 @@ def test_heavy_libraries_load_only_when_used_and_sklearn_never_at_run_time():
 
     code = (
         "import sys\n"
-        "import openscope.analysis, openscope.analysis.restrictions, openscope.analysis.rules\n"
+        "import openscope.license, openscope.license.restrictions, openscope.license.rules\n"
         "assert 'spacy' not in sys.modules and 'sklearn' not in sys.modules, 'imported at module level'\n"
-        "from openscope.analysis.restrictions import extract_flags\n"
+        "from openscope.license.restrictions import extract_flags\n"
         "flags = extract_flags('We may alter these terms whenever we wish.', 'x')\n"
         "assert [f.source for f in flags] == ['classifier'], flags\n"
         "assert 'spacy' in sys.modules and 'sklearn' not in sys.modules\n"

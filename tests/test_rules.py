@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from openscope.analysis.restrictions import extract
-from openscope.analysis.rules import RULES_DIR, RuleError, load_rules
+from openscope.license.restrictions import extract
+from openscope.license.rules import RULES_DIR, RuleError, load_rules
 from openscope.vocabulary import flag_names
 
 

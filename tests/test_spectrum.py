@@ -17,16 +17,9 @@ from spectrum_helpers import (
     small_catalog,
 )
 
-from openscope.components import (
-    CLASSIFIER_FILE,
-    URL_RE,
-    Sentence,
-    SentenceClassifier,
-    component_rules,
-    normalize,
-    rule_statements,
-    text_statements,
-)
+from openscope.card.components import CLASSIFIER_FILE, SentenceClassifier, rule_statements, text_statements
+from openscope.card.rules import component_rules
+from openscope.card.sentences import Sentence, URL_RE, normalize
 from openscope.types import ApiModel
 
 ROOT = Path(__file__).resolve().parents[1]

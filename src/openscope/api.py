@@ -79,9 +79,9 @@ def fetch_all(resolver, refs: list, *, workers: int = FETCH_WORKERS, progress: b
 
 def assess_facts(facts, catalog, resolver=None) -> ModelReport:
     """Stages 3-5 for one model whose facts are known."""
-    from openscope.licensing import apply_conditions, assess_license
-    from openscope.lineage import trace
-    from openscope.spectrum import place
+    from openscope.assess.licensing import apply_conditions, assess_license
+    from openscope.assess.lineage import trace
+    from openscope.assess.spectrum import place
 
     lic = assess_license(facts, catalog)
     lineage = trace(facts, lic, catalog, resolver)  # bases, inherited flags, license conflicts
@@ -138,10 +138,11 @@ def analyze_license_files(paths: Iterable, *, stdin_text: str | bytes | None = N
     Bad input never stops the batch: an empty, binary or unreadable file gets an `error`; a huge
     file is cut, a non-UTF-8 file decoded best effort and HTML/Markdown unwrapped, each with a warning.
     """
-    from openscope.analysis import MAX_LICENSE_BYTES, analyze_text, decode_license_bytes
+    from openscope.assess.licensing import osi_open_of
     from openscope.catalog import load_catalog
     from openscope.errors import UnreadableError
-    from openscope.licensing import osi_open_of
+    from openscope.license import analyze_text
+    from openscope.text.decode import MAX_LICENSE_BYTES, decode_license_bytes
     from openscope.types import ReportWarning
 
     catalog = load_catalog()

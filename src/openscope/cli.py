@@ -126,7 +126,7 @@ def license_cmd(files, fmt, output):
         if len(files) > 1:
             import gc
 
-            from openscope.analysis import warm_up
+            from openscope.license import warm_up
 
             # The spaCy pipeline, matchers and classifier live until exit: keeping the collector from
             # rescanning them makes a batch ~30% faster (measured in bench/run.py).

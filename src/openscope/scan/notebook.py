@@ -12,8 +12,18 @@ import re
 from dataclasses import replace
 
 from openscope.scan.candidates import Extraction, Unresolved
-from openscope.scan.configs import JSONPositionError, LineIndex, PosStr, loads_with_positions
-from openscope.scan.python_ast import CallRules, find_calls, parse_python, usable_constants
+from openscope.scan.configs import (
+    JSONPositionError,
+    LineIndex,
+    PosStr,
+    loads_with_positions,
+)
+from openscope.scan.python_ast import (
+    CallRules,
+    find_calls,
+    parse_python,
+    usable_constants,
+)
 
 # IPython syntax that is not Python: `%magic`, `!shell`, `?help`. Blanked to keep line numbers.
 _IPYTHON_LINE = re.compile(r"^\s*[%!?]")

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from openscope.card import as_list, parse_card
+from openscope.card.parse import as_list, parse_card
 from openscope.errors import (
     GatedModelError,
     InvalidRefError,
@@ -357,7 +357,7 @@ class HubSource:
 
     def _read_downloaded(self, ref: ModelRef, repo_id: str, name: str, sha: str | None,
                          warnings: list[ReportWarning]) -> str | None:
-        from openscope.sources.local import read_text_file
+        from openscope.text.decode import read_text_file
 
         path = self._download(ref, repo_id, name, sha)
         if path is None:
@@ -453,7 +453,7 @@ class CacheSource:
         # Imported only on a cache hit: a miss (most offline registry audits) stays cheap.
         from huggingface_hub import try_to_load_from_cache
 
-        from openscope.sources.local import read_text_file
+        from openscope.text.decode import read_text_file
 
         texts: dict[str, str] = {}
         warnings: list[ReportWarning] = []

@@ -4,32 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from openscope.card import parse_card
+from openscope.card.parse import parse_card
 from openscope.errors import InvalidRefError, UnreadableError
 from openscope.refs import MODEL_FILES
 from openscope.sources.interface import LICENSE_FILE_NAMES
+from openscope.text.decode import read_text_file
 from openscope.types import Document, ModelFacts, ModelRef, ReportWarning
-
-MAX_TEXT_BYTES = 2_000_000
-
-
-def read_text_file(path: Path, *, label: str | None = None) -> str:
-    """Read a text file for analysis; raise UnreadableError naming it on any problem."""
-    label = label or str(path)
-    try:
-        data = path.read_bytes()[: MAX_TEXT_BYTES + 1]
-    except OSError as exc:
-        raise UnreadableError(label, f"{label}: cannot read ({exc.strerror or exc})") from None
-    if len(data) > MAX_TEXT_BYTES:
-        raise UnreadableError(label, f"{label}: larger than {MAX_TEXT_BYTES // 1_000_000} MB, not a license or card")
-    if b"\x00" in data[:8192]:
-        raise UnreadableError(label, f"{label}: binary file, not a text")
-    for encoding in ("utf-8-sig", "utf-16") if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig",):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            pass
-    return data.decode("latin-1")  # best effort for legacy 8-bit encodings
 
 
 class LocalSource:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from openscope.card import as_list
+from openscope.card.parse import as_list
 from openscope.errors import ModelNotFoundError
 from openscope.registry import load_registry
 from openscope.types import ModelFacts, ModelRef

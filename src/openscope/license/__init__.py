@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from openscope.types import Identification, ReportWarning, TextAnalysis
 
-MAX_LICENSE_BYTES = 1_000_000  # real licenses are under 100 KB; a bigger file is cut and analysed in part
 _MAX_DIFFERENCES = 5
 
 
@@ -29,8 +28,8 @@ def analyze_text(text: str, filename: str) -> TextAnalysis:
     The flags describe the text as it reads (SPEC §2); when identification finds a known license
     that this text differs from, a `license-modified` warning names the license and the differences.
     """
-    from openscope.analysis.identify import identify_text
-    from openscope.analysis.restrictions import extract
+    from openscope.license.identify import identify_text
+    from openscope.license.restrictions import extract
 
     identification = identify_text(text)
     extraction = extract(text, filename)
@@ -55,31 +54,3 @@ def modified_warning(identification: Identification, filename: str) -> ReportWar
     )
 
 
-def decode_license_bytes(data: bytes, label: str) -> tuple[str, list[ReportWarning]]:
-    """Bytes of a license file -> (text, warnings). Raises UnreadableError for empty or binary input."""
-    from openscope.errors import UnreadableError
-
-    warnings: list[ReportWarning] = []
-    if not data.strip():
-        raise UnreadableError(label, f"{label}: empty file, nothing to analyse")
-    if len(data) > MAX_LICENSE_BYTES:
-        data = data[:MAX_LICENSE_BYTES]
-        warnings.append(ReportWarning(
-            "truncated", f"{label}: larger than {MAX_LICENSE_BYTES // 1_000_000} MB; only the first "
-                         f"{MAX_LICENSE_BYTES // 1_000_000} MB was analysed"))
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        try:
-            return data.decode("utf-16"), warnings
-        except UnicodeDecodeError:
-            pass
-    head = data[:8192]
-    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
-    if b"\x00" in head or controls > len(head) // 20:
-        raise UnreadableError(label, f"{label}: binary file, not a license text")
-    try:
-        return data.decode("utf-8-sig"), warnings
-    except UnicodeDecodeError as exc:
-        if len(data) - exc.start <= 3 and len(data) == MAX_LICENSE_BYTES:
-            return data[:exc.start].decode("utf-8-sig"), warnings  # the cut fell inside a character
-    warnings.append(ReportWarning("encoding", f"{label}: not valid UTF-8; decoded as Windows-1252 (best effort)"))
-    return data.decode("cp1252", errors="replace"), warnings

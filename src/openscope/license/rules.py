@@ -22,8 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from openscope.analysis.matching import Probe, TextIndex, make_probe, run_probes
 from openscope.data import LICENSES_DIR, load_yaml
+from openscope.license.matching import Probe, TextIndex, make_probe, run_probes
 from openscope.vocabulary import flag_names
 
 RULES_DIR = LICENSES_DIR / "rules"
@@ -194,7 +194,7 @@ def load_rules(directory: Path | None = None) -> RuleSet:
     """Build the matchers once per process from every `<flag>.yaml` and `_cues.yaml`."""
     from spacy.matcher import PhraseMatcher
 
-    from openscope.analysis.segment import nlp
+    from openscope.text.sentences import nlp
 
     directory = Path(directory or RULES_DIR)
     pipeline = nlp()
@@ -360,7 +360,7 @@ def block_hits(ruleset: RuleSet, block_index: int, bm: BlockMatches, lead_keys: 
             continue
         s, e = bm.sentences[sent]
         if rule.requires_threshold:
-            from openscope.analysis.thresholds import thresholds_for
+            from openscope.license.thresholds import thresholds_for
 
             if not thresholds_for(rule.flag, bm.doc[s:e].text):
                 continue

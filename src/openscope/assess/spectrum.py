@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from openscope.components import CORE, EXTRA, ComponentView, decide, gather, weaker
+from openscope.card.components import CORE, EXTRA, ComponentView, decide, gather, weaker
 from openscope.types import LicenseAssessment, ModelFacts
 
 

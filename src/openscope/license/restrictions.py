@@ -65,7 +65,7 @@ def _quote(doc, hit: SentenceHit, clause_of: list[int] | None = None) -> str:
 
 
 def _rule_hits(seg, ruleset) -> tuple[list[SentenceHit], list]:
-    from openscope.analysis.rules import block_hits, lead_in_keys, match_text
+    from openscope.license.rules import block_hits, lead_in_keys, match_text
 
     lead_in_blocks = {j for block in seg.blocks for j in block.lead_ins}
     matches = match_text(ruleset, seg.docs, lead_in_blocks)
@@ -95,8 +95,8 @@ def _apply_text_conditions(hits: list[SentenceHit], ruleset) -> list[SentenceHit
 
 
 def _classifier_hits(seg, matches, ruleset, raised: set[str]) -> list[SentenceHit]:
-    from openscope.analysis import classifier
-    from openscope.analysis.rules import classifier_allowed, lead_in_keys
+    from openscope.license import classifier
+    from openscope.license.rules import classifier_allowed, lead_in_keys
 
     model = classifier.load_model()
     if model is None:
@@ -106,7 +106,7 @@ def _classifier_hits(seg, matches, ruleset, raised: set[str]) -> list[SentenceHi
         return []
     from spacy.attrs import IS_ALPHA
 
-    from openscope.analysis.segment import sentence_text
+    from openscope.license.segment import sentence_text
 
     units = []  # (block, sentence index, start, end, text)
     for i, (block, doc, bm) in enumerate(zip(seg.blocks, seg.docs, matches)):
@@ -140,8 +140,8 @@ def _classifier_hits(seg, matches, ruleset, raised: set[str]) -> list[SentenceHi
 @functools.lru_cache(maxsize=32)
 def _analyse(text: str, use_classifier: bool) -> tuple[object, list[SentenceHit]]:
     """Segmentation and sentence hits of a text; cached because many models share a license text."""
-    from openscope.analysis.rules import load_rules
-    from openscope.analysis.segment import segment
+    from openscope.license.rules import load_rules
+    from openscope.license.segment import segment
 
     seg = segment(text)
     ruleset = load_rules()
@@ -153,9 +153,9 @@ def _analyse(text: str, use_classifier: bool) -> tuple[object, list[SentenceHit]
 
 
 def extract(text: str, filename: str, *, use_classifier: bool = True) -> Extraction:
-    from openscope.analysis.rules import clause_ids
-    from openscope.analysis.segment import sentence_text
-    from openscope.analysis.thresholds import thresholds_for
+    from openscope.license.rules import clause_ids
+    from openscope.license.segment import sentence_text
+    from openscope.license.thresholds import thresholds_for
     from openscope.vocabulary import flag_names
 
     seg, hits = _analyse(text, use_classifier)

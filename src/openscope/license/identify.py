@@ -24,9 +24,9 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from openscope.analysis.normalize import SETTINGS_PATH, NormalizedText, normalize
 from openscope.data import LICENSES_DIR, load_yaml
 from openscope.errors import CatalogError
+from openscope.license.normalize import SETTINGS_PATH, NormalizedText, normalize
 from openscope.types import Identification
 
 FINGERPRINTS_PATH = LICENSES_DIR / "fingerprints.json"

@@ -10,65 +10,14 @@ Sentences come from spaCy's rule-based sentencizer on a blank English pipeline (
 
 from __future__ import annotations
 
-import functools
-import html
 import re
 from dataclasses import dataclass, field
 
 # The markup patterns both strippers need; segment keeps line structure, normalize does not.
-from openscope.analysis.normalize import _CODE_FENCE as _MD_FENCE
-from openscope.analysis.normalize import _HTML_ANY_TAG as _HTML_ANY
-from openscope.analysis.normalize import _HTML_COMMENT, _HTML_SCRIPT
+from openscope.text.markup import squash, unwrap_markup
+from openscope.text.sentences import nlp
 
 # --- markup -------------------------------------------------------------------------------------
-
-_HTML_TAG = re.compile(r"</?(?:html|body|p|div|li|ul|ol|br|h[1-6]|span|pre|table|tr|td|section|article|strong|em|b|i)\b[^>]*>",
-                       re.I)
-_HTML_LI = re.compile(r"<li\b[^>]*>", re.I)
-_HTML_BREAK = re.compile(r"<br\s*/?>|</?(?:p|div|ul|ol|h[1-6]|pre|table|tr|section|article|blockquote)\b[^>]*>", re.I)
-
-_MD_HEADING = re.compile(r"^([ \t]*)#{1,6}[ \t]+", re.M)
-_MD_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", re.S)
-_MD_EM_SINGLE = re.compile(r"(?<![\w*])\*(?=[^\s*])([^*\n]+?)(?<=\S)\*(?![\w*])")
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\((?:[^()\s]|\([^)]*\))*(?:\s+\"[^\"]*\")?\)")
-_MD_CODE = re.compile(r"`([^`\n]*)`")
-_MD_QUOTE = re.compile(r"^([ \t]*)>[ \t]?", re.M)
-_MD_RULE = re.compile(r"^[ \t]*(?:[-*_=][ \t]*){3,}$", re.M)
-_MD_HINTS = (_MD_HEADING, _MD_EMPHASIS, _MD_LINK)
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")  # zero-width marks split words
-
-
-def unwrap_markup(text: str) -> tuple[str, str | None]:
-    """Return (plain text, "html" | "markdown" | None): the wrapping removed, lines and indentation kept."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    text = _INVISIBLE.sub("", text)
-    kind = None
-    if len(_HTML_TAG.findall(text[:200_000])) >= 2:
-        kind = "html"
-        text = _HTML_COMMENT.sub(" ", text)
-        text = _HTML_SCRIPT.sub(" ", text)
-        text = _HTML_LI.sub("\n- ", text)
-        text = _HTML_BREAK.sub("\n\n", text)
-        text = _HTML_ANY.sub("", text)
-        text = html.unescape(text)
-    hits = sum(len(p.findall(text[:200_000])) for p in _MD_HINTS)
-    if hits >= 2:
-        kind = kind or "markdown"
-        text = _MD_FENCE.sub("", text)
-        text = _MD_LINK.sub(r"\1", text)
-        text = _MD_HEADING.sub(r"\1", text)
-        for _ in range(2):  # nested **_x_**
-            text = _MD_EMPHASIS.sub(r"\2", text)
-        text = _MD_EM_SINGLE.sub(r"\1", text)
-        text = _MD_CODE.sub(r"\1", text)
-        text = _MD_QUOTE.sub(r"\1", text)
-        text = _MD_RULE.sub("", text)
-    return text, kind
-
-
-def squash(text: str) -> str:
-    """Whitespace-normalised text: the form quotes are taken from and compared with."""
-    return " ".join(text.split())
 
 
 # --- enumerators ----------------------------------------------------------------------------------
@@ -277,15 +226,6 @@ def _ends_sentence(line: str) -> bool:
 
 
 # --- spaCy ----------------------------------------------------------------------------------------
-
-@functools.cache
-def nlp():
-    """A blank English pipeline with the rule-based sentencizer, built once per process."""
-    import spacy
-
-    pipeline = spacy.blank("en")
-    pipeline.add_pipe("sentencizer")
-    return pipeline
 
 
 @dataclass

@@ -14,47 +14,14 @@ The word lists live in `licenses/identification.yaml` (section `normalize`).
 from __future__ import annotations
 
 import functools
-import html
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from openscope.data import LICENSES_DIR, load_yaml
+from openscope.text.markup import strip_markup
 
 SETTINGS_PATH = LICENSES_DIR / "identification.yaml"
 
-_HTML_TAG_HINT = re.compile(
-    r"</?(?:p|br|div|li|ul|ol|h[1-6]|span|a|strong|em|b|i|u|table|tr|td|th|body|html|pre|code|"
-    r"section|article|blockquote|hr)\b[^>]*>",
-    re.I,
-)
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
-_HTML_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I)
-_HTML_BLOCK_TAG = re.compile(r"</?(?:p|div|li|ul|ol|h[1-6]|table|tr|pre|section|article|blockquote|hr|body|html)\b[^>]*>",
-                             re.I)
-_HTML_BR = re.compile(r"<br\s*/?>", re.I)
-_HTML_SPACE = re.compile(r"\s+")
-_HTML_ANY_TAG = re.compile(r"</?[a-z][a-z0-9]*\b[^>]*>", re.I)
-
-_CODE_FENCE = re.compile(r"^[ \t]*(?:```|~~~).*$", re.M)
-_IMAGE = re.compile(r"!\[[^\]]*\]\((?:[^()\s]|\([^)]*\))*(?:\s+\"[^\"]*\")?\)")
-_LINK = re.compile(r"\[([^\]]*)\]\((?:[^()\s]|\([^)]*\))*(?:\s+\"[^\"]*\")?\)")
-_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
-_REF_DEF = re.compile(r"^[ \t]*\[[^\]]+\]:[ \t]*\S+.*$", re.M)
-_AUTOLINK = re.compile(r"<(?:https?://|mailto:|www\.)[^>\s]*>", re.I)
-# A URL never swallows the sentence punctuation after it.
-_URL = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]\"'`]*[^\s<>()\[\]\"'`.,;:!?]")
-_RULE = re.compile(r"^[ \t]*(?:[-*_=][ \t]*){3,}$", re.M)
-_EMPHASIS = re.compile(r"[*_~`]+")
-_HEADING_CLOSE = re.compile(r"[ \t]#+[ \t]*$", re.M)
-# What a line may start with before its words, in any combination: bullets, heading marks,
-# block-quote marks, list numbers or letters ("1.", "1.2.", "a)", "(iv)", "B.").
-_LINE_PREFIX = re.compile(
-    r"^[ \t]*(?:(?:[-*+•·▪◦●‣]|#{1,6}|>|\(?(?:\d{1,2}(?:\.\d{1,2})*|[a-z]|[ivxl]{1,5})[.)]"
-    r"|\((?:\d{1,2}|[a-z]|[ivxl]{1,5})\))(?:[ \t]+|$))+",
-    re.M | re.I,
-)
-_AMPERSAND = re.compile(r"\s&\s")
 
 _COPYRIGHT_LINE = re.compile(
     r"^[ \t]*(?:(?:copyright[ \t]*)?(?:©|\(c\))|copyright[ \t]+(?:\d{4}|[\[{<])).*$"
@@ -104,45 +71,6 @@ class NormalizedText:
         return " ".join(self.tokens)
 
 
-def strip_markup(text: str) -> str:
-    """Remove Markdown/HTML wrapping and URLs; keep case, words, spacing and line breaks."""
-    text = unicodedata.normalize("NFKC", text).replace("\r\n", "\n").replace("\r", "\n")
-    text = text.replace("\ufeff", "").replace("\x00", "")
-    text = _HTML_COMMENT.sub(" ", text)
-    if _HTML_TAG_HINT.search(text):
-        # In HTML, line breaks are spaces; only tags break lines.
-        text = _HTML_SPACE.sub(" ", _HTML_SCRIPT.sub(" ", text))
-        text = _HTML_BR.sub("\n", text)
-        text = _HTML_BLOCK_TAG.sub("\n\n", text)
-        text = _HTML_ANY_TAG.sub(" ", text)
-    if "&" in text:
-        text = html.unescape(text)
-    # Each pass is skipped when its marker character is absent: most license texts are plain.
-    if "```" in text or "~~~" in text:
-        text = _CODE_FENCE.sub("", text)
-    if "[" in text:
-        text = _IMAGE.sub(" ", text)
-        text = _LINK.sub(r"\1", text)
-        text = _REF_LINK.sub(r"\1", text)
-        text = _REF_DEF.sub("", text)
-    if "://" in text or "www." in text:
-        text = _AUTOLINK.sub(" ", text)
-        text = _URL.sub(" ", text)
-    text = _RULE.sub("", text)
-    text = _LINE_PREFIX.sub("", text)
-    if "*" in text or "_" in text or "~" in text or "`" in text:
-        text = _EMPHASIS.sub("", text)
-        text = _LINE_PREFIX.sub("", text)  # a list number that was bold: "**1.1.** Scope"
-    if "#" in text:
-        text = _HEADING_CLOSE.sub("", text)
-    if "&" in text:
-        text = _AMPERSAND.sub(" and ", text)
-    hyphen_prefix = settings().hyphen_prefix
-    if hyphen_prefix is not None:
-        text = hyphen_prefix.sub(r"\1", text)
-    return text
-
-
 def _is_title_line(line: str, cfg: NormalizeSettings) -> bool:
     words = _TOKEN.findall(line.lower())
     return (
@@ -175,7 +103,7 @@ def _drop_title_block(text: str, cfg: NormalizeSettings) -> str:
 def normalize(text: str) -> NormalizedText:
     """The comparable form of a license text: word tokens, sentence spans, optional-tail start."""
     cfg = settings()
-    text = _COPYRIGHT_LINE.sub("", strip_markup(text))
+    text = _COPYRIGHT_LINE.sub("", strip_markup(text, cfg.hyphen_prefix))
     text = _drop_title_block(text, cfg).lower()
     equivalents = cfg.equivalent_words
     tokens: list[str] = []

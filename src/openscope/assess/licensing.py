@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 
-from openscope.card import as_list
+from openscope.card.parse import as_list
 from openscope.catalog import Catalog
 from openscope.types import (
     CatalogLicense,
@@ -78,7 +78,7 @@ def assess_license(facts: ModelFacts, catalog: Catalog) -> LicenseAssessment:
         flags = catalog_flags(entry, catalog, file_label=facts.api.terms_url) if entry else []
         return LicenseAssessment(info=info, entry=entry, osi_open=False, flags=flags)
 
-    from openscope.analysis import analyze_text
+    from openscope.license import analyze_text
 
     warnings: list[ReportWarning] = []
     declared = declared_licenses(facts.card_data)

@@ -16,10 +16,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from openscope.data import load_yaml
+from openscope.card.rules import RULES_DIR, component_rules
+from openscope.card.sentences import Sentence, card_sentences, normalize
+from openscope.text.patterns import build_matcher
+from openscope.text.sentences import card_nlp as nlp
 from openscope.types import ModelFacts
 
-RULES_DIR = Path(__file__).parent / "cardrules"
 CLASSIFIER_FILE = RULES_DIR / "card_classifier.json"
 
 CORE = ("weights", "training_code", "training_data")
@@ -47,129 +49,10 @@ class Finding:
         return STRENGTH[self.kind]
 
 
-@dataclass
-class Sentence:
-    text: str  # normalized text the rules see
-    heading: str = ""
-    urls: list[str] = field(default_factory=list)
-
-
 # ---------------------------------------------------------------- card text -> sentences
-
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
-_CODE_BLOCK = re.compile(r"```.*?```", re.S)
-_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_MD_LINK = re.compile(r"\[([^\]]*)\]\(\s*([^)\s]+)[^)]*\)")
-_HTML_LINK = re.compile(r"<a\s[^>]*href=[\"']([^\"']+)[\"'][^>]*>(.*?)</a>", re.S | re.I)
-_HTML_TAG = re.compile(r"<[^>]+>")
-_EMPHASIS = re.compile(r"(\*\*|__|\*|`)")
-URL_RE = re.compile(r"https?://[^\s)\]>\"']+")
-
-
-@functools.cache
-def component_rules() -> dict:
-    return load_yaml(RULES_DIR / "components.yaml")
-
-
-def normalize(text: str) -> str:
-    for pattern, repl in component_rules().get("normalize", []):
-        text = re.sub(pattern, repl, text, flags=re.I)
-    return text
-
-
-def clean_markdown(body: str) -> str:
-    """Markdown/HTML to plain lines; a link keeps its text and its URL ("text (url)")."""
-    text = _HTML_COMMENT.sub(" ", body)
-    text = _CODE_BLOCK.sub(" ", text)
-    text = _IMAGE.sub(" ", text)
-    text = _HTML_LINK.sub(lambda m: f"{_HTML_TAG.sub('', m[2])} ({m[1]})", text)
-    text = _MD_LINK.sub(lambda m: f"{m[1]} ({m[2]})", text)
-    return _HTML_TAG.sub(" ", text)
-
-
-@functools.cache
-def nlp():
-    import spacy
-
-    pipeline = spacy.blank("en")
-    pipeline.add_pipe("sentencizer")
-    pipeline.max_length = 3_000_000
-    return pipeline
-
-
-_BLOCK_START = re.compile(r"^(?:[-*+>|]|\d+[.)])\s*")
-
-
-def _blocks(text: str):
-    """(heading, paragraph) pairs: wrapped lines are joined, list items and table rows stand alone."""
-    heading, current = "", []
-    for raw_line in text.splitlines():
-        line = raw_line.strip()
-        starts_block = not line or line.startswith("#") or _BLOCK_START.match(line)
-        if starts_block and current:
-            yield heading, " ".join(current)
-            current = []
-        if not line:
-            continue
-        if line.startswith("#"):
-            heading = line.lstrip("#").strip()
-            yield heading, heading
-            continue
-        current.append(_BLOCK_START.sub("", line).strip())
-    if current:
-        yield heading, " ".join(current)
-
-
-def card_sentences(body: str | None) -> list[Sentence]:
-    """Sentences of a card body, each with the heading it sits under and the URLs it holds."""
-    if not body:
-        return []
-    out: list[Sentence] = []
-    for heading, block in _blocks(clean_markdown(body)):
-        heading, block = _EMPHASIS.sub("", heading), _EMPHASIS.sub("", block)
-        if len(block) < 3:
-            continue
-        parts = [s.text for s in nlp()(block).sents] if len(block) > 120 else [block]
-        for part in parts:
-            part = part.strip()
-            if part:
-                out.append(Sentence(normalize(part), heading, URL_RE.findall(part)))
-    return out
 
 
 # ---------------------------------------------------------------- token syntax -> spaCy Matcher
-
-_STOP_WILDCARD = [";", ".", "!", "?", ":", "|"]
-
-
-def compile_pattern(spec: str) -> list[dict]:
-    """Compile the compact token syntax of cardrules/*.yaml into a spaCy Matcher pattern."""
-    tokens: list[dict] = []
-    for part in spec.split():
-        if part.startswith("*"):
-            n = int(part[1:]) if part[1:] else 6
-            tokens.append({"TEXT": {"NOT_IN": _STOP_WILDCARD}, "OP": f"{{0,{n}}}"})
-            continue
-        optional = part.endswith("?") and len(part) > 1
-        part = part[:-1] if optional else part
-        if part == "URL":
-            tokens.append({"ORTH": "(", "OP": "?"})
-            tok: dict = {"LIKE_URL": True}
-        else:
-            tok = {"LOWER": {"IN": part.lower().split("|")}}
-        if optional:
-            tok["OP"] = "?"
-        tokens.append(tok)
-    return tokens
-
-
-def build_matcher(named_patterns: dict[str, list[str]]):
-    from spacy.matcher import Matcher
-
-    matcher = Matcher(nlp().vocab)
-    for name, specs in named_patterns.items():
-        matcher.add(name, [compile_pattern(s) for s in specs])
-    return matcher
 
 
 @functools.cache
@@ -407,7 +290,7 @@ def metadata_findings(facts: ModelFacts, catalog) -> list[Finding]:
     if any(s.rsplit("/", 1)[-1] in ("config.json", "params.json") for s in facts.siblings):
         out.append(Finding("model_architecture", "open", "architecture configuration (config.json) published", "files"))
 
-    from openscope.card import as_list
+    from openscope.card.parse import as_list
 
     datasets = as_list(data.get("datasets"))
     if datasets:

@@ -134,7 +134,8 @@ class TextIndex:
 
     @classmethod
     def build(cls, docs: list) -> TextIndex:
-        from spacy.attrs import LIKE_NUM as LIKE_NUM_ATTR, LOWER, SENT_START
+        from spacy.attrs import LIKE_NUM as LIKE_NUM_ATTR
+        from spacy.attrs import LOWER, SENT_START
 
         block_sentences, first, sentences = [], [], []
         occurrences: dict[int, list[int]] = {}

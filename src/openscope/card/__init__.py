@@ -1,0 +1,1 @@
+"""Model cards: the one card parser (`parse`), and the readers of openscope and lineage in card text."""
