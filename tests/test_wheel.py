@@ -29,6 +29,6 @@ def test_wheel_contains_all_package_data(tmp_path):
     assert any(n.startswith("openscope/licenses/catalog/") for n in expected)
     missing = sorted(expected - names)
     assert not missing, f"wheel lacks package data: {missing[:10]}"
-    assert "openscope/cli.py" in names
+    assert "openscope/cli/__init__.py" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "openscope = openscope.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()

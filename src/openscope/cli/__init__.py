@@ -1,0 +1,36 @@
+"""The command line: a thin shell over the library (`import openscope`), one module per subcommand.
+
+The report goes to stdout (or --output); the summary, progress and errors go to stderr.
+Exit codes (SPEC §4): 0 success / policy passed, 1 policy violated, 2 usage or input error,
+3 one or more models could not be assessed (the rest are still reported in full).
+"""
+
+from __future__ import annotations
+
+import click
+
+from openscope._version import __version__
+from openscope.cli.audit import audit
+from openscope.cli.check import check
+from openscope.cli.license import license_cmd
+from openscope.cli.registry import registry
+from openscope.cli.scan import scan
+from openscope.cli.schema import schema
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="openscope")
+def cli():
+    """How open is an AI model really, and what will its license stop you doing?"""
+
+
+for command in (audit, scan, license_cmd, check, schema, registry):
+    cli.add_command(command)
+
+
+def main():
+    cli(prog_name="openscope")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""`openscope check [PATH...]`: the pre-merge gate."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from openscope.cli.common import common_options, emit, run
+from openscope.errors import OpenscopeError
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--policy", "policy_path", type=click.Path(dir_okay=False),
+              help="Policy file (default: openscope.toml or [tool.openscope] in pyproject.toml, searched upward).")
+@click.option("--diff", "base_ref", metavar="BASE_REF",
+              help="Check only model references added since this git ref (e.g. origin/main).")
+@click.option("--warn-only", is_flag=True, help="Report violations but always exit 0 (except for a bad policy).")
+@click.option("--quiet", "-q", is_flag=True, help="Print no report, only the violations and the summary (stderr).")
+@click.option("--markdown-summary", type=click.Path(dir_okay=False), metavar="FILE",
+              help='Also append the Markdown report to FILE (e.g. "$GITHUB_STEP_SUMMARY").')
+@common_options
+def check(paths, policy_path, base_ref, warn_only, quiet, markdown_summary, fmt, output, offline):
+    """The pre-merge gate: scan PATHs (default .), assess the models, apply the policy.
+
+    Exit codes: 0 passed; 1 policy violated; 2 bad policy or usage; 3 passed except that some models
+    could not be assessed and the policy says unknown = "warn".
+    """
+
+    def go():
+        from openscope.api import check as run_check
+        from openscope.policy import load_policy
+
+        policy = load_policy(policy_path)
+        if policy.builtin:
+            click.echo("openscope: no openscope.toml or [tool.openscope] found; using the built-in default policy",
+                       err=True)
+        report = run_check(paths or (".",), policy=policy, offline=offline, since=base_ref, progress=True)
+        if not quiet or output:
+            emit(report, fmt, output)
+        if markdown_summary:
+            append_markdown(report, markdown_summary)
+        return summarize_check(report, warn_only)
+
+    sys.exit(int(run(go)))
+
+
+def append_markdown(report, path: str) -> None:
+    from openscope.render import render
+
+    try:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(render(report, "markdown"))
+    except OSError as exc:
+        raise OpenscopeError(f"{path}: cannot write the Markdown summary ({exc.strerror or exc})") from None
+
+
+def summarize_check(report, warn_only: bool) -> int:
+    """Each violation on its own stderr line (errors first), then the verdict; returns the exit code."""
+    from openscope.policy import exit_code
+
+    result = report.policy
+    for v in result.violations:
+        click.echo(f"openscope: {v.severity}: [{v.rule}] {v.message}", err=True)
+    for w in result.waived:
+        until = f" until {w.expires}" if w.expires else ""
+        click.echo(f"openscope: waived: [{w.rule}] {w.model}{until}: {w.reason}", err=True)
+    errors = sum(v.severity == "error" for v in result.violations)
+    verdict = "passed" if result.passed else "FAILED"
+    code = exit_code(report, warn_only=warn_only)
+    note = " (--warn-only: exit 0)" if warn_only and not result.passed else ""
+    click.echo(f"openscope: check {verdict}{note}: {errors} error(s), {len(result.violations) - errors} warning(s), "
+               f"{len(result.waived)} waived; {len(report.models)} model(s); policy {result.source}", err=True)
+    return code

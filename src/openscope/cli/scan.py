@@ -1,0 +1,34 @@
+"""`openscope scan [PATH...]`"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from openscope.cli.common import common_options, emit, run, summarize
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--since", metavar="GIT_REF",
+              help="Only references on lines added since this git ref (committed, uncommitted or untracked).")
+@common_options
+def scan(paths, since, fmt, output, offline):
+    """Find model references in code, notebooks, configs and manifests under PATHs (default .), then assess them.
+
+    References that cannot be resolved statically (variables, unknown names) are listed under
+    `skipped`; they do not change the exit code.
+    """
+
+    def go():
+        from openscope.api import scan as run_scan
+
+        report = run_scan(paths or (".",), offline=offline, since=since, progress=True)
+        emit(report, fmt, output)
+        if report.skipped:
+            click.echo(f"openscope: {len(report.skipped)} reference(s) or file(s) skipped (see 'skipped' in the report)",
+                       err=True)
+        return summarize(report)
+
+    sys.exit(int(run(go)))
