@@ -46,14 +46,13 @@ class Prediction:
     notes: list[str] = field(default_factory=list)
 
 
-def audit_card(path: Path, model_id: str, catalog, resolver):
+def audit_card(path: Path, model_id: str, assessor, resolver):
     """Audit one card file as a local model, reported under the id its label gives."""
-    from openscope.api import assess_facts
     from openscope.refs import parse_ref
 
     facts = resolver.fetch(parse_ref(str(path)))
     facts.id = model_id
-    return assess_facts(facts, catalog, resolver)
+    return assessor.assess(facts)
 
 
 def _prediction(model_id: str, report) -> Prediction:
@@ -90,16 +89,18 @@ def evaluate_cards(corpus: Path) -> dict:
     from openscope.card.parse import parse_card
     from openscope.catalog import load_catalog
     from openscope.assess.licensing import declared_licenses
-    from openscope.api import make_resolver
+    from openscope.api import fetch_through, make_resolver
+    from openscope.assess.model import Assessor
 
     catalog = load_catalog()
     resolver = make_resolver(offline=True)
+    assessor = Assessor(catalog, fetch_through(resolver))  # one run: each base is assessed once
     labels = read_jsonl(corpus / "cards" / "labels.jsonl")
     ours, naive, errors = [], [], []
     for row in labels:
         path = corpus / "cards" / row["text_file"]
         try:
-            report = audit_card(path, row["id"], catalog, resolver)
+            report = audit_card(path, row["id"], assessor, resolver)
         except Exception as exc:  # the harness reports a crash as a miss, and keeps going
             errors.append(f"{row['id']}: {type(exc).__name__}: {exc}")
             ours.append(Prediction(row["id"], "crash", set(), {}, False, None))
@@ -185,7 +186,8 @@ def evaluate_ground_truth(corpus: Path) -> dict:
     from openscope.catalog import load_catalog
     from openscope.errors import ModelError
     from openscope.assess.licensing import declared_licenses
-    from openscope.api import assess_facts, make_resolver
+    from openscope.api import fetch_through, make_resolver
+    from openscope.assess.model import Assessor
     from openscope.registry import load_registry
 
     path = corpus / "openness" / "ground_truth.jsonl"
@@ -193,6 +195,7 @@ def evaluate_ground_truth(corpus: Path) -> dict:
         return {}
     catalog, registry = load_catalog(), load_registry()
     resolver = make_resolver(offline=True)
+    assessor = Assessor(catalog, fetch_through(resolver))
     rows = read_jsonl(path)
     ours_ok = naive_ok = 0
     by_source: dict[str, list[int]] = {}
@@ -201,7 +204,7 @@ def evaluate_ground_truth(corpus: Path) -> dict:
     for row in rows:
         try:
             facts = resolver.fetch(_registry_ref(row["id"], registry))
-            got = assess_facts(facts, catalog, resolver).spectrum
+            got = assessor.assess(facts).spectrum
             declared = (declared_licenses(facts.card_data) or [None])[0]
         except ModelError:
             got, declared = "unknown", None

@@ -1,7 +1,7 @@
 """Catalog flags limited to some models (applies_to) are applied only where the model's facts say so."""
 
-from openscope.catalog import load_catalog
 from openscope.assess.licensing import apply_conditions, catalog_flags, condition_met
+from openscope.catalog import load_catalog
 from openscope.types import ModelFacts, ModelRef
 
 

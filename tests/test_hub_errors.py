@@ -6,13 +6,13 @@ import socket
 
 import pytest
 
+from openscope.api import fetch_all
 from openscope.errors import (
     GatedModelError,
     ModelNotFoundError,
     NetworkError,
     UnreadableError,
 )
-from openscope.api import fetch_all
 from openscope.sources import FactResolver
 from openscope.sources.cache import FactCache
 from openscope.sources.hub import CacheSource, HubSource, RetryPolicy

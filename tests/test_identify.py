@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from openscope.catalog import load_catalog
 from openscope.license.identify import (
     FINGERPRINTS_PATH,
     _break_tie,
@@ -26,7 +27,6 @@ from openscope.license.identify import (
 )
 from openscope.license.normalize import normalize
 from openscope.text.markup import strip_markup
-from openscope.catalog import load_catalog
 
 ROOT = Path(__file__).resolve().parents[1]
 

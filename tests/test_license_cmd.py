@@ -11,8 +11,8 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from openscope.text.decode import MAX_LICENSE_BYTES
 from openscope.cli import cli
+from openscope.text.decode import MAX_LICENSE_BYTES
 from openscope.types import json_schema
 
 RESTRICTIVE = ("1. Grant.\n\nYou may use the model only for non-commercial research.\n\n"

@@ -17,9 +17,14 @@ from spectrum_helpers import (
     small_catalog,
 )
 
-from openscope.card.components import CLASSIFIER_FILE, SentenceClassifier, rule_statements, text_statements
+from openscope.card.components import (
+    CLASSIFIER_FILE,
+    SentenceClassifier,
+    rule_statements,
+    text_statements,
+)
 from openscope.card.rules import component_rules
-from openscope.card.sentences import Sentence, URL_RE, normalize
+from openscope.card.sentences import URL_RE, Sentence, normalize
 from openscope.types import ApiModel
 
 ROOT = Path(__file__).resolve().parents[1]

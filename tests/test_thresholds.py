@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from openscope.license.thresholds import amounts, revenue_threshold, thresholds_for, users_threshold
+from openscope.license.thresholds import (
+    amounts,
+    revenue_threshold,
+    thresholds_for,
+    users_threshold,
+)
 
 
 @pytest.mark.parametrize(("sentence", "users"), [

@@ -77,35 +77,31 @@ def fetch_all(resolver, refs: list, *, workers: int = FETCH_WORKERS, progress: b
         return [future.result() for future in futures]
 
 
-def assess_facts(facts, catalog, resolver=None) -> ModelReport:
-    """Stages 3-5 for one model whose facts are known."""
-    from openscope.assess.licensing import apply_conditions, assess_license
-    from openscope.assess.lineage import trace
-    from openscope.assess.spectrum import place
+def fetch_through(resolver):
+    """The `fetch_base` an Assessor needs: a Hub id -> facts, through this resolver."""
+    from openscope.refs import parse_ref
 
-    lic = assess_license(facts, catalog)
-    lineage = trace(facts, lic, catalog, resolver)  # bases, inherited flags, license conflicts
-    placement = place(facts, lic, catalog, lineage=lineage)
-    flags, unmet = apply_conditions(lineage.flags, facts, catalog, resolver)
-    return ModelReport(
-        ref=facts.ref.raw, id=facts.id, kind=facts.kind, provenance=facts.provenance,
-        spectrum=placement.spectrum, confidence=placement.confidence, osi_open=lineage.osi_open,
-        gated=facts.gated, license=lineage.license_info, flags=flags, components=placement.components,
-        base_models=lineage.base_ids, warnings=[*facts.warnings, *lic.warnings, *lineage.warnings],
-        reasons=lineage.reasons + placement.reasons + unmet, ratings=dict(facts.ratings),
-        component_evidence=placement.evidence,
-    )
+    return lambda model_id: resolver.fetch(parse_ref(model_id))
+
+
+def assess_facts(facts, catalog, resolver=None) -> ModelReport:
+    """Stages 3-5 for one model whose facts are known (bases are fetched through `resolver`)."""
+    from openscope.assess.model import Assessor
+
+    return Assessor(catalog, fetch_through(resolver or make_resolver(offline=True))).assess(facts)
 
 
 def audit(refs: Iterable, *, offline: bool = False, resolver=None, locations=None,
           workers: int = FETCH_WORKERS, progress: bool | None = None) -> Report:
     """Assess every reference; a failing one gets an `error` entry and never hides the others."""
+    from openscope.assess.model import Assessor
     from openscope.catalog import load_catalog
     from openscope.refs import parse_ref
     from openscope.types import ModelRef
 
     catalog = load_catalog()
     resolver = resolver or make_resolver(offline)
+    assessor = Assessor(catalog, fetch_through(resolver))  # one per run: each base is assessed once
     report = Report()
     entries: list = []  # a ModelRef to fetch, or the report of a reference that did not parse
     for raw in refs:
@@ -124,7 +120,7 @@ def audit(refs: Iterable, *, offline: bool = False, resolver=None, locations=Non
         try:
             if isinstance(facts, ModelError):
                 raise facts
-            model = assess_facts(facts, catalog, resolver)
+            model = assessor.assess(facts)
         except ModelError as exc:
             model = _error_report(ref.raw, ref.kind, exc, ref.id)
         model.locations = list(ref.locations)

@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from openscope.data import DATA_DIR, load_yaml
+from openscope.data import DATA_DIR
 from openscope.errors import ExitCode, PolicyError
-from openscope.types import PolicyResult, Report, Violation, Waiver
+from openscope.types import PolicyResult, Report, Violation, Waiver, model_name
 from openscope.vocabulary import SPECTRUM_VALUES, flag_names
 
 POLICY_FILE = "openscope.toml"
 PYPROJECT = "pyproject.toml"
 DEFAULT_POLICY = DATA_DIR / "policies" / "default.toml"
-RULES_FILE = DATA_DIR / "policies" / "rules.yaml"
 UNKNOWN_MODES = ("fail", "warn")
 ALLOWABLE_SPECTRA = tuple(s for s in SPECTRUM_VALUES if s != "unknown")
 # Rules an exception can waive besides the 12 flags; "exception-expired" is reported, never waived.
@@ -59,12 +57,6 @@ class Policy:
     exceptions: tuple[PolicyException, ...] = ()
     source: str = "<built-in>"
     builtin: bool = field(default=False, compare=False)
-
-
-@functools.cache
-def rule_defs() -> dict[str, dict]:
-    """Help for the policy rules that are not flags (SARIF help, docs)."""
-    return load_yaml(RULES_FILE)["rules"]
 
 
 # ---------------------------------------------------------------- loading
@@ -205,22 +197,6 @@ def _parse_exception(raw, key, fail) -> PolicyException:
 
 
 # ---------------------------------------------------------------- judging
-
-
-def model_name(model) -> str:
-    """How violations name a model: its id, with the revision when the reference pins one."""
-    if model.kind == "hub" and model.id and model.ref.startswith(model.id + "@"):
-        return model.ref
-    return model.id or model.ref
-
-
-def locations_by_model(report) -> dict[str, list]:
-    """Every place each named model is referenced (one model may be reported under several refs)."""
-    out: dict[str, list] = {}
-    for m in report.models:
-        places = out.setdefault(model_name(m), [])
-        places += [loc for loc in m.locations if loc not in places]
-    return out
 
 
 def _flag_label(f) -> str:

@@ -102,6 +102,22 @@ class ModelReport:
         return [f.flag for f in self.flags]
 
 
+def model_name(model) -> str:
+    """How violations name a model: its id, with the revision when the reference pins one."""
+    if model.kind == "hub" and model.id and model.ref.startswith(model.id + "@"):
+        return model.ref
+    return model.id or model.ref
+
+
+def locations_by_model(report) -> dict[str, list]:
+    """Every place each named model is referenced (one model may be reported under several refs)."""
+    out: dict[str, list] = {}
+    for m in report.models:
+        places = out.setdefault(model_name(m), [])
+        places += [loc for loc in m.locations if loc not in places]
+    return out
+
+
 @dataclass
 class Violation:
     model: str
@@ -294,6 +310,15 @@ class LicenseAssessment:
     flags: list[FlagFinding] = field(default_factory=list)
     warnings: list[ReportWarning] = field(default_factory=list)
     declared: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ScanResult:
+    """What `scan` found: references with their locations, and what it saw but could not resolve."""
+
+    refs: list[ModelRef] = field(default_factory=list)
+    skipped: list[SkippedRef] = field(default_factory=list)
+    stats: dict = field(default_factory=dict)
 
 
 def json_schema(kind: Literal["report", "license"] = "report") -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from openscope.data import LICENSES_DIR, load_yaml
+from openscope.data import DATA_DIR, LICENSES_DIR, load_yaml
 
 SPECTRUM_VALUES = ("closed-api", "open-weights", "fully-open", "unknown")
 COMPONENT_VALUES = ("open", "restricted", "closed", "unknown")
@@ -32,3 +32,9 @@ def flag_defs() -> dict[str, FlagDef]:
 @functools.cache
 def flag_names() -> tuple[str, ...]:
     return tuple(flag_defs())
+
+
+@functools.cache
+def policy_rule_defs() -> dict[str, dict]:
+    """Help for the policy rules that are not flags (`policies/rules.yaml`: SARIF help, docs)."""
+    return load_yaml(DATA_DIR / "policies" / "rules.yaml")["rules"]

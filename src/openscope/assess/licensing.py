@@ -8,6 +8,7 @@ closed-API terms). Catalog facts may confirm an identification, never override w
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 from openscope.card.parse import as_list
 from openscope.catalog import Catalog
@@ -177,11 +178,13 @@ def condition_met(name: str, facts: ModelFacts) -> bool | None:
     return None
 
 
-def apply_conditions(flags: list[FlagFinding], facts: ModelFacts, catalog: Catalog, resolver=None
+def apply_conditions(flags: list[FlagFinding], facts: ModelFacts, catalog: Catalog,
+                     base_facts: Callable[[str], ModelFacts | None] | None = None
                      ) -> tuple[list[FlagFinding], list[str]]:
     """Drop catalog flags limited to models this one is not (e.g. an EU carve-out for vision models only).
 
-    Decided on the model's own facts, else on the base it inherited the flag from; undecided keeps it.
+    Decided on the model's own facts, else on the facts of the base it inherited the flag from
+    (`base_facts`: the facts lineage already gathered, by id); undecided keeps it.
     """
     kept: list[FlagFinding] = []
     reasons: list[str] = []
@@ -195,15 +198,10 @@ def apply_conditions(flags: list[FlagFinding], facts: ModelFacts, catalog: Catal
             kept.append(f)  # some evidence holds unconditionally
             continue
         verdicts = [condition_met(c, facts) for c in conditions]
-        if all(v is None for v in verdicts) and f.inherited_from and resolver is not None:
-            from openscope.errors import ModelError
-            from openscope.refs import parse_ref
-
-            try:
-                base = resolver.fetch(parse_ref(f.inherited_from))
+        if all(v is None for v in verdicts) and f.inherited_from and base_facts is not None:
+            base = base_facts(f.inherited_from)
+            if base is not None:  # a base that could not be fetched leaves the condition undecided
                 verdicts = [condition_met(c, base) for c in conditions]
-            except ModelError:  # a base we cannot fetch leaves the condition undecided
-                pass
         if any(v is False for v in verdicts) and not any(v for v in verdicts):
             reasons.append(f"{f.flag} not applied: the terms limit it to {', '.join(sorted(conditions))} models, "
                            f"and {facts.id} is not one")

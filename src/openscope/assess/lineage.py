@@ -1,22 +1,21 @@
-"""Lineage: which models a model derives from, and what their licenses pass down to it.
+"""Lineage: what a model's bases pass down to it, and which license really governs its weights.
 
-Bases come from the card's `base_model` (a string or a list), `base_model:` tags, and, when those
-give nothing usable, clear statements in the card body ("fine-tuned from Llama 2"). Each base is
-fetched through the resolver (offline: the registry) and assessed the same way, up the chain, with
-cycle detection and a depth limit. A base whose license binds derivatives passes its flags down
+The links come from the card (`card/links.py`). Each base named by a Hub id is resolved through the
+`resolve_base` callback the caller passes in (assess/model.py: it fetches the base's facts through
+the driver and assesses the base the same way, up the chain); this module never fetches. Cycles and
+a depth limit are checked here. A base whose license binds derivatives passes its flags down
 (`inherited_from` names it), and a declared license that contradicts it raises `license-conflict`.
-A base that cannot be fetched gives a warning, never a crash.
+A base that cannot be resolved gives a warning, never a crash.
 """
 
 from __future__ import annotations
 
-import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from openscope.assess.licensing import PLACEHOLDER_LICENSES, catalog_flags, osi_open_of
 from openscope.card.links import BaseLink, body_license, card_base_links, relation_of
 from openscope.catalog import Catalog
-from openscope.errors import ModelError
 from openscope.types import (
     CatalogLicense,
     FlagFinding,
@@ -28,17 +27,6 @@ from openscope.types import (
 
 MAX_DEPTH = 6
 
-
-# ---------------------------------------------------------------- data
-
-
-# ---------------------------------------------------------------- links read from the card
-
-
-# ---------------------------------------------------------------- the body's own "License:" line
-
-
-# ---------------------------------------------------------------- tracing up the chain
 
 @dataclass
 class BaseNode:
@@ -74,27 +62,19 @@ class Lineage:
         return [b.id for b in self.bases if b.relation != "governed"]
 
 
-_CACHES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _cache_for(resolver) -> dict:
-    try:
-        return _CACHES.setdefault(resolver, {})
-    except TypeError:
-        return {}
+# (link, depth of the base, models already in the chain, the lineage being built, the model) -> the base
+ResolveBase = Callable[[BaseLink, int, frozenset, "Lineage", ModelFacts], "BaseNode | None"]
 
 
 def same_terms(a: CatalogLicense, b: CatalogLicense) -> bool:
     return a.key == b.key or (a.family is not None and a.family == b.family)
 
 
-def trace(facts: ModelFacts, lic: LicenseAssessment, catalog: Catalog, resolver=None, *,
-          _depth: int = 0, _seen: frozenset = frozenset()) -> Lineage:
-    """Follow the model's bases and work out the license that really governs its weights."""
-    if resolver is None:
-        from openscope.sources import FactResolver
+def trace(facts: ModelFacts, lic: LicenseAssessment, catalog: Catalog, resolve_base: ResolveBase | None = None, *,
+          depth: int = 0, seen: frozenset = frozenset()) -> Lineage:
+    """Follow the model's bases and work out the license that really governs its weights.
 
-        resolver = FactResolver(offline=True)
+    Without `resolve_base`, bases named by id are not followed (only family names stand in)."""
     out = Lineage(relation=relation_of(facts), license_info=lic.info, own=lic.entry, osi_open=lic.osi_open)
     own_flags = list(lic.flags)
     if lic.info is None:
@@ -113,13 +93,13 @@ def trace(facts: ModelFacts, lic: LicenseAssessment, catalog: Catalog, resolver=
     out.links, out.warnings = links, warnings
     if not links:
         out.relation = "none"
-    seen = _seen | {facts.id.lower()}
+    seen = seen | {facts.id.lower()}
     settled_statement = None  # body statements are tried in order until one names a known base
     for link in links:
         from_body = link.source == "card body" and link.relation != "governed"
         if from_body and settled_statement is not None and link.statement != settled_statement:
             continue
-        node = _resolve_link(link, facts, catalog, resolver, out, _depth, seen)
+        node = _resolve_link(link, facts, catalog, resolve_base, out, depth, seen)
         if node is not None:
             out.bases.append(node)
             if from_body and node.license is not None:
@@ -128,9 +108,9 @@ def trace(facts: ModelFacts, lic: LicenseAssessment, catalog: Catalog, resolver=
     return out
 
 
-def _resolve_link(link: BaseLink, facts: ModelFacts, catalog: Catalog, resolver, out: Lineage,
-                  depth: int, seen: frozenset) -> BaseNode | None:
-    if link.ref is not None:
+def _resolve_link(link: BaseLink, facts: ModelFacts, catalog: Catalog, resolve_base: ResolveBase | None,
+                  out: Lineage, depth: int, seen: frozenset) -> BaseNode | None:
+    if link.ref is not None and resolve_base is not None:
         if link.ref.lower() in seen:
             out.warnings.append(ReportWarning("lineage-cycle", f"{facts.id}: base {link.ref} is already in the chain "
                                               f"({' -> '.join(sorted(seen))}); not followed again"))
@@ -139,7 +119,7 @@ def _resolve_link(link: BaseLink, facts: ModelFacts, catalog: Catalog, resolver,
             out.warnings.append(ReportWarning("lineage-depth", f"{facts.id}: lineage deeper than {MAX_DEPTH} levels; "
                                               f"{link.ref} not followed"))
             return None
-        node = _assess_base(link, catalog, resolver, depth + 1, seen, out, facts)
+        node = resolve_base(link, depth + 1, seen, out, facts)
         if node is not None:
             return node
     if link.license_key is None:
@@ -152,54 +132,6 @@ def _resolve_link(link: BaseLink, facts: ModelFacts, catalog: Catalog, resolver,
     origin = link.ref or link.family or entry.key
     flags = catalog_flags(entry, catalog)
     return BaseNode(origin, link.relation, entry, origin, flags, osi_open_of(entry, flags), chain=[origin])
-
-
-def _assess_base(link: BaseLink, catalog: Catalog, resolver, depth: int, seen: frozenset, out: Lineage,
-                 facts: ModelFacts) -> BaseNode | None:
-    from openscope.assess.licensing import assess_license
-    from openscope.assess.spectrum import place
-    from openscope.refs import parse_ref
-
-    cache = _cache_for(resolver)
-    key = link.ref.lower()
-    if key in cache:
-        cached = cache[key]
-        if isinstance(cached, str):
-            out.warnings.append(ReportWarning("base-unavailable", cached))
-            return None
-        return BaseNode(**{**cached.__dict__, "relation": link.relation})
-    try:
-        base_facts = resolver.fetch(parse_ref(link.ref))
-    except ModelError as exc:
-        message = f"{facts.id}: base model {link.ref} could not be fetched ({exc})"
-        if link.license_key:
-            message += f"; assuming {link.family} terms ({link.license_key})"
-        cache[key] = message
-        out.warnings.append(ReportWarning("base-unavailable", message))
-        return None
-    except Exception as exc:  # a broken base must never sink the model that names it
-        message = f"{facts.id}: base model {link.ref} could not be assessed ({type(exc).__name__}: {exc})"
-        out.warnings.append(ReportWarning("base-unavailable", message))
-        return None
-    base_lic = assess_license(base_facts, catalog)
-    base_lineage = trace(base_facts, base_lic, catalog, resolver, _depth=depth, _seen=seen)
-    placement = place(base_facts, base_lic, catalog, lineage=base_lineage)
-    out.warnings.extend(w for w in base_lineage.warnings if w.code in ("lineage-cycle", "lineage-depth"))
-    node = BaseNode(
-        id=base_facts.id, relation=link.relation, license=base_lineage.effective,
-        license_origin=base_lineage.effective_origin or base_facts.id, flags=base_lineage.flags,
-        osi_open=base_lineage.osi_open,
-        components={c: (v.status, v.strength, v.reasons) for c, v in placement.views.items()},
-        chain=[base_facts.id] + [i for b in base_lineage.bases for i in b.chain],
-    )
-    if node.license is None and link.license_key:
-        # Known model, unknown terms in the registry: the family's license stands in.
-        entry = catalog.get(link.license_key)
-        if entry is not None:
-            node.license, node.flags = entry, catalog_flags(entry, catalog)
-            node.osi_open = osi_open_of(entry, node.flags)
-    cache[key] = node
-    return node
 
 
 def _inherit(out: Lineage, own_flags: list[FlagFinding], facts: ModelFacts) -> None:

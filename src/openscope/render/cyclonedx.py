@@ -17,7 +17,7 @@ import uuid
 from urllib.parse import quote
 
 from openscope._version import __version__
-from openscope.policy import model_name
+from openscope.types import model_name
 
 SPEC_VERSION = "1.6"
 PREFIX = "openscope:"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from openscope.policy import locations_by_model, model_name
+from openscope.types import locations_by_model, model_name
 
 _ICON = {"error": "❌", "warning": "⚠️"}
 QUOTE_CHARS = 160

@@ -25,15 +25,14 @@ _LEVEL = {"error": "error", "warning": "warning", "note": "note"}
 
 
 def _rule_catalog() -> dict[str, dict]:
-    from openscope.policy import rule_defs
-    from openscope.vocabulary import flag_defs
+    from openscope.vocabulary import flag_defs, policy_rule_defs
 
     rules: dict[str, dict] = {}
     for name, d in flag_defs().items():
         threshold = f" The report records the threshold ({d.threshold})." if d.threshold else ""
         rules[name] = _rule(name, d.title, d.description + threshold, d.severity, "restriction",
                             "Review the license terms, or add a reviewed [[exceptions]] entry to the policy.")
-    for name, d in rule_defs().items():
+    for name, d in policy_rule_defs().items():
         rules[name] = _rule(name, d["title"], d["description"], "error", "policy", d["fix"])
     return rules
 
@@ -105,7 +104,7 @@ def _result(rule: str, level: str, text: str, model_name: str, path, line, **ext
 
 
 def _policy_results(report) -> list[dict]:
-    from openscope.policy import locations_by_model
+    from openscope.types import locations_by_model
 
     where = locations_by_model(report)
     source = report.policy.source
@@ -139,7 +138,7 @@ def _flag_text(name: str, f) -> str:
 
 
 def _finding_results(report, flag_levels) -> list[dict]:
-    from openscope.policy import model_name
+    from openscope.types import model_name
 
     results = []
     for m in report.models:

@@ -13,20 +13,12 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from openscope.errors import InputError
-from openscope.types import ModelRef, SkippedRef
+from openscope.types import ScanResult
 
-__all__ = ["ScanResult", "collect_refs"]
-
-
-@dataclass
-class ScanResult:
-    refs: list[ModelRef] = field(default_factory=list)
-    skipped: list[SkippedRef] = field(default_factory=list)
-    stats: dict = field(default_factory=dict)
+__all__ = ["collect_refs"]
 
 
 def collect_refs(paths, *, since: str | None = None, progress: bool = False, registry=None) -> ScanResult:

@@ -14,7 +14,7 @@ from openscope.scan.notebook import scan_notebook
 from openscope.scan.python_ast import CallRules, scan_python
 from openscope.scan.resolve import CandidateResolver, ref_key
 from openscope.scan.walk import walk
-from openscope.types import Location, SkippedRef
+from openscope.types import Location, ScanResult, SkippedRef
 
 BINARY_PROBE = 8192
 
@@ -191,8 +191,6 @@ class Scanner:
         return None
 
     def result(self):
-        from openscope.scan import ScanResult
-
         refs = []
         for ref, locations in self.found.values():
             ordered = tuple(Location(p, n) for p, n in sorted(locations))
