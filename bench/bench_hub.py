@@ -31,7 +31,7 @@ def resolver_for(hub: FakeHub, folder: Path, *, offline: bool = False) -> FactRe
     store = FactCache(folder / "openscope")
     cache = CacheSource(store=store, cache_dir=folder / "hf")
     if offline:
-        return FactResolver(offline=True, hub_sources=[cache])
+        return FactResolver(hub_sources=[cache])
     live = HubSource(endpoint=hub.url, token=False, cache_dir=folder / "hf", store=store)
     return FactResolver(hub_sources=[live, cache])
 

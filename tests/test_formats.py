@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from openscope.policy import Policy, PolicyException, apply_policy
-from openscope.render import render
+from openscope.render.interface import render
 from openscope.types import (
     ErrorInfo,
     Evidence,
@@ -321,3 +321,28 @@ def test_license_command_offers_markdown_and_sarif(tmp_path, monkeypatch, fmt, s
     else:
         assert result.stdout.startswith("## openscope license: 2 file(s)")
         assert "`TERMS.txt`" in result.stdout and "`missing.txt`" in result.stdout
+
+
+def test_every_format_is_one_module_and_the_cli_offers_exactly_those():
+    from click.testing import CliRunner
+
+    from openscope.cli import cli
+    from openscope.render.interface import format_names, get_format
+
+    names = format_names()
+    assert set(names) >= {"table", "json", "markdown", "sarif", "cyclonedx"}
+    for name in names:
+        assert get_format(name).name == name  # the module name is the format name
+    help_text = CliRunner().invoke(cli, ["audit", "--help"]).output
+    assert "[" + "|".join(names) + "]" in " ".join(help_text.split())
+    license_names = [n for n in names if get_format(n).render_license_report is not None]
+    help_text = CliRunner().invoke(cli, ["license", "--help"]).output
+    assert "[" + "|".join(license_names) + "]" in " ".join(help_text.split())
+
+
+def test_an_unknown_format_is_an_input_error():
+    from openscope.errors import InputError
+    from openscope.render.interface import get_format
+
+    with pytest.raises(InputError, match="unknown format 'yaml'"):
+        get_format("yaml")

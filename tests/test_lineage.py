@@ -255,3 +255,21 @@ def test_declared_license_contradicting_its_own_license_file(monkeypatch, catalo
     facts = hub_facts("lab/mixed", "apache-2.0", documents=[Document("LICENSE", "our own words here")])
     report = assess(facts, catalog, DictResolver())
     assert "license-conflict" in warning_codes(report)
+
+
+@pytest.mark.corpus
+def test_a_modified_license_file_is_reported_once(corpus, tmp_path, catalog):
+    """One LICENSE that differs from Apache-2.0 by one added sentence: one license-modified warning."""
+    from openscope.api import assess_facts
+    from openscope.refs import parse_ref
+    from openscope.sources.local import LocalSource
+
+    text = (corpus / "licenses" / "texts" / "apache-2.0.txt").read_text(encoding="utf-8")
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "LICENSE").write_text(text + "\nYou may not use the Work for any military purpose.\n", encoding="utf-8")
+    (folder / "README.md").write_text("---\nlicense: apache-2.0\n---\n# A model\n", encoding="utf-8")
+    report = assess_facts(LocalSource().fetch(parse_ref(str(folder))), catalog, DictResolver())
+    modified = [w for w in report.warnings if w.code == "license-modified"]
+    assert len(modified) == 1 and "apache-2.0" in modified[0].message, report.warnings
+    assert "use-restrictions" in {f.flag for f in report.flags}

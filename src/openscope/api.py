@@ -36,7 +36,7 @@ def make_resolver(offline: bool = False):
     from openscope.sources.hub import hub_offline_from_env, hub_sources
 
     offline = offline or hub_offline_from_env()
-    return FactResolver(offline=offline, hub_sources=hub_sources(offline))
+    return FactResolver(hub_sources=hub_sources(offline))
 
 
 @contextmanager

@@ -105,13 +105,8 @@ def assess_license(facts: ModelFacts, catalog: Catalog) -> LicenseAssessment:
             if entry is not None:
                 analysed_kinds.add(entry.kind)
                 if entry.kind == "license" and text_entry is None:
+                    # A modified text already carries the reader's license-modified warning.
                     text_entry, text_confidence = entry, ident.confidence
-                    if ident.modified:
-                        warnings.append(ReportWarning(
-                            "license-modified",
-                            f"{doc.name} is close to {entry.name} but differs"
-                            + (f": {'; '.join(ident.differences)}" if ident.differences else ""),
-                        ))
 
     if text_entry and declared_entry and text_entry.key != declared_entry.key and text_entry.family != declared_entry.family:
         warnings.append(ReportWarning(

@@ -47,7 +47,7 @@ def check(paths, policy_path, base_ref, warn_only, quiet, markdown_summary, fmt,
 
 
 def append_markdown(report, path: str) -> None:
-    from openscope.render import render
+    from openscope.render.interface import render
 
     try:
         with open(path, "a", encoding="utf-8") as fh:

@@ -8,8 +8,7 @@ from pathlib import Path
 import click
 
 from openscope.errors import ExitCode, OpenscopeError
-
-FORMAT_CHOICES = ("table", "json", "markdown", "sarif", "cyclonedx")
+from openscope.render.interface import FormatChoices
 
 
 def common_options(fn):
@@ -17,13 +16,13 @@ def common_options(fn):
                       help="Use only the registry snapshot and the local cache; no network.")(fn)
     fn = click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
                       help="Write the report to FILE instead of stdout.")(fn)
-    fn = click.option("--format", "-f", "fmt", type=click.Choice(FORMAT_CHOICES),
+    fn = click.option("--format", "-f", "fmt", type=click.Choice(FormatChoices()),
                       help="Report format (default: table on a terminal, json otherwise).")(fn)
     return fn
 
 
 def emit(report, fmt: str | None, output: str | None) -> None:
-    from openscope.render import render
+    from openscope.render.interface import render
 
     fmt = fmt or ("table" if output is None and sys.stdout.isatty() else "json")
     text = render(report, fmt)

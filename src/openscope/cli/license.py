@@ -8,11 +8,12 @@ import click
 
 from openscope.cli.common import emit, run
 from openscope.errors import ExitCode
+from openscope.render.interface import FormatChoices
 
 
 @click.command("license")
 @click.argument("files", nargs=-1, required=True)
-@click.option("--format", "-f", "fmt", type=click.Choice(("table", "json", "markdown", "sarif")),
+@click.option("--format", "-f", "fmt", type=click.Choice(FormatChoices(licenses=True)),
               help="Report format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE.")
 def license_cmd(files, fmt, output):

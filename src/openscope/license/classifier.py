@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from openscope.data import LICENSES_DIR
+from openscope.errors import CatalogError
 from openscope.text.tfidf import Vectorizer
 
 MODEL_DIR = LICENSES_DIR / "classifier"
@@ -81,7 +82,7 @@ class SentenceModel:
 
 def model_from_dict(raw: dict) -> SentenceModel:
     if raw.get("format") != FORMAT:
-        raise ValueError(f"not a {FORMAT} model")
+        raise CatalogError(f"{MODEL_FILE}: not a {FORMAT} model; re-run scripts/train_classifier.py")
     flags = tuple(raw["flags"])
     vectorizers = [
         Vectorizer(

@@ -129,6 +129,3 @@ def _tail_start(tokens: list[str], cfg: NormalizeSettings) -> int:
     return min(starts, default=len(tokens))
 
 
-def tokenize(text: str) -> list[str]:
-    """Normalised word tokens of `text`."""
-    return list(normalize(text).tokens)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from openscope.data import LICENSES_DIR, load_yaml
+from openscope.errors import CatalogError
 from openscope.license.matching import Probe, TextIndex, make_probe, run_probes
 from openscope.vocabulary import flag_names
 
@@ -31,7 +32,7 @@ CUES_FILE = RULES_DIR / "_cues.yaml"
 SCOPES = ("clause", "sentence")
 
 
-class RuleError(ValueError):
+class RuleError(CatalogError):
     """A malformed rules file (a bug in openscope's data): names the file and the rule."""
 
 

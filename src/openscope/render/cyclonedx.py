@@ -17,6 +17,7 @@ import uuid
 from urllib.parse import quote
 
 from openscope._version import __version__
+from openscope.render.interface import Format
 from openscope.types import model_name
 
 SPEC_VERSION = "1.6"
@@ -154,3 +155,6 @@ def render_report(report) -> str:
         "components": components,
     }
     return json.dumps(bom, indent=2, ensure_ascii=False) + "\n"
+
+
+FORMAT = Format("cyclonedx", "A CycloneDX 1.6 ML-BOM (JSON).", render_report)

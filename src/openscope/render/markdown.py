@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from openscope.render.interface import Format
 from openscope.types import locations_by_model, model_name
 
 _ICON = {"error": "❌", "warning": "⚠️"}
@@ -179,3 +180,6 @@ def render_license_report(report) -> str:
             lines += [f"#### {code(e.path)}", ""]
             lines += _table(["restriction", "thresholds", "source", "evidence"], _flag_rows(e.flags))
     return "\n".join(lines).rstrip() + "\n"
+
+
+FORMAT = Format("markdown", "GitHub-flavoured Markdown for a PR comment or a job summary.", render_report, render_license_report)

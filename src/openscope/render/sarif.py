@@ -17,6 +17,7 @@ import json
 from pathlib import Path, PurePosixPath
 
 from openscope._version import __version__
+from openscope.render.interface import Format
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -198,3 +199,6 @@ def render_license_report(report) -> str:
             results.append(_result(f.flag, levels.get(f.flag, "warning"), _flag_text(entry.path, f),
                                    entry.path, path, None))
     return _sarif(results)
+
+
+FORMAT = Format("sarif", "SARIF 2.1.0 for GitHub code scanning.", render_report, render_license_report)

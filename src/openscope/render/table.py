@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 
+from openscope.render.interface import Format
+
 
 def _console(buf):
     from rich.console import Console
@@ -65,3 +67,6 @@ def render_license_report(report) -> str:
     buf = io.StringIO()
     _console(buf).print(table)
     return buf.getvalue()
+
+
+FORMAT = Format("table", "A table for people at a terminal.", render_report, render_license_report)

@@ -25,7 +25,7 @@ class PosStr(str):
 
 
 class JSONPositionError(ValueError):
-    pass
+    """Like json.JSONDecodeError (a ValueError, as callers of a JSON parser expect); never leaves scan."""
 
 
 def loads_with_positions(text: str):

@@ -1,56 +1,55 @@
-"""Stage 2: sources of facts (registry snapshot, local folders, the Hub and its cache).
+"""Stage 2: sources of facts (local folders, the live Hub, openscope's cache, the registry snapshot).
 
-`resolve_facts` tries them in order: live Hub (unless offline) -> openscope's cache -> registry.
+`FactResolver` asks its sources in order; each one serves some kinds of reference
+(`sources/interface.py`). The standard order: a local folder or card file is read where it lies;
+a Hub id goes to the live Hub (unless offline), then to openscope's cache, then to the registry;
+a closed-API name goes to the registry.
 """
 
 from __future__ import annotations
 
-from openscope.errors import (
-    GatedModelError,
-    ModelError,
-    ModelNotFoundError,
-    NetworkError,
-)
+from collections.abc import Iterable
+
+from openscope.errors import GatedModelError, ModelError, ModelNotFoundError, NetworkError
+from openscope.sources.interface import FactSource
 from openscope.types import ModelFacts, ModelRef, ReportWarning
 
 
-class FactResolver:
-    def __init__(self, *, offline: bool = False, hub_sources=None):
-        from openscope.sources.local import LocalSource
-        from openscope.sources.registry import RegistrySource
+def standard_sources(hub_sources: Iterable[FactSource] = ()) -> list[FactSource]:
+    from openscope.sources.local import LocalSource
+    from openscope.sources.registry import RegistrySource
 
-        self.offline = offline
-        self.registry = RegistrySource()
-        self.local = LocalSource()
-        # Hub sources (live, cache) are supplied by the Hub provider when it is available.
-        self.hub_sources = list(hub_sources or [])
+    return [LocalSource(), *hub_sources, RegistrySource()]
+
+
+class FactResolver:
+    def __init__(self, sources: Iterable[FactSource] | None = None, *, hub_sources: Iterable[FactSource] = ()):
+        self.sources = list(sources) if sources is not None else standard_sources(hub_sources)
+        self.registry = next((s for s in self.sources if s.name == "registry"), None)
 
     def fetch(self, ref: ModelRef) -> ModelFacts:
-        if ref.kind == "local":
-            return self.local.fetch(ref)
-        if ref.kind == "api":
-            return self.registry.fetch(ref)
+        """Facts from the first source that has them; raises the most telling ModelError otherwise."""
         failures: list[ModelError] = []
-        for source in self.hub_sources:
+        for source in self.sources:
+            if ref.kind not in source.kinds:
+                continue
             try:
                 facts = source.fetch(ref)
             except ModelNotFoundError as exc:
-                if source.name == "hub":
-                    raise  # the Hub's own answer is authoritative: that repo or revision does not exist
+                if source.authoritative:
+                    raise  # the Hub's own answer: that repo or revision does not exist
                 failures.append(exc)  # a cache miss: try the next source
                 continue
             except (NetworkError, GatedModelError) as exc:
-                failures.append(exc)  # the cache or the registry may still know the model
+                failures.append(exc)  # a later source may still know the model
                 continue
-            return self._note_fallback(self._with_registry_extras(facts), failures, "local cache")
-        try:
-            facts = self.registry.fetch(ref)
-        except ModelNotFoundError:
-            if failures:
-                # An unreachable or gated Hub says more than "not cached".
-                raise next((f for f in failures if not isinstance(f, ModelNotFoundError)), failures[0]) from None
-            raise
-        return self._note_fallback(facts, failures, "offline registry snapshot")
+            if source.enriched_by_registry:
+                facts = self._with_registry_extras(facts)
+            return self._note_fallback(facts, failures, source.label)
+        if not failures:
+            raise ModelNotFoundError(ref.raw, f"{ref.raw}: no source of facts for a {ref.kind} reference")
+        # An unreachable or gated Hub says more than "not cached" or "not in the snapshot".
+        raise next((f for f in failures if not isinstance(f, ModelNotFoundError)), failures[0]) from None
 
     @staticmethod
     def _note_fallback(facts: ModelFacts, failures: list[ModelError], used: str) -> ModelFacts:
@@ -63,7 +62,7 @@ class FactResolver:
 
     def _with_registry_extras(self, facts: ModelFacts) -> ModelFacts:
         """Curated facts the Hub cannot give (training releases, ratings, links) come from the registry."""
-        entry = self.registry.registry.hub(facts.id)
+        entry = self.registry.registry.hub(facts.id) if self.registry is not None else None
         if entry is not None:
             facts.training = facts.training or dict(entry.training)
             facts.ratings = facts.ratings or dict(entry.ratings)

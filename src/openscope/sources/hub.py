@@ -226,6 +226,10 @@ class HubSource:
     """Live answers from a Hub endpoint (huggingface.co, a mirror, or the test suite's fake Hub)."""
 
     name = "hub"
+    kinds = frozenset({"hub"})
+    authoritative = True
+    label = "live Hub"
+    enriched_by_registry = True
 
     def __init__(self, *, endpoint: str | None = None, token: str | bool | None = None, cache_dir: str | Path | None = None,
                  store: FactCache | None = None, timeout: float | None = None, retry: RetryPolicy | None = None,
@@ -440,6 +444,10 @@ class CacheSource:
     """Answers from openscope's record and the Hugging Face file cache; never touches the network."""
 
     name = "cache"
+    kinds = frozenset({"hub"})
+    authoritative = False
+    label = "local cache"
+    enriched_by_registry = True
 
     def __init__(self, *, store: FactCache | None = None, cache_dir: str | Path | None = None):
         self.store = store if store is not None else FactCache()

@@ -12,8 +12,17 @@ LICENSE_FILE_NAMES = ("LICENSE", "LICENSE.txt", "LICENSE.md", "LICENCE", "LICENC
 
 
 class FactSource(Protocol):
-    """A service that supplies facts for a reference, or raises a ModelError subclass."""
+    """A service that supplies facts for a reference, or raises a ModelError subclass.
+
+    `kinds`: the reference kinds it serves ("hub", "api", "local"). `authoritative`: its "not found"
+    is final (the live Hub), where another's is only a miss (a cache). `label`: how a fallback note
+    names it. `enriched_by_registry`: the registry adds the curated facts this source cannot give.
+    """
 
     name: str
+    kinds: frozenset[str]
+    authoritative: bool
+    label: str
+    enriched_by_registry: bool
 
     def fetch(self, ref: ModelRef) -> ModelFacts: ...

@@ -14,6 +14,10 @@ from openscope.types import Document, ModelFacts, ModelRef, ReportWarning
 
 class LocalSource:
     name = "local"
+    kinds = frozenset({"local"})
+    authoritative = False
+    label = "local files"
+    enriched_by_registry = False
 
     def fetch(self, ref: ModelRef) -> ModelFacts:
         path = ref.path or Path(ref.id)

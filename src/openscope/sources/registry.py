@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from openscope.card.parse import as_list
 from openscope.errors import ModelNotFoundError
 from openscope.registry import load_registry
 from openscope.types import ModelFacts, ModelRef
@@ -10,6 +9,10 @@ from openscope.types import ModelFacts, ModelRef
 
 class RegistrySource:
     name = "registry"
+    kinds = frozenset({"hub", "api"})
+    authoritative = False
+    label = "offline registry snapshot"
+    enriched_by_registry = False
 
     def __init__(self, registry=None):
         self.registry = registry or load_registry()
@@ -35,5 +38,3 @@ class RegistrySource:
         )
 
 
-def base_models_of(facts: ModelFacts) -> list[str]:
-    return as_list(facts.card_data.get("base_model"))
