@@ -3,7 +3,7 @@
     python scripts/train_card_classifier.py [--check]
 
 TF-IDF (word 1-2 grams, sublinear tf) + multinomial logistic regression. The JSON holds the
-vocabulary, idf, coefficients and intercepts; `openscope.components.SentenceClassifier` applies them
+vocabulary, idf, coefficients and intercepts; `openscope.card.components.SentenceClassifier` applies them
 without scikit-learn. `--check` only verifies that the stored model matches a fresh training run.
 """
 

@@ -142,7 +142,7 @@ def _expected(root: Path) -> dict:
 @pytest.fixture(params=["plain", "git"])
 def scanned(request, tmp_path):
     root = sample_copy(tmp_path, git=request.param == "git")
-    return root, collect_refs([root], registry=TEST_REGISTRY)
+    return root, collect_refs([root], registry=TEST_REGISTRY, base=root)
 
 
 def test_finds_every_planted_reference_and_nothing_else(scanned):
@@ -233,7 +233,7 @@ def test_unreadable_directory_is_skipped_with_reason(tmp_path, monkeypatch):
         return real_scandir(path)
 
     monkeypatch.setattr("openscope.scan.walk.os.scandir", scandir)
-    result = collect_refs([root], registry=TEST_REGISTRY)
+    result = collect_refs([root], registry=TEST_REGISTRY, base=root)
     assert any(s.path == "configs" and s.line == 0 and "Permission denied" in s.reason for s in result.skipped)
     assert not any(loc.path.startswith("configs/") for r in result.refs for loc in r.locations)
     assert any(loc.path == "models.txt" for r in result.refs for loc in r.locations)  # the rest still scanned
@@ -245,7 +245,7 @@ def test_symlink_loop_does_not_hang(tmp_path):
     os.symlink(root, root / "a" / "b" / "up")
     os.symlink("self.py", root / "self.py")
     _write(root / "a" / "m.py", 'import x\nx.from_pretrained("org/looped")\n')
-    result = collect_refs([root], registry=TEST_REGISTRY)
+    result = collect_refs([root], registry=TEST_REGISTRY, base=root)
     assert [(r.id, [(loc.path, loc.line) for loc in r.locations]) for r in result.refs] == [
         ("org/looped", [("a/m.py", 2)])]
 
@@ -277,7 +277,7 @@ def test_since_keeps_only_references_added_after_the_ref(tmp_path):
     _git(root, "add", "staged.py")
     _write(root / "new.py", f'x = 1\n{call}("org-d/untracked")\n')
 
-    result = collect_refs([root], since="base", registry=TEST_REGISTRY)
+    result = collect_refs([root], since="base", registry=TEST_REGISTRY, base=root)
     assert _found(result) == {
         ("hub", "org-b/changed-constant", None, None): [("app.py", 3)],  # the constant's line changed
         ("hub", "org-b/committed-new", None, None): [("app.py", 4)],
@@ -288,7 +288,7 @@ def test_since_keeps_only_references_added_after_the_ref(tmp_path):
         ("hub", "org-d/untracked", None, None): [("new.py", 2)],
     }
     # Without --since every reference is there, old ones included.
-    everything = {r.id for r in collect_refs([root], registry=TEST_REGISTRY).refs}
+    everything = {r.id for r in collect_refs([root], registry=TEST_REGISTRY, base=root).refs}
     assert {"org-a/old-model", "org-a/listed-old", "org-a/declared-old", "org-a/more-old"} <= everything
 
 
@@ -316,7 +316,7 @@ def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 @pytest.mark.slow
 def test_cli_scan_prints_json_with_locations_and_exits_3_for_an_unknown_hub_id_offline(tmp_path):
     root = sample_copy(tmp_path, git=False)
-    proc = _cli("scan", str(root), "--offline", "--format", "json")
+    proc = _cli("scan", ".", "--offline", "--format", "json", cwd=root)
     assert proc.returncode == 3, proc.stderr
     report = json.loads(proc.stdout)
     assert report["schema"] == "openscope.report/1"
@@ -348,3 +348,17 @@ def test_cli_scan_missing_path_exits_2(tmp_path):
     proc = _cli("scan", str(tmp_path / "nowhere"), "--offline", "--format", "json")
     assert proc.returncode == 2
     assert "nowhere" in proc.stderr
+
+
+@pytest.mark.slow
+def test_scan_and_check_of_a_subfolder_name_paths_from_the_working_directory(tmp_path):
+    """`scan sub` and `check sub` both report `sub/app/...`: paths are made relative once, by the scanner."""
+    sample_copy(tmp_path, git=False)
+    scan_report = json.loads(_cli("scan", "repo", "--offline", "--format", "json", cwd=tmp_path).stdout)
+    check_sarif = json.loads(_cli("check", "repo", "--offline", "--format", "sarif",
+                                  "--policy", "repo/openscope.toml", cwd=tmp_path).stdout)
+    scanned = {loc["path"] for m in scan_report["models"] for loc in m["locations"]}
+    assert "repo/app/inference.py" in scanned and all(p.startswith("repo/") for p in scanned)
+    uris = {loc["physicalLocation"]["artifactLocation"]["uri"]
+            for r in check_sarif["runs"][0]["results"] for loc in r.get("locations", [])}
+    assert uris and all(u.startswith("repo/") for u in uris), uris

@@ -204,27 +204,5 @@ def check(paths, *, policy_path=None, offline: bool = False, since: str | None =
 
     policy = policy or load_policy(policy_path)
     report = scan(paths, offline=offline, since=since, progress=progress)
-    _locations_from_cwd(report, paths)
     report.policy = apply_policy(policy, report, today=today)
     return report
-
-
-def _locations_from_cwd(report: Report, paths) -> None:
-    """Make locations relative to the working directory (the repository root in CI).
-
-    `scan` shows paths relative to a single scanned folder; code scanning reads SARIF paths from the
-    repository root, so `check src` must say `src/app.py`, not `app.py`.
-    """
-    import os
-
-    roots = [Path(p) for p in paths]
-    if len(roots) != 1 or not roots[0].is_dir():
-        return
-    root, cwd = roots[0].resolve(), Path.cwd().resolve()
-    if root == cwd:
-        return
-    for model in report.models:
-        for loc in model.locations:
-            here, there = Path(loc.path), root / loc.path
-            if not here.is_absolute() and not here.exists() and there.exists():
-                loc.path = Path(os.path.relpath(there, cwd)).as_posix()

@@ -15,7 +15,7 @@ from pathlib import Path
 from openscope.data import DATA_DIR
 from openscope.errors import ExitCode, PolicyError
 from openscope.types import PolicyResult, Report, Violation, Waiver, model_name
-from openscope.vocabulary import SPECTRUM_VALUES, flag_names
+from openscope.vocabulary import SPECTRUM_VALUES, flag_names, format_thresholds
 
 POLICY_FILE = "openscope.toml"
 PYPROJECT = "pyproject.toml"
@@ -202,7 +202,7 @@ def _parse_exception(raw, key, fail) -> PolicyException:
 def _flag_label(f) -> str:
     label = f.flag
     if f.thresholds:
-        label += " (" + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in f.thresholds.items()) + ")"
+        label += f" ({format_thresholds(f.thresholds)})"
     if f.inherited_from:
         label += f", inherited from {f.inherited_from}"
     return label

@@ -38,3 +38,8 @@ def flag_names() -> tuple[str, ...]:
 def policy_rule_defs() -> dict[str, dict]:
     """Help for the policy rules that are not flags (`policies/rules.yaml`: SARIF help, docs)."""
     return load_yaml(DATA_DIR / "policies" / "rules.yaml")["rules"]
+
+
+def format_thresholds(thresholds: dict) -> str:
+    """A flag's thresholds as people read them: "users 700,000,000, revenue usd 1,000,000"."""
+    return ", ".join(f"{key.replace('_', ' ')} {value:,}" for key, value in thresholds.items())

@@ -19,7 +19,8 @@ from pathlib import Path
 from openscope.card.rules import RULES_DIR, component_rules
 from openscope.card.sentences import Sentence, card_sentences, normalize
 from openscope.text.patterns import build_matcher
-from openscope.text.sentences import card_nlp as nlp
+from openscope.text.sentences import nlp
+from openscope.text.tfidf import Vectorizer
 from openscope.types import ModelFacts
 
 CLASSIFIER_FILE = RULES_DIR / "card_classifier.json"
@@ -116,14 +117,12 @@ _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 
 @dataclass
 class SentenceClassifier:
-    """TF-IDF (word n-grams, sublinear tf, l2) + multinomial logistic regression, read from JSON."""
+    """TF-IDF word n-grams (text/tfidf.py) + multinomial logistic regression, read from JSON."""
 
-    vocabulary: dict[str, int]
-    idf: list[float]
+    vectorizer: Vectorizer
     classes: list[str]
     coef: list[list[float]]
     intercept: list[float]
-    ngram_range: tuple[int, int] = (1, 2)
     threshold: float = 0.7
     topic_words: tuple[str, ...] = ()
 
@@ -132,24 +131,13 @@ class SentenceClassifier:
         if not path.exists():
             return None
         raw = json.loads(path.read_text(encoding="utf-8"))
-        return cls(raw["vocabulary"], raw["idf"], raw["classes"], raw["coef"], raw["intercept"],
-                   tuple(raw["ngram_range"]), raw.get("threshold", 0.7), tuple(raw.get("topic_words", ())))
-
-    def features(self, text: str) -> dict[int, float]:
-        words = _TOKEN.findall(normalize(text).lower())
-        counts: dict[int, int] = {}
-        lo, hi = self.ngram_range
-        for n in range(lo, hi + 1):
-            for i in range(len(words) - n + 1):
-                idx = self.vocabulary.get(" ".join(words[i:i + n]))
-                if idx is not None:
-                    counts[idx] = counts.get(idx, 0) + 1
-        weights = {i: (1 + math.log(c)) * self.idf[i] for i, c in counts.items()}
-        norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
-        return {i: v / norm for i, v in weights.items()}
+        vectorizer = Vectorizer("word", tuple(raw["ngram_range"]), raw["vocabulary"], raw["idf"], offset=0,
+                                token_pattern=_TOKEN)
+        return cls(vectorizer, raw["classes"], raw["coef"], raw["intercept"], raw.get("threshold", 0.7),
+                   tuple(raw.get("topic_words", ())))
 
     def proba(self, text: str) -> dict[str, float]:
-        feats = self.features(text)
+        feats = self.vectorizer.features(normalize(text))
         scores = [b + sum(row[i] * v for i, v in feats.items()) for row, b in zip(self.coef, self.intercept)]
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]

@@ -19,7 +19,7 @@ from openscope.catalog import Catalog
 from openscope.refs import HUB_ID_RE
 from openscope.text.markup import clean_markdown
 from openscope.text.patterns import build_matcher
-from openscope.text.sentences import card_nlp as nlp
+from openscope.text.sentences import nlp
 from openscope.types import CatalogLicense, ModelFacts, ReportWarning
 
 QUANTIZED_NAME = re.compile(r"(?:^|[-_.])(gguf|gptq|awq|exl2|mlx|bnb|4bit|8bit|int4|int8|fp8|q[2-8]_k)(?:$|[-_.])", re.I)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from openscope.card.rules import component_rules
 from openscope.text.markup import clean_markdown
-from openscope.text.sentences import card_nlp as nlp
+from openscope.text.sentences import nlp
 
 
 @dataclass

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from openscope.render.interface import Format
 from openscope.types import locations_by_model, model_name
+from openscope.vocabulary import format_thresholds
 
 _ICON = {"error": "❌", "warning": "⚠️"}
 QUOTE_CHARS = 160
@@ -30,21 +31,11 @@ def code(text) -> str:
 
 
 def _thresholds(f) -> str:
-    return ", ".join(f"{k.replace('_', ' ')}: {v:,}" for k, v in f.thresholds.items())
-
-
-def _shown_path(path: str) -> str:
-    p = Path(path)
-    if p.is_absolute():
-        try:
-            return p.resolve().relative_to(Path.cwd().resolve()).as_posix()
-        except ValueError:
-            pass
-    return path
+    return format_thresholds(f.thresholds)
 
 
 def _where(locations, limit: int = 3) -> str:
-    locs = [f"{_shown_path(loc.path)}:{loc.line}" for loc in locations]
+    locs = [f"{loc.path}:{loc.line}" for loc in locations]
     shown = ", ".join(code(x) for x in locs[:limit])
     return (shown + (f" and {len(locs) - limit} more" if len(locs) > limit else "")) or "–"
 

@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 
 from openscope._version import __version__
 from openscope.render.interface import Format
+from openscope.vocabulary import format_thresholds
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -52,12 +53,11 @@ def _rule(rule_id: str, title: str, description: str, level: str, tag: str, fix:
 
 
 def _relative_uri(path: str) -> str:
+    """A location's path as a URI: relative paths (the scanner's, from the working directory) stay
+    relative to %SRCROOT%; an absolute one becomes a file: URI."""
     p = Path(path)
     if p.is_absolute():
-        try:
-            p = p.resolve().relative_to(Path.cwd().resolve())
-        except ValueError:
-            return p.as_uri()
+        return p.as_uri()
     return PurePosixPath(*p.parts).as_posix() if p.parts else "."
 
 
@@ -128,7 +128,7 @@ def _policy_results(report) -> list[dict]:
 def _flag_text(name: str, f) -> str:
     text = f"{name}: {f.flag}"
     if f.thresholds:
-        text += " (" + ", ".join(f"{k} {v:,}" for k, v in f.thresholds.items()) + ")"
+        text += f" ({format_thresholds(f.thresholds)})"
     if f.inherited_from:
         text += f", inherited from {f.inherited_from}"
     if f.evidence:

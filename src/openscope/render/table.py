@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from openscope.render.interface import Format
+from openscope.vocabulary import format_thresholds
 
 
 def _console(buf):
@@ -18,7 +19,7 @@ def _flags_cell(flags) -> str:
     for f in flags:
         extra = ""
         if f.thresholds:
-            extra = " (" + ", ".join(f"{k}={v:,}" for k, v in f.thresholds.items()) + ")"
+            extra = f" ({format_thresholds(f.thresholds)})"
         inherited = f" <- {f.inherited_from}" if f.inherited_from else ""
         parts.append(f"{f.flag}{extra}{inherited}")
     return "\n".join(parts) or "-"

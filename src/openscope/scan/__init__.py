@@ -21,11 +21,13 @@ from openscope.types import ScanResult
 __all__ = ["collect_refs"]
 
 
-def collect_refs(paths, *, since: str | None = None, progress: bool = False, registry=None) -> ScanResult:
+def collect_refs(paths, *, since: str | None = None, progress: bool = False, registry=None,
+                 base: Path | str | None = None) -> ScanResult:
     """Find model references under `paths` (folders or files).
 
-    Locations are relative to the scanned folder when exactly one folder is given, else to the
-    current directory when possible. `since` (a git ref) keeps only references on lines added since
+    Locations are relative to `base` (default: the current directory, which is the repository root
+    in CI, as SARIF and `git diff` expect) for files under it, and absolute otherwise; this is the one
+    place paths are made relative. `since` (a git ref) keeps only references on lines added since
     that ref (committed on this branch, uncommitted, or in untracked files).
     A path that does not exist is an InputError (exit 2); everything else is reported and skipped.
     """
@@ -35,8 +37,8 @@ def collect_refs(paths, *, since: str | None = None, progress: bool = False, reg
     for root in roots:
         if not os.path.lexists(root):
             raise InputError(f"{root}: no such file or directory")
-    display_base = roots[0] if len(roots) == 1 and roots[0].is_dir() else Path.cwd()
-    scanner = Scanner(display_base, registry=registry, show_progress=progress and sys.stderr.isatty())
+    scanner = Scanner(Path(base) if base is not None else Path.cwd(), registry=registry,
+                      show_progress=progress and sys.stderr.isatty())
     for root in roots:
         scanner.scan_root(root, since=since)
     return scanner.result()

@@ -367,7 +367,7 @@ class HubSource:
         if path is None:
             return None
         try:
-            return read_text_file(Path(path), label=f"{repo_id}/{name}")
+            return read_text_file(Path(path), label=f"{repo_id}/{name}", warnings=warnings)
         except UnreadableError as exc:
             warnings.append(ReportWarning("document-unreadable", str(exc)))
             return None
@@ -468,7 +468,7 @@ class CacheSource:
         for name in record.get("files", []):
             path = try_to_load_from_cache(record["id"], name, cache_dir=self.cache_dir, revision=record["sha"])
             if isinstance(path, str):
-                texts[name] = read_text_file(Path(path), label=f"{record['id']}/{name}")
+                texts[name] = read_text_file(Path(path), label=f"{record['id']}/{name}", warnings=warnings)
             else:
                 warnings.append(ReportWarning("cache-incomplete", f"{ref.raw}: {name} is no longer in the Hugging Face "
                                                                   "cache; run online to fetch it again"))

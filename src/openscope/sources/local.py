@@ -31,14 +31,16 @@ class LocalSource:
                 raise InvalidRefError(
                     ref.raw, f"{ref.raw}: folder has no model card, license or config.json; not a model folder"
                 )
-            card_text = read_text_file(path / "README.md", label=f"{ref.raw}/README.md") if "README.md" in present else ""
+            card_text = (read_text_file(path / "README.md", label=f"{ref.raw}/README.md", warnings=warnings)
+                         if "README.md" in present else "")
             for name in LICENSE_FILE_NAMES:
                 if name in present:
-                    documents.append(Document(name, read_text_file(path / name, label=f"{ref.raw}/{name}")))
+                    documents.append(Document(name, read_text_file(path / name, label=f"{ref.raw}/{name}",
+                                                                    warnings=warnings)))
             siblings = sorted(present)
             model_id = path.resolve().name
         else:
-            card_text = read_text_file(path, label=ref.raw)
+            card_text = read_text_file(path, label=ref.raw, warnings=warnings)
             siblings = [path.name]
             model_id = path.stem
         card = parse_card(card_text)

@@ -20,12 +20,9 @@ _HTML_TAG_HINT = re.compile(
     re.I,
 )
 
-
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 
-
 _HTML_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I)
-
 
 _HTML_BLOCK_TAG = re.compile(r"</?(?:p|div|li|ul|ol|h[1-6]|table|tr|pre|section|article|blockquote|hr|body|html)\b[^>]*>",
                              re.I)
@@ -33,43 +30,30 @@ _HTML_BLOCK_TAG = re.compile(r"</?(?:p|div|li|ul|ol|h[1-6]|table|tr|pre|section|
 
 _HTML_BR = re.compile(r"<br\s*/?>", re.I)
 
-
 _HTML_SPACE = re.compile(r"\s+")
-
 
 _HTML_ANY_TAG = re.compile(r"</?[a-z][a-z0-9]*\b[^>]*>", re.I)
 
-
 _CODE_FENCE = re.compile(r"^[ \t]*(?:```|~~~).*$", re.M)
-
 
 _IMAGE = re.compile(r"!\[[^\]]*\]\((?:[^()\s]|\([^)]*\))*(?:\s+\"[^\"]*\")?\)")
 
-
 _LINK = re.compile(r"\[([^\]]*)\]\((?:[^()\s]|\([^)]*\))*(?:\s+\"[^\"]*\")?\)")
-
 
 _REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
 
-
 _REF_DEF = re.compile(r"^[ \t]*\[[^\]]+\]:[ \t]*\S+.*$", re.M)
 
-
 _AUTOLINK = re.compile(r"<(?:https?://|mailto:|www\.)[^>\s]*>", re.I)
-
 
 # A URL never swallows the sentence punctuation after it.
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]\"'`]*[^\s<>()\[\]\"'`.,;:!?]")
 
-
 _RULE = re.compile(r"^[ \t]*(?:[-*_=][ \t]*){3,}$", re.M)
-
 
 _EMPHASIS = re.compile(r"[*_~`]+")
 
-
 _HEADING_CLOSE = re.compile(r"[ \t]#+[ \t]*$", re.M)
-
 
 # What a line may start with before its words, in any combination: bullets, heading marks,
 # block-quote marks, list numbers or letters ("1.", "1.2.", "a)", "(iv)", "B.").
@@ -78,7 +62,6 @@ _LINE_PREFIX = re.compile(
     r"|\((?:\d{1,2}|[a-z]|[ivxl]{1,5})\))(?:[ \t]+|$))+",
     re.M | re.I,
 )
-
 
 _AMPERSAND = re.compile(r"\s&\s")
 
@@ -129,33 +112,21 @@ _HTML_TAG = re.compile(r"</?(?:html|body|p|div|li|ul|ol|br|h[1-6]|span|pre|table
 
 _HTML_LI = re.compile(r"<li\b[^>]*>", re.I)
 
-
 _HTML_BREAK = re.compile(r"<br\s*/?>|</?(?:p|div|ul|ol|h[1-6]|pre|table|tr|section|article|blockquote)\b[^>]*>", re.I)
-
 
 _MD_HEADING = re.compile(r"^([ \t]*)#{1,6}[ \t]+", re.M)
 
-
 _MD_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", re.S)
-
 
 _MD_EM_SINGLE = re.compile(r"(?<![\w*])\*(?=[^\s*])([^*\n]+?)(?<=\S)\*(?![\w*])")
 
-
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\((?:[^()\s]|\([^)]*\))*(?:\s+\"[^\"]*\")?\)")
-
 
 _MD_CODE = re.compile(r"`([^`\n]*)`")
 
-
 _MD_QUOTE = re.compile(r"^([ \t]*)>[ \t]?", re.M)
 
-
-_MD_RULE = re.compile(r"^[ \t]*(?:[-*_=][ \t]*){3,}$", re.M)
-
-
 _MD_HINTS = (_MD_HEADING, _MD_EMPHASIS, _MD_LINK)
-
 
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")  # zero-width marks split words
 
@@ -184,7 +155,7 @@ def unwrap_markup(text: str) -> tuple[str, str | None]:
         text = _MD_EM_SINGLE.sub(r"\1", text)
         text = _MD_CODE.sub(r"\1", text)
         text = _MD_QUOTE.sub(r"\1", text)
-        text = _MD_RULE.sub("", text)
+        text = _RULE.sub("", text)
     return text, kind
 
 
@@ -193,27 +164,20 @@ def squash(text: str) -> str:
     return " ".join(text.split())
 
 
-_CARD_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
-
-
 _CARD_CODE_BLOCK = re.compile(r"```.*?```", re.S)
-
 
 _CARD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 
-
 _CARD_MD_LINK = re.compile(r"\[([^\]]*)\]\(\s*([^)\s]+)[^)]*\)")
 
-
 _CARD_HTML_LINK = re.compile(r"<a\s[^>]*href=[\"']([^\"']+)[\"'][^>]*>(.*?)</a>", re.S | re.I)
-
 
 _CARD_HTML_TAG = re.compile(r"<[^>]+>")
 
 
 def clean_markdown(body: str) -> str:
     """Markdown/HTML to plain lines; a link keeps its text and its URL ("text (url)")."""
-    text = _CARD_HTML_COMMENT.sub(" ", body)
+    text = _HTML_COMMENT.sub(" ", body)
     text = _CARD_CODE_BLOCK.sub(" ", text)
     text = _CARD_IMAGE.sub(" ", text)
     text = _CARD_HTML_LINK.sub(lambda m: f"{_CARD_HTML_TAG.sub('', m[2])} ({m[1]})", text)

@@ -8,7 +8,7 @@ to N tokens that are not sentence punctuation; "URL" matches a URL, optionally i
 
 from __future__ import annotations
 
-from openscope.text.sentences import card_nlp as nlp
+from openscope.text.sentences import nlp
 
 _STOP_WILDCARD = [";", ".", "!", "?", ":", "|"]
 

@@ -1,8 +1,14 @@
-"""Sentences: spaCy's blank English pipeline with the rule-based sentencizer (no model download)."""
+"""Sentences: spaCy's blank English pipeline with the rule-based sentencizer (no model download).
+
+One pipeline per process, shared by every reader: the license rules, the card rules and lineage
+all tokenise with it and match against its vocabulary.
+"""
 
 from __future__ import annotations
 
 import functools
+
+MAX_TEXT_CHARS = 3_000_000  # spaCy refuses longer texts; a blank pipeline with a sentencizer needs little memory
 
 
 @functools.cache
@@ -12,14 +18,5 @@ def nlp():
 
     pipeline = spacy.blank("en")
     pipeline.add_pipe("sentencizer")
-    return pipeline
-
-
-@functools.cache
-def card_nlp():
-    import spacy
-
-    pipeline = spacy.blank("en")
-    pipeline.add_pipe("sentencizer")
-    pipeline.max_length = 3_000_000
+    pipeline.max_length = MAX_TEXT_CHARS
     return pipeline
