@@ -15,7 +15,6 @@ from openscope.errors import ModelError
 from openscope.types import (
     ErrorInfo,
     LicenseFileReport,
-    LicenseInfo,
     LicenseReport,
     ModelReport,
     Report,
@@ -134,7 +133,7 @@ def analyze_license_files(paths: Iterable, *, stdin_text: str | bytes | None = N
     Bad input never stops the batch: an empty, binary or unreadable file gets an `error`; a huge
     file is cut, a non-UTF-8 file decoded best effort and HTML/Markdown unwrapped, each with a warning.
     """
-    from openscope.assess.licensing import osi_open_of
+    from openscope.assess.licensing import license_info, osi_open_of
     from openscope.catalog import load_catalog
     from openscope.errors import UnreadableError
     from openscope.license import analyze_text
@@ -170,8 +169,8 @@ def analyze_license_files(paths: Iterable, *, stdin_text: str | bytes | None = N
         ident = analysis.identification
         lic = catalog.get(ident.key) if ident and ident.key else None
         if lic is not None:
-            entry.license = LicenseInfo(lic.key, lic.name, "text" if ident.method != "classifier" else "classifier",
-                                        round(ident.confidence, 3), lic.url)
+            entry.license = license_info(lic, "text" if ident.method != "classifier" else "classifier",
+                                         round(ident.confidence, 3))
             entry.osi_open = osi_open_of(lic, analysis.flags)
         entry.flags = analysis.flags
         entry.warnings = [*warnings, *analysis.warnings]

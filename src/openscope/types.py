@@ -54,6 +54,7 @@ class LicenseInfo:
     identified_by: IdentifiedBy
     confidence: float
     url: Optional[str] = None
+    spdx: Optional[str] = None  # SPDX id, or a LicenseRef-scancode-* id, when the license has one
 
 
 @dataclass

@@ -25,6 +25,11 @@ from openscope.types import (
 PLACEHOLDER_LICENSES = {"", "other", "unknown", "license", "none", "n/a", "custom"}
 
 
+def license_info(entry: CatalogLicense, identified_by: str, confidence: float) -> LicenseInfo:
+    """The report's `license` for a catalogued license (one place, so every field is always filled)."""
+    return LicenseInfo(entry.key, entry.name, identified_by, confidence, entry.url, entry.spdx)
+
+
 def declared_licenses(card_data: dict) -> list[str]:
     values = as_list(card_data.get("license"))
     if not values:
@@ -75,6 +80,7 @@ def assess_license(facts: ModelFacts, catalog: Catalog) -> LicenseAssessment:
         info = LicenseInfo(
             id=entry.key if entry else None, name=entry.name if entry else f"{facts.api.provider_name} terms",
             identified_by="registry", confidence=1.0 if entry else 0.5, url=facts.api.terms_url,
+            spdx=entry.spdx if entry else None,
         )
         flags = catalog_flags(entry, catalog, file_label=facts.api.terms_url) if entry else []
         return LicenseAssessment(info=info, entry=entry, osi_open=False, flags=flags)
@@ -116,9 +122,9 @@ def assess_license(facts: ModelFacts, catalog: Catalog) -> LicenseAssessment:
 
     entry = text_entry or declared_entry
     if text_entry:
-        info = LicenseInfo(text_entry.key, text_entry.name, "text", round(text_confidence, 3), text_entry.url)
+        info = license_info(text_entry, "text", round(text_confidence, 3))
     elif declared_entry:
-        info = LicenseInfo(declared_entry.key, declared_entry.name, "declared", 1.0, declared_entry.url)
+        info = license_info(declared_entry, "declared", 1.0)
     elif declared:
         name = facts.card_data.get("license_name") or declared[0]
         info = LicenseInfo(None, str(name), "declared", 0.3, facts.card_data.get("license_link"))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from openscope.assess.licensing import PLACEHOLDER_LICENSES, catalog_flags, osi_open_of
+from openscope.assess.licensing import PLACEHOLDER_LICENSES, catalog_flags, license_info, osi_open_of
 from openscope.card.links import BaseLink, body_license, card_base_links, relation_of
 from openscope.catalog import Catalog
 from openscope.types import (
@@ -81,7 +81,7 @@ def trace(facts: ModelFacts, lic: LicenseAssessment, catalog: Catalog, resolve_b
         entry, line = body_license(facts.card_body, catalog)
         if entry is not None:
             out.own = entry
-            out.license_info = LicenseInfo(entry.key, entry.name, "declared", 0.8, entry.url)
+            out.license_info = license_info(entry, "declared", 0.8)
             own_flags = catalog_flags(entry, catalog)
             out.osi_open = osi_open_of(entry, own_flags)
             out.reasons.append(f'license read from the card body: "{line[:120]}"')

@@ -7,7 +7,6 @@ violation are expanded; the others are folded so a long list stays readable.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from openscope.render.interface import Format
 from openscope.types import locations_by_model, model_name
