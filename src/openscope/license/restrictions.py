@@ -74,7 +74,8 @@ def _rule_hits(seg, ruleset) -> tuple[list[SentenceHit], list]:
         lead_keys: set[str] = set()
         for j in block.lead_ins:
             lead_keys |= lead_in_keys(matches[j])
-        for h in block_hits(ruleset, i, bm, lead_keys):
+        lead = matches[block.lead_ins[-1]].open_predicate() if block.lead_ins else None
+        for h in block_hits(ruleset, i, bm, lead_keys, lead):
             hits.append(SentenceHit(h.flag, "rules", h.rule, i, h.sent_start, h.sent_end, h.match_start, h.match_end))
     return hits, matches
 

@@ -24,6 +24,8 @@ from pathlib import Path
 
 from openscope.data import LICENSES_DIR, load_yaml
 from openscope.errors import CatalogError
+from openscope.license.clauses import KINDS as PREDICATE_KINDS
+from openscope.license.clauses import Predicate, item_predicate, open_predicate, predicates
 from openscope.license.matching import Probe, TextIndex, make_probe, run_probes
 from openscope.vocabulary import flag_names
 
@@ -58,6 +60,10 @@ class Rule:
     if_flags: tuple[str, ...] = ()
     cue_anchor: str | None = None  # the rule matches wherever this cue matches
     requires_threshold: bool = False  # the sentence must state a threshold thresholds.py can read
+    governed_by: tuple[str, ...] = ()  # the match must be governed by a predicate of one of these kinds
+    scoped_by: tuple[str, ...] = ()  # the match must lie in the scope of a predicate of one of these kinds
+    object_cues: tuple[str, ...] = ()  # with governed_by: a cue that must name what the governed verbs act on
+    verbs: frozenset[str] = frozenset()  # only predicates governing one of these verbs count (none: any)
 
 
 @dataclass
@@ -165,6 +171,19 @@ def load_flag_file(path: Path, cues: set[str], parts) -> FlagRules:
         anchor = spec.get("cue_anchor")
         if anchor is not None and anchor not in cues:
             raise RuleError(f"{where}: unknown cue {anchor!r}")
+        governed_by, scoped_by = tuple(spec.get("governed_by") or ()), tuple(spec.get("scoped_by") or ())
+        object_cues = tuple(spec.get("object") or ())
+        for name in object_cues:
+            if name not in cues:
+                raise RuleError(f"{where}: unknown cue {name!r} in object")
+        if object_cues and not governed_by:
+            raise RuleError(f"{where}: 'object' needs 'governed_by'")
+        verbs = frozenset(str(v).lower() for v in spec.get("verbs") or ())
+        if verbs and not (governed_by or scoped_by):
+            raise RuleError(f"{where}: 'verbs' needs 'governed_by' or 'scoped_by'")
+        for kind in (*governed_by, *scoped_by):
+            if kind not in PREDICATE_KINDS:
+                raise RuleError(f"{where}: unknown predicate kind {kind!r}; expected one of {PREDICATE_KINDS}")
         if anchor is None or spec.get("patterns") or spec.get("phrases"):
             _add(parts, f"pos|{flag}|{rid}", spec, where)
         rules[rid] = Rule(
@@ -174,6 +193,7 @@ def load_flag_file(path: Path, cues: set[str], parts) -> FlagRules:
             negatives=_conditions(spec.get("negatives"), flag, rid, cues, parts, path),
             unless_flags=tuple(spec.get("unless_flags", [])), if_flags=tuple(spec.get("if_flags", [])),
             cue_anchor=anchor, requires_threshold=bool(spec.get("requires_threshold", False)),
+            governed_by=governed_by, scoped_by=scoped_by, object_cues=object_cues, verbs=verbs,
         )
     if not rules:
         raise RuleError(f"{path}: no rules")
@@ -272,6 +292,25 @@ class BlockMatches:
         return {key for key, start, _ in self.marks
                 if s <= start < e and (clause is None or self.clause_of[start] == clause)}
 
+    @functools.cached_property
+    def _predicates(self) -> dict[int, list[Predicate]]:
+        return {}
+
+    def predicates(self, sent: int) -> list[Predicate]:
+        """The sentence's predicates (license/clauses.py), computed once, only where a rule asks."""
+        found = self._predicates.get(sent)
+        if found is None:
+            s, e = self.sentences[sent]
+            found = self._predicates[sent] = predicates(self.doc, s, e, self.clause_of)
+        return found
+
+    def open_predicate(self) -> Predicate | None:
+        """What this block, as a list lead-in, leaves open for its items."""
+        if not self.sentences:
+            return None
+        last = len(self.sentences) - 1
+        return open_predicate(self.predicates(last), self.sentences[last][1])
+
 
 def _within_sentences(found: list[tuple[str, int, int]], sent_id: list[int]) -> list[tuple[str, int, int]]:
     """Matches inside one sentence, once each, in document order."""
@@ -343,7 +382,36 @@ def _cue_ok(rule: Rule, unit_keys: set[str], lead_keys: set[str]) -> bool:
     return not rule.requires_any or any(f"cue|{c}" in pool for c in rule.requires_any)
 
 
-def block_hits(ruleset: RuleSet, block_index: int, bm: BlockMatches, lead_keys: set[str]) -> list[Hit]:
+def _predicate_ok(rule: Rule, bm: BlockMatches, sent: int, token: int, lead: Predicate | None) -> bool:
+    """A rule's `governed_by` / `scoped_by`: the modality its match must be governed by or lie in."""
+    preds = list(bm.predicates(sent))
+    if lead is not None:
+        # The lead-in's modality reaches the item's first sentence, and any later one that goes on
+        # like an item of the list (a bare verb: "Modify, copy or sell ...").
+        s, e = bm.sentences[sent]
+        inherited = item_predicate(lead, bm.doc, s, e)
+        if inherited is not None and (sent == 0 or inherited.governed[:1] == (s,)):
+            preds.append(inherited)
+    if rule.verbs:
+        # only predicates about these acts count; a denial of rights ("not granted to ...") governs no verb
+        preds = [p for p in preds if p.kind == "denial" and not p.governed
+                 or any(bm.doc[t].lower_ in rule.verbs for t in p.governed)]
+    governing = [p for p in preds if p.kind in rule.governed_by and p.governs(token)]
+    if rule.governed_by and not governing:
+        return False
+    if rule.object_cues:
+        wanted = {f"cue|{c}" for c in rule.object_cues}
+        places = [start for key, start, _ in bm.marks if key in wanted]
+        if not any(p.in_object(t) for p in governing for t in places):
+            return False
+    if rule.scoped_by and not any(p.kind in rule.scoped_by and p.covers(token) for p in preds):
+        return False
+    return True
+
+
+def block_hits(ruleset: RuleSet, block_index: int, bm: BlockMatches, lead_keys: set[str],
+               lead: Predicate | None = None) -> list[Hit]:
+    """Rules that fire in one block; `lead` is the modality its list lead-in leaves open, if any."""
     hits = []
     candidates = [(ruleset.rules_by_key[key], start, end) for key, start, end in bm.positives
                   if key in ruleset.rules_by_key]
@@ -358,6 +426,8 @@ def block_hits(ruleset: RuleSet, block_index: int, bm: BlockMatches, lead_keys: 
             continue
         flag_rules = ruleset.flags[rule.flag]
         if _vetoed(flag_rules.negatives, sent_keys, clause_keys) or _vetoed(rule.negatives, sent_keys, clause_keys):
+            continue
+        if (rule.governed_by or rule.scoped_by) and not _predicate_ok(rule, bm, sent, start, lead):
             continue
         s, e = bm.sentences[sent]
         if rule.requires_threshold:

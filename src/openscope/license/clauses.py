@@ -1,0 +1,213 @@
+"""What a clause says: which modality it states, and what that modality governs.
+
+A sentence holds *predicates*: a marker of modality (licenses/rules/_clauses.yaml) and what it governs.
+"You may not copy, sell or distribute the Model" has one prohibition governing the verbs copy, sell,
+distribute; "Redistribution of the weights is prohibited" a passive ban governing its subject; "for
+non-commercial research only" a restriction governing what follows. A rule can then ask for its
+match to be *governed* by a modality (the verb itself is forbidden) or to lie in a modality's *scope*
+(anywhere after the marker up to the end of the clause or a new subordinate clause), instead of only
+co-occurring with a "not" somewhere in the sentence: "code not governed by this License" forbids
+nothing, and "you may not use the Model to distribute malware" forbids using, not distributing.
+
+A list item inherits the modality of its lead-in: under "You agree not to use the Model:", the item
+"(b) to train other models" is a prohibited purpose, and its first verbs are governed by the lead-in.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from openscope.data import LICENSES_DIR, load_yaml
+
+CLAUSES_FILE = LICENSES_DIR / "rules" / "_clauses.yaml"
+KINDS = ("prohibition", "denial", "passive_ban", "restriction", "obligation", "permission")
+_GOVERNS_BEFORE = {"passive_ban"}  # kinds whose marker governs the words before it
+
+
+@dataclass(frozen=True)
+class Predicate:
+    kind: str
+    start: int  # token span of the marker (document offsets)
+    end: int
+    governed: tuple[int, ...]  # tokens it governs: its verbs, or for a passive ban its subject
+    scope_end: int  # the marker's scope runs from `end` (or the clause start, for a passive ban) to here
+    scope_start: int = -1
+    object_start: int = -1  # what the governed verbs act on: after the last verb ("the Model or its
+    object_end: int = -1  # weights"), or the subject of a passive ("the weights | may not be shared")
+
+    def governs(self, token: int) -> bool:
+        return token in self.governed
+
+    def covers(self, token: int) -> bool:
+        return self.scope_start <= token < self.scope_end
+
+    def in_object(self, token: int) -> bool:
+        """Whether `token` is in what the governed verbs act on (for a passive ban: its subject)."""
+        if not self.governed:
+            return False
+        if self.kind in _GOVERNS_BEFORE:
+            return self.governs(token)
+        return self.object_start <= token < self.object_end
+
+
+@dataclass(frozen=True)
+class ClauseSettings:
+    skip: frozenset[str]
+    verbs: frozenset[str]
+    boundaries: frozenset[str]
+    negators: frozenset[str]
+    object_ends: frozenset[str]
+
+
+@functools.cache
+def settings() -> ClauseSettings:
+    raw = load_yaml(CLAUSES_FILE)
+    return ClauseSettings(frozenset(map(str, raw["skip"])), frozenset(map(str, raw["verbs"])),
+                          frozenset(map(str, raw["boundaries"])), frozenset(map(str, raw["negators"])),
+                          frozenset(map(str, raw["object_ends"])))
+
+
+@functools.cache
+def marker_matcher():
+    from spacy.matcher import Matcher
+
+    from openscope.text.patterns import compile_pattern
+    from openscope.text.sentences import nlp
+
+    raw = load_yaml(CLAUSES_FILE)["markers"]
+    unknown = set(raw) - set(KINDS)
+    if unknown:
+        from openscope.errors import CatalogError
+
+        raise CatalogError(f"{CLAUSES_FILE.name}: unknown marker kinds {sorted(unknown)}; expected {KINDS}")
+    matcher = Matcher(nlp().vocab)
+    for kind in KINDS:
+        matcher.add(kind, [compile_pattern(spec) for spec in raw.get(kind) or []])
+    return matcher
+
+
+def _markers(doc, start: int, end: int) -> list[tuple[str, int, int]]:
+    """Non-overlapping markers of the sentence doc[start:end]: the longest first, then the earlier kind."""
+    strings = doc.vocab.strings
+    found = [(strings[mid], start + s, start + e) for mid, s, e in marker_matcher()(doc[start:end])]
+    rank = {k: i for i, k in enumerate(KINDS)}
+    found.sort(key=lambda m: (-(m[2] - m[1]), m[1], rank[m[0]]))
+    taken: list[tuple[str, int, int]] = []
+    for kind, s, e in found:
+        if all(e <= ts or s >= te for _, ts, te in taken):
+            taken.append((kind, s, e))
+    return sorted(taken, key=lambda m: m[1])
+
+
+def verb_group(words: list[str], i: int, end: int, cfg: ClauseSettings) -> list[int]:
+    """The run of action verbs from token i ("copy, sell or distribute"), skipping what may sit between
+    a marker and its verbs ("directly or indirectly", "permit others to")."""
+    out: list[int] = []
+    while i < end:
+        w = words[i]
+        if w in cfg.verbs:
+            out.append(i)
+        elif w in cfg.boundaries or (out and w not in cfg.skip):
+            break
+        elif not out and w not in cfg.skip and not w.endswith("ly"):
+            break
+        i += 1
+    return out
+
+
+def object_end(words: list[str], group: list[int], limit: int, cfg: ClauseSettings) -> int:
+    """Where the object of a verb group ends: at a preposition or punctuation that starts what follows
+    it ("share the Model | with others", "offer any terms | on the Work"); relative to `words`."""
+    if not group:
+        return -1
+    i = group[-1] + 1
+    while i < limit and words[i] not in cfg.object_ends and words[i] not in cfg.boundaries:
+        i += 1
+    return i
+
+
+def predicates(doc, start: int, end: int, clause_of: list[int]) -> list[Predicate]:
+    """Every predicate of the sentence doc[start:end] (token offsets of the block's Doc)."""
+    cfg = settings()
+    words = [t.lower_ for t in doc[start:end]]
+    markers = _markers(doc, start, end)
+    out: list[Predicate] = []
+    for n, (kind, s, e) in enumerate(markers):
+        clause = clause_of[s]
+        clause_end = next((i for i in range(e, end) if clause_of[i] != clause), end)
+        nxt = markers[n + 1][1] if n + 1 < len(markers) else end
+        if kind in ("permission", "obligation"):
+            since = max(markers[n - 1][2] if n else start,
+                        next((i + 1 for i in range(s - 1, start - 1, -1) if clause_of[i] != clause), start))
+            if any(w in cfg.negators for w in words[since - start:s - start]):
+                kind = "prohibition"  # "neither X nor Y may be used", "no part ... may be shared"
+        if kind in _GOVERNS_BEFORE:
+            clause_start = next((i + 1 for i in range(s - 1, start - 1, -1) if clause_of[i] != clause), start)
+            prev = markers[n - 1][2] if n else start
+            first = max(clause_start, prev)
+            out.append(Predicate(kind, s, e, tuple(range(first, s)), s, first))
+            continue
+        boundary = next((i for i in range(e, min(clause_end, nxt))
+                         if words[i - start] in cfg.boundaries), min(clause_end, nxt))
+        rel = verb_group(words, e - start, boundary - start, cfg)
+        group = [start + i for i in rel]
+        clause_start = next((i + 1 for i in range(s - 1, start - 1, -1) if clause_of[i] != clause), start)
+        if rel and "be" in words[e - start:rel[0]] or rel and "been" in words[e - start:rel[0]]:
+            obj_span = (clause_start, s)  # passive: "the weights may not be shared"
+        elif rel:
+            obj_span = (start + rel[-1] + 1, start + object_end(words, rel, boundary - start, cfg))
+        else:
+            obj_span = (-1, -1)
+        out.append(Predicate(kind, s, e, tuple(group), boundary, e, *obj_span))
+        if not group and e < end and words[e - start] == ":":
+            out += _inline_items(kind, doc, e + 1, end, clause_of, words, start, cfg)
+    return out
+
+
+def _inline_items(kind: str, doc, first: int, end: int, clause_of: list[int], words: list[str], start: int,
+                  cfg: ClauseSettings) -> list[Predicate]:
+    """"You agree not to: (a) share the Model; (b) ...": the lead-in's modality in each inline item."""
+    out = []
+    i = first
+    while i < end:
+        clause = clause_of[i]
+        j = next((k for k in range(i, end) if clause_of[k] != clause), end)
+        rel = verb_group(words, _after_enumerator(words, i - start, j - start), j - start, cfg)
+        obj = (start + rel[-1] + 1, start + object_end(words, rel, j - start, cfg)) if rel else (-1, -1)
+        out.append(Predicate(kind, i, i, tuple(start + g for g in rel), j, i, *obj))
+        i = j
+    return out
+
+
+def _after_enumerator(words: list[str], i: int, end: int) -> int:
+    """Skip a list item's enumerator: "(a)", "a)", "1.", "iv."."""
+    if i < end and words[i] == "(":
+        i += 1
+    if i < end and len(words[i]) <= 4 and words[i].rstrip(".").isalnum() and i + 1 < end and words[i + 1] in (")", "."):
+        i += 2
+    elif i < end and len(words[i]) <= 5 and words[i].endswith((".", ")")) and words[i][:-1].isalnum():
+        i += 1
+    return i
+
+
+def item_predicate(lead_in: Predicate | None, doc, start: int, end: int) -> Predicate | None:
+    """The lead-in's modality carried into a list item doc[start:end]: it governs the item's first verbs
+    ("to train other models") and covers the whole item."""
+    if lead_in is None:
+        return None
+    words = [t.lower_ for t in doc[start:end]]
+    cfg = settings()
+    rel = verb_group(words, _after_enumerator(words, 0, len(words)), len(words), cfg)
+    obj = (start + rel[-1] + 1, start + object_end(words, rel, len(words), cfg)) if rel else (-1, -1)
+    return Predicate(lead_in.kind, start, start, tuple(start + i for i in rel), end, start, *obj)
+
+
+def open_predicate(preds: list[Predicate], sentence_end: int) -> Predicate | None:
+    """The predicate a lead-in sentence leaves open for the list after it: its last one, if its scope
+    runs to the end of the sentence ("You agree not to use the Model:")."""
+    if not preds:
+        return None
+    last = preds[-1]
+    tail = sentence_end - 1  # the lead-in's closing ':' is outside any clause
+    return last if last.kind not in _GOVERNS_BEFORE and last.scope_end >= tail else None
