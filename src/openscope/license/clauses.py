@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from openscope.data import LICENSES_DIR, load_yaml
 
 CLAUSES_FILE = LICENSES_DIR / "rules" / "_clauses.yaml"
-KINDS = ("prohibition", "denial", "passive_ban", "restriction", "obligation", "permission")
-_GOVERNS_BEFORE = {"passive_ban"}  # kinds whose marker governs the words before it
+KINDS = ("prohibition", "denial", "passive_ban", "restriction", "obligation", "permission", "passive_grant")
+_GOVERNS_BEFORE = {"passive_ban", "passive_grant"}  # kinds whose marker governs the words before it
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class Predicate:
     scope_start: int = -1
     object_start: int = -1  # what the governed verbs act on: after the last verb ("the Model or its
     object_end: int = -1  # weights"), or the subject of a passive ("the weights | may not be shared")
+    verb_words: tuple[str, ...] = ()  # the governed verbs (a list item without verbs keeps its lead-in's)
 
     def governs(self, token: int) -> bool:
         return token in self.governed
@@ -140,7 +141,9 @@ def predicates(doc, start: int, end: int, clause_of: list[int]) -> list[Predicat
         if kind in ("permission", "obligation"):
             since = max(markers[n - 1][2] if n else start,
                         next((i + 1 for i in range(s - 1, start - 1, -1) if clause_of[i] != clause), start))
-            if any(w in cfg.negators for w in words[since - start:s - start]):
+            between = words[max(since, s - 8) - start:s - start]
+            last_neg = max((i for i, w in enumerate(between) if w in cfg.negators), default=None)
+            if last_neg is not None and not set(between[last_neg:]) & {":", "you", "we", "licensee", "i"}:
                 kind = "prohibition"  # "neither X nor Y may be used", "no part ... may be shared"
         if kind in _GOVERNS_BEFORE:
             clause_start = next((i + 1 for i in range(s - 1, start - 1, -1) if clause_of[i] != clause), start)
@@ -159,14 +162,17 @@ def predicates(doc, start: int, end: int, clause_of: list[int]) -> list[Predicat
             obj_span = (start + rel[-1] + 1, start + object_end(words, rel, boundary - start, cfg))
         else:
             obj_span = (-1, -1)
-        out.append(Predicate(kind, s, e, tuple(group), boundary, e, *obj_span))
-        if not group and e < end and words[e - start] == ":":
-            out += _inline_items(kind, doc, e + 1, end, clause_of, words, start, cfg)
+        verb_words = tuple(words[i] for i in rel)
+        out.append(Predicate(kind, s, e, tuple(group), boundary, e, *obj_span, verb_words))
+        colon = e if not group else obj_span[1]
+        if 0 <= colon < end and words[colon - start] == ":":
+            # "You agree not to use the Model: (a) for ...; (b) to ...": the items inherit the modality
+            out += _inline_items(kind, colon + 1, end, clause_of, words, start, cfg, verb_words)
     return out
 
 
-def _inline_items(kind: str, doc, first: int, end: int, clause_of: list[int], words: list[str], start: int,
-                  cfg: ClauseSettings) -> list[Predicate]:
+def _inline_items(kind: str, first: int, end: int, clause_of: list[int], words: list[str], start: int,
+                  cfg: ClauseSettings, lead_verbs: tuple[str, ...]) -> list[Predicate]:
     """"You agree not to: (a) share the Model; (b) ...": the lead-in's modality in each inline item."""
     out = []
     i = first
@@ -175,7 +181,8 @@ def _inline_items(kind: str, doc, first: int, end: int, clause_of: list[int], wo
         j = next((k for k in range(i, end) if clause_of[k] != clause), end)
         rel = verb_group(words, _after_enumerator(words, i - start, j - start), j - start, cfg)
         obj = (start + rel[-1] + 1, start + object_end(words, rel, j - start, cfg)) if rel else (-1, -1)
-        out.append(Predicate(kind, i, i, tuple(start + g for g in rel), j, i, *obj))
+        verb_words = tuple(words[g] for g in rel) or lead_verbs
+        out.append(Predicate(kind, i, i, tuple(start + g for g in rel), j, i, *obj, verb_words))
         i = j
     return out
 
@@ -200,7 +207,8 @@ def item_predicate(lead_in: Predicate | None, doc, start: int, end: int) -> Pred
     cfg = settings()
     rel = verb_group(words, _after_enumerator(words, 0, len(words)), len(words), cfg)
     obj = (start + rel[-1] + 1, start + object_end(words, rel, len(words), cfg)) if rel else (-1, -1)
-    return Predicate(lead_in.kind, start, start, tuple(start + i for i in rel), end, start, *obj)
+    verb_words = tuple(words[i] for i in rel) or lead_in.verb_words
+    return Predicate(lead_in.kind, start, start, tuple(start + i for i in rel), end, start, *obj, verb_words)
 
 
 def open_predicate(preds: list[Predicate], sentence_end: int) -> Predicate | None:

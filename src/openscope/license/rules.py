@@ -394,8 +394,8 @@ def _predicate_ok(rule: Rule, bm: BlockMatches, sent: int, token: int, lead: Pre
             preds.append(inherited)
     if rule.verbs:
         # only predicates about these acts count; a denial of rights ("not granted to ...") governs no verb
-        preds = [p for p in preds if p.kind == "denial" and not p.governed
-                 or any(bm.doc[t].lower_ in rule.verbs for t in p.governed)]
+        preds = [p for p in preds if p.kind == "denial" and not p.verb_words
+                 or any(w in rule.verbs for w in p.verb_words)]
     governing = [p for p in preds if p.kind in rule.governed_by and p.governs(token)]
     if rule.governed_by and not governing:
         return False
