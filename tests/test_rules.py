@@ -8,20 +8,22 @@ import shutil
 import pytest
 
 from openscope.license.restrictions import extract
-from openscope.license.rules import RULES_DIR, RuleError, load_rules
+from openscope.license.rules import RULES_DIR, SIGNAL, RuleError, load_rules
 from openscope.vocabulary import flag_names
 
 
 def _examples(kind: str):
     rules = load_rules()
     for flag, fr in sorted(rules.flags.items()):
+        if flag == SIGNAL:
+            continue
         for sentence in getattr(fr, f"examples_{kind}"):
             yield pytest.param(flag, sentence, id=f"{flag}:{sentence[:40]}")
 
 
 def test_every_flag_has_a_rules_file_with_examples():
     rules = load_rules()
-    assert set(rules.flags) == set(flag_names())
+    assert set(rules.flags) - {SIGNAL} == set(flag_names())
     for flag, fr in rules.flags.items():
         assert len(fr.examples_positive) >= 3, flag
         assert len(fr.examples_negative) >= 3, flag
@@ -37,6 +39,28 @@ def test_positive_example_raises_its_flag_by_rules_alone(flag, sentence):
 def test_negative_example_does_not_raise_its_flag(flag, sentence):
     flags = {f.flag for f in extract(sentence, "x").findings}
     assert flag not in flags
+
+
+def test_signal_examples_raise_their_signal_and_never_a_flag():
+    from openscope.license.restrictions import _analyse
+
+    signals = load_rules().flags[SIGNAL]
+    for kind, want in (("positive", True), ("negative", False)):
+        for sentence in getattr(signals, f"examples_{kind}"):
+            _analyse.cache_clear()
+            from openscope.license.restrictions import _rule_hits
+            from openscope.license.segment import segment
+
+            hits, _ = _rule_hits(segment(sentence), load_rules())
+            assert any(h.flag == SIGNAL for h in hits) is want, sentence
+            assert SIGNAL not in {f.flag for f in extract(sentence, "x").findings}
+
+
+def test_a_signal_cancels_the_rule_that_depends_on_it():
+    steward = "The Foundation may revise this license from time to time."
+    kept = steward + " You may use the software under this version or any later version of the license."
+    assert "licensor-control" in {f.flag for f in extract(steward, "x", use_classifier=False).findings}
+    assert "licensor-control" not in {f.flag for f in extract(kept, "x", use_classifier=False).findings}
 
 
 def test_negative_in_another_clause_does_not_veto():

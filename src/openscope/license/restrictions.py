@@ -81,7 +81,12 @@ def _rule_hits(seg, ruleset) -> tuple[list[SentenceHit], list]:
 
 
 def _apply_text_conditions(hits: list[SentenceHit], ruleset) -> list[SentenceHit]:
-    """`unless_flags` / `if_flags`: conditions on the other flags the same text raises."""
+    """`unless_flags` / `if_flags` / `unless_signals`: conditions on what else the same text says.
+    Signals themselves are facts for these conditions, never flags."""
+    from openscope.license.rules import SIGNAL
+
+    signals = {h.rule for h in hits if h.flag == SIGNAL}
+    hits = [h for h in hits if h.flag != SIGNAL]
     raised = {h.flag for h in hits}
     kept = []
     for h in hits:
@@ -90,6 +95,8 @@ def _apply_text_conditions(hits: list[SentenceHit], ruleset) -> list[SentenceHit
             if set(rule.unless_flags) & (raised - {h.flag}):
                 continue
             if rule.if_flags and not set(rule.if_flags) & (raised - {h.flag}):
+                continue
+            if set(rule.unless_signals) & signals:
                 continue
         kept.append(h)
     return kept

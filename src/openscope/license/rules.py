@@ -31,6 +31,8 @@ from openscope.vocabulary import flag_names
 
 RULES_DIR = LICENSES_DIR / "rules"
 CUES_FILE = RULES_DIR / "_cues.yaml"
+SIGNALS_FILE = RULES_DIR / "_signals.yaml"
+SIGNAL = "_signal"  # the pseudo-flag of text-level signals: facts about a text that rules depend on
 SCOPES = ("clause", "sentence")
 
 
@@ -60,6 +62,7 @@ class Rule:
     if_flags: tuple[str, ...] = ()
     cue_anchor: str | None = None  # the rule matches wherever this cue matches
     requires_threshold: bool = False  # the sentence must state a threshold thresholds.py can read
+    unless_signals: tuple[str, ...] = ()  # text-level signals (_signals.yaml) that cancel this rule
     governed_by: tuple[str, ...] = ()  # the match must be governed by a predicate of one of these kinds
     scoped_by: tuple[str, ...] = ()  # the match must lie in the scope of a predicate of one of these kinds
     object_cues: tuple[str, ...] = ()  # with governed_by: a cue that must name what the governed verbs act on
@@ -143,14 +146,17 @@ def _conditions(raw, flag: str, owner: str, cues: set[str], parts, path: Path) -
     return tuple(out)
 
 
-def load_flag_file(path: Path, cues: set[str], parts) -> FlagRules:
+def load_flag_file(path: Path, cues: set[str], parts, signals: frozenset[str] = frozenset()) -> FlagRules:
     raw = load_yaml(path)
     if not isinstance(raw, dict) or "flag" not in raw:
         raise RuleError(f"{path}: expected a mapping with 'flag'")
     flag = raw["flag"]
-    if flag not in flag_names():
+    if flag == SIGNAL:
+        if path.name != SIGNALS_FILE.name:
+            raise RuleError(f"{path}: only {SIGNALS_FILE.name} holds signals")
+    elif flag not in flag_names():
         raise RuleError(f"{path}: unknown flag {flag!r}")
-    if path.stem != flag:
+    elif path.stem != flag:
         raise RuleError(f"{path}: file name must be the flag name ({flag}.yaml)")
     known_flags = set(flag_names())
     rules: dict[str, Rule] = {}
@@ -165,6 +171,9 @@ def load_flag_file(path: Path, cues: set[str], parts) -> FlagRules:
         for name in (*spec.get("unless_flags", []), *spec.get("if_flags", [])):
             if name not in known_flags:
                 raise RuleError(f"{where}: unknown flag {name!r}")
+        for name in spec.get("unless_signals", []):
+            if name not in signals:
+                raise RuleError(f"{where}: unknown signal {name!r} (see {SIGNALS_FILE.name})")
         scope = spec.get("scope", "clause")
         if scope not in SCOPES:
             raise RuleError(f"{where}: scope must be one of {SCOPES}")
@@ -192,6 +201,7 @@ def load_flag_file(path: Path, cues: set[str], parts) -> FlagRules:
             lead_in=bool(spec.get("lead_in", True)),
             negatives=_conditions(spec.get("negatives"), flag, rid, cues, parts, path),
             unless_flags=tuple(spec.get("unless_flags", [])), if_flags=tuple(spec.get("if_flags", [])),
+            unless_signals=tuple(spec.get("unless_signals", [])),
             cue_anchor=anchor, requires_threshold=bool(spec.get("requires_threshold", False)),
             governed_by=governed_by, scoped_by=scoped_by, object_cues=object_cues, verbs=verbs,
         )
@@ -229,10 +239,14 @@ def load_rules(directory: Path | None = None) -> RuleSet:
         _add(parts, f"cue|{name}", spec or {}, f"{cue_file.name}: cue {name!r}")
     cues = set(raw_cues)
     flags = {}
+    signal_file = directory / SIGNALS_FILE.name
+    if signal_file.exists():
+        flags[SIGNAL] = load_flag_file(signal_file, cues, parts)
+    signals = frozenset(flags[SIGNAL].rules) if SIGNAL in flags else frozenset()
     for path in sorted(directory.glob("*.yaml")):
         if path.name.startswith("_"):
             continue
-        fr = load_flag_file(path, cues, parts)
+        fr = load_flag_file(path, cues, parts, signals)
         flags[fr.flag] = fr
     ruleset = RuleSet(flags=flags, cues=tuple(sorted(cues)), positives=token_matchers[0],
                       marks=token_matchers[1], phrases=phrases, phrases_cased=phrases_cased)
