@@ -70,11 +70,12 @@ def settings() -> ClauseSettings:
 
 
 @functools.cache
-def marker_matcher():
-    from spacy.matcher import Matcher
+def marker_table() -> dict[str, list[tuple[str, tuple[frozenset[str], ...]]]]:
+    """The markers of _clauses.yaml, every optional token expanded: first word -> [(kind, word sets)].
 
-    from openscope.text.patterns import compile_pattern
-    from openscope.text.sentences import nlp
+    The compact syntax is that of text/patterns.py; matching in plain Python over a sentence's words
+    costs less than a spaCy Matcher call per sentence, and markers are a few words long."""
+    import itertools
 
     raw = load_yaml(CLAUSES_FILE)["markers"]
     unknown = set(raw) - set(KINDS)
@@ -82,16 +83,33 @@ def marker_matcher():
         from openscope.errors import CatalogError
 
         raise CatalogError(f"{CLAUSES_FILE.name}: unknown marker kinds {sorted(unknown)}; expected {KINDS}")
-    matcher = Matcher(nlp().vocab)
+    table: dict[str, list[tuple[str, tuple[frozenset[str], ...]]]] = {}
     for kind in KINDS:
-        matcher.add(kind, [compile_pattern(spec) for spec in raw.get(kind) or []])
-    return matcher
+        for spec in raw.get(kind) or []:
+            parts = []
+            for part in str(spec).split():
+                optional = part.endswith("?") and len(part) > 1
+                words = frozenset((part[:-1] if optional else part).lower().split("|"))
+                parts.append((words, optional))
+            choices = [[(w,), ()] if opt else [(w,)] for w, opt in parts]
+            for combo in itertools.product(*choices):
+                seq = tuple(w for piece in combo for w in piece)
+                if seq:
+                    for first in seq[0]:
+                        table.setdefault(first, []).append((kind, seq))
+    return table
 
 
 def _markers(doc, start: int, end: int) -> list[tuple[str, int, int]]:
     """Non-overlapping markers of the sentence doc[start:end]: the longest first, then the earlier kind."""
-    strings = doc.vocab.strings
-    found = [(strings[mid], start + s, start + e) for mid, s, e in marker_matcher()(doc[start:end])]
+    words = [t.lower_ for t in doc[start:end]]
+    table = marker_table()
+    found = []
+    for i, w in enumerate(words):
+        for kind, seq in table.get(w, ()):
+            n = len(seq)
+            if i + n <= len(words) and all(words[i + k] in seq[k] for k in range(1, n)):
+                found.append((kind, start + i, start + i + n))
     rank = {k: i for i, k in enumerate(KINDS)}
     found.sort(key=lambda m: (-(m[2] - m[1]), m[1], rank[m[0]]))
     taken: list[tuple[str, int, int]] = []

@@ -67,6 +67,7 @@ class Rule:
     scoped_by: tuple[str, ...] = ()  # the match must lie in the scope of a predicate of one of these kinds
     object_cues: tuple[str, ...] = ()  # with governed_by: a cue that must name what the governed verbs act on
     verbs: frozenset[str] = frozenset()  # only predicates governing one of these verbs count (none: any)
+    min_words: int = 0  # the sentence must have at least this many words (a heading is not a clause)
 
 
 @dataclass
@@ -204,6 +205,7 @@ def load_flag_file(path: Path, cues: set[str], parts, signals: frozenset[str] = 
             unless_signals=tuple(spec.get("unless_signals", [])),
             cue_anchor=anchor, requires_threshold=bool(spec.get("requires_threshold", False)),
             governed_by=governed_by, scoped_by=scoped_by, object_cues=object_cues, verbs=verbs,
+            min_words=int(spec.get("min_words", 0)),
         )
     if not rules:
         raise RuleError(f"{path}: no rules")
@@ -440,6 +442,8 @@ def block_hits(ruleset: RuleSet, block_index: int, bm: BlockMatches, lead_keys: 
             continue
         flag_rules = ruleset.flags[rule.flag]
         if _vetoed(flag_rules.negatives, sent_keys, clause_keys) or _vetoed(rule.negatives, sent_keys, clause_keys):
+            continue
+        if rule.min_words and sum(t.is_alpha for t in bm.doc[slice(*bm.sentences[sent])]) < rule.min_words:
             continue
         if (rule.governed_by or rule.scoped_by) and not _predicate_ok(rule, bm, sent, start, lead):
             continue
