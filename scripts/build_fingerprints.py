@@ -5,19 +5,19 @@
 
 --corpus DIR  the shared corpus (default: $OPENSCOPE_CORPUS or ../shared/corpus): every
               licenses/labels.jsonl entry with a text_file, keyed by the catalog entry its id
-              (or ScanCode key) resolves to, else by the corpus id.
+              (or ScanCode key) resolves to, else by its ScanCode key, else by the corpus id.
 --texts DIR   more texts, one file per license named <catalog-key>.txt.
 
 The output holds hashes and numbers only, never text: the SHA-256 of the normalised text, a
-deterministic 1-in-N sample of word-shingle hashes, sentence hashes, numbers with a hash of the
-words around them, and the shingles that tell a license apart from its close siblings.
-The output is deterministic: the same texts and settings give the same file, byte for byte.
+deterministic 1-in-N sample of word-shingle hashes, sentence hashes, and numbers with a hash of the
+words around them (format: src/openscope/license/fingerprints.py). It is deterministic: the same
+texts and settings give the same file, byte for byte. ScanCode's LicenseDB has its own file,
+built by scripts/build_licensedb.py with the same code.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -26,16 +26,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from openscope.license.identify import (  # noqa: E402
+from openscope.catalog import load_catalog  # noqa: E402
+from openscope.license.fingerprints import (  # noqa: E402
     FINGERPRINTS_PATH,
-    FORMAT,
-    FingerprintParams,
-    sha256_text,
+    dump,
+    fingerprint_params,
+    pack,
+    stored_text,
     text_features,
 )
-from openscope.license.normalize import SETTINGS_PATH, normalize  # noqa: E402
-from openscope.catalog import load_catalog  # noqa: E402
-from openscope.data import load_yaml  # noqa: E402
+from openscope.license.normalize import NormalizedText, normalize  # noqa: E402
 
 
 def default_corpus() -> Path:
@@ -66,7 +66,10 @@ def corpus_texts(corpus: Path) -> list[tuple[str, str, str]]:
         path = corpus / "licenses" / label["text_file"]
         if not path.exists():
             raise SystemExit(f"error: {labels_path}:{line_no}: text file {path} not found")
-        key = catalog_key(label["id"], label.get("scancode_key")) or label["id"]
+        scancode_key = label.get("scancode_key")
+        # Named as the catalog names it, else as ScanCode does (as LicenseDB texts are), else by corpus id.
+        key = catalog_key(label["id"], scancode_key) or (load_catalog().scancode_id(scancode_key)
+                                                          if scancode_key else label["id"])
         found.append((label["id"], key, path.read_text(encoding="utf-8")))
     return found
 
@@ -80,84 +83,16 @@ def extra_texts(directory: Path) -> list[tuple[str, str, str]]:
     ]
 
 
-def settings_digest() -> str:
-    raw = load_yaml(SETTINGS_PATH)
-    wanted = {"normalize": raw["normalize"], "fingerprint": raw["fingerprint"]}
-    return hashlib.sha256(json.dumps(wanted, sort_keys=True).encode()).hexdigest()
-
-
-def dice(a: frozenset, b: frozenset) -> float:
-    return 2 * len(a & b) / (len(a) + len(b)) if a or b else 0.0
-
-
-def build(texts: list[tuple[str, str, str]]) -> dict:
-    config = load_yaml(SETTINGS_PATH)["fingerprint"]
-    params = FingerprintParams.from_dict(config)
-    below = params.sample_below
-    entries = []
-    for source, key, text in sorted(texts, key=lambda t: (t[1], t[0])):
-        norm = normalize(text)
-        features = text_features(norm, params)
+def build(texts: list[tuple[str, str, str]], origin: str = "corpus") -> dict:
+    """The fingerprint file's content for (source id, key, text) triples."""
+    params = fingerprint_params()
+    stored = []
+    for source, key, text in texts:
+        norm = text if isinstance(text, NormalizedText) else normalize(text)
         if not norm.tokens:
             raise SystemExit(f"error: license text {source!r} is empty after normalisation")
-        n = params.shingle_words
-        body_count = max(0, norm.tail_start - n + 1)
-        body = frozenset(h for h in features.shingles[:body_count] if h < below)
-        tail = sorted({h for h in features.shingles[body_count:] if h < below} - body)
-        body_sentences = sorted({h for h, s, e in features.sentences if e <= norm.tail_start})
-        tail_sentences = sorted({h for h, s, e in features.sentences if e > norm.tail_start} - set(body_sentences))
-        has_tail = norm.tail_start < len(norm.tokens)
-        entries.append({
-            "key": key,
-            "source": source,
-            "words": len(norm.tokens),
-            "body_words": norm.tail_start,
-            "sha256": sha256_text(norm.tokens),
-            "body_sha256": sha256_text(norm.tokens[:norm.tail_start]) if has_tail else None,
-            "shingles": sorted(body),
-            "tail_shingles": tail,
-            "sentences": body_sentences,
-            "tail_sentences": tail_sentences,
-            "numbers": sorted({(m.context, m.display) for m in features.numbers}),
-            "_all": frozenset(features.shingles),
-        })
-    _add_siblings(entries, config)
-    for entry in entries:
-        del entry["_all"]
-    return {
-        "format": FORMAT,
-        "params": {k: getattr(params, k) for k in FingerprintParams.__dataclass_fields__},
-        "settings_sha256": settings_digest(),
-        "fingerprints": entries,
-    }
-
-
-def _add_siblings(entries: list[dict], config: dict) -> None:
-    """Siblings are texts of other licenses this similar; keep the shingles only this one has."""
-    bodies = [frozenset(e["shingles"]) for e in entries]
-    for i, entry in enumerate(entries):
-        siblings = [
-            j for j, other in enumerate(entries)
-            if other["key"] != entry["key"] and dice(bodies[i], bodies[j]) >= config["sibling_min_dice"]
-        ]
-        entry["siblings"] = sorted({entries[j]["key"] for j in siblings})
-        others = frozenset().union(*(entries[j]["_all"] for j in siblings)) if siblings else frozenset()
-        own = sorted(entry["_all"] - others) if siblings else []
-        entry["distinctive"] = own[: config["distinctive_max"]]  # the smallest hashes: a fixed sample
-
-
-def dump(data: dict) -> str:
-    """Readable top level, one line per fingerprint: small diffs, deterministic bytes."""
-    head = {k: v for k, v in data.items() if k != "fingerprints"}
-    lines = ["{"]
-    for k, v in head.items():
-        lines.append(f"  {json.dumps(k)}: {json.dumps(v, sort_keys=True)},")
-    lines.append('  "fingerprints": [')
-    rows = [json.dumps(e, separators=(",", ":")) for e in data["fingerprints"]]
-    lines.append(",\n".join(f"    {row}" for row in rows))
-    lines.append("  ]")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+        stored.append(stored_text(key, source, text_features(norm, params), params))
+    return pack(stored, params, origin)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -172,8 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     data = build(texts)
     args.output.write_text(dump(data), encoding="utf-8")
     size = args.output.stat().st_size
-    keys = sorted({e["key"] for e in data["fingerprints"]})
-    print(f"wrote {args.output} ({len(data['fingerprints'])} texts, {len(keys)} keys, {size // 1024} KB)")
+    keys = set(data["columns"]["key"])
+    print(f"wrote {args.output} ({data['texts']} texts, {len(keys)} keys, {size // 1024} KB)")
     return 0
 
 

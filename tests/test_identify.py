@@ -6,6 +6,7 @@ corpus tests read the real texts at run time and perturb them in memory.
 
 from __future__ import annotations
 
+import base64
 import html
 import importlib.util
 import json
@@ -15,15 +16,18 @@ from pathlib import Path
 import pytest
 
 from openscope.catalog import load_catalog
-from openscope.license.identify import (
+from openscope.license.fingerprints import (
     FINGERPRINTS_PATH,
+    LICENSEDB_FINGERPRINTS_PATH,
+    fingerprint_set,
+    text_features,
+)
+from openscope.license.identify import (
     _break_tie,
     _candidates,
-    fingerprint_set,
     identify_text,
     load_fingerprints,
     match_settings,
-    text_features,
 )
 from openscope.license.normalize import normalize
 from openscope.text.markup import strip_markup
@@ -172,8 +176,8 @@ def test_close_versions_are_told_apart_when_both_are_edited(own_fingerprints):
         assert found.key == key and found.modified
 
 
-def test_near_ties_are_broken_by_distinctive_shingles():
-    """Two texts a word apart score within `near_tie`: the words only one of them has decide."""
+def test_near_ties_are_broken_by_sentences():
+    """Two texts a word apart score within `near_tie`: the sentence only one of them has decides."""
     builder = load_builder()
     amended = ORCHARD_V1.replace("deceive people", "mislead people")
     fps = fingerprint_set(json.loads(builder.dump(builder.build(
@@ -226,12 +230,22 @@ def _strings(node):
         yield node
 
 
-def test_fingerprint_file_holds_no_readable_text():
-    raw = FINGERPRINTS_PATH.read_text(encoding="utf-8")
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+
+
+@pytest.mark.parametrize("path, max_bytes", [(FINGERPRINTS_PATH, 400_000), (LICENSEDB_FINGERPRINTS_PATH, 4_000_000)])
+def test_fingerprint_files_hold_no_readable_text(path, max_bytes):
+    raw = path.read_text(encoding="utf-8")
     assert not re.search(r"[A-Za-z]+(?:\s+[A-Za-z]+){3,}", raw)
-    for value in _strings(json.loads(raw)):
-        assert _IDENTIFIER.match(value) or _NUMBER_DISPLAY.match(value), value
-    assert len(raw) < 400_000
+    data = json.loads(raw)
+    for name, packed in data["lists"].items():
+        for field, value in packed.items():
+            if field != "postings":
+                base64.b64decode(value, validate=True)  # packed numbers, nothing else
+    data = {k: v for k, v in data.items() if k != "lists"}
+    for value in _strings(data):
+        assert _IDENTIFIER.match(value) or _NUMBER_DISPLAY.match(value) or _DIGEST.match(value), value
+    assert len(raw.encode()) < max_bytes
 
 
 # --- the real corpus --------------------------------------------------------------------------
@@ -349,7 +363,8 @@ def test_committed_fingerprints_match_the_script(corpus):
     builder = load_builder()
     committed = FINGERPRINTS_PATH.read_text(encoding="utf-8")
     texts = builder.corpus_texts(corpus)
-    sources = {e["source"] for e in json.loads(committed)["fingerprints"]}
+    columns = json.loads(committed)["columns"]
+    sources = set(columns.get("source") or columns["key"])
     if sources - {source for source, _, _ in texts}:
         pytest.skip("fingerprints.json was built with --texts beyond the corpus")
     assert builder.dump(builder.build(texts)) == committed, "re-run scripts/build_fingerprints.py"

@@ -167,7 +167,7 @@ def analyze_license_files(paths: Iterable, *, stdin_text: str | bytes | None = N
             warnings.append(ReportWarning("unwrapped", f"{label}: {analysis.unwrapped.upper()} markup removed "
                                                        "before analysis; quotes are from the plain text"))
         ident = analysis.identification
-        lic = catalog.get(ident.key) if ident and ident.key else None
+        lic = catalog.known(ident.key) if ident and ident.key else None  # catalogued, or a LicenseDB license
         if lic is not None:
             entry.license = license_info(lic, "text" if ident.method != "classifier" else "classifier",
                                          round(ident.confidence, 3))

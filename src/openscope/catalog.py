@@ -2,7 +2,12 @@
 
 The catalog holds facts in our own words (ids, thresholds, section pointers, which flags a license
 carries, which documents it incorporates). It never holds license texts. Text identification uses
-derived fingerprints (`licenses/fingerprints.json`), built by `scripts/build_fingerprints.py`.
+derived fingerprints (license/fingerprints.py), built by the scripts in `scripts/`.
+
+Beyond its own entries the catalog answers for every license of ScanCode's LicenseDB
+(`licenses/licensedb.json`, facts only, built by scripts/build_licensedb.py): `known(key)` gives such
+a license as an uncatalogued entry (name, SPDX id, `osi_open` from its category as
+`licenses/scancode_categories.yaml` maps it, no flags). The facts are read on the first such question.
 """
 
 from __future__ import annotations
@@ -13,11 +18,16 @@ from pathlib import Path
 
 from openscope.data import LICENSES_DIR, load_yaml
 from openscope.errors import CatalogError
-from openscope.types import CatalogFlag, CatalogLicense
+from openscope.types import CatalogFlag, CatalogLicense, LicenseDBEntry
 from openscope.vocabulary import flag_names
 
 CATALOG_DIR = LICENSES_DIR / "catalog"
+LICENSEDB_PATH = LICENSES_DIR / "licensedb.json"
+SCANCODE_CATEGORIES_PATH = LICENSES_DIR / "scancode_categories.yaml"
+LICENSEDB_FORMAT = "openscope.licensedb/1"
 KINDS = ("license", "aup", "terms")
+# A ScanCode key that is also a catalog key for another license is reported under this prefix.
+SCANCODE_PREFIX = "scancode:"
 
 
 def _norm(name: str) -> str:
@@ -95,6 +105,8 @@ class Catalog:
         for e in entries:
             for hf_id in e.hf_ids:
                 self._lookup[_norm(hf_id)] = e.key
+        self._by_scancode = {e.scancode_key: e.key for e in entries if e.scancode_key}
+        self._uncatalogued: dict[str, CatalogLicense | None] = {}
 
     def __iter__(self):
         return iter(self.entries.values())
@@ -115,8 +127,83 @@ class Catalog:
     def incorporated(self, lic: CatalogLicense) -> list[CatalogLicense]:
         return [self.entries[k] for k in lic.incorporates if k in self.entries]
 
+    def scancode_id(self, scancode_key: str) -> str:
+        """The key a ScanCode license is reported under: the catalog entry linked to it, else its own key."""
+        linked = self._by_scancode.get(scancode_key)
+        if linked:
+            return linked
+        return SCANCODE_PREFIX + scancode_key if scancode_key in self.entries else scancode_key
+
+    def known(self, key: str | None) -> CatalogLicense | None:
+        """The catalog entry `key`, else the LicenseDB license reported as `key` (uncatalogued: facts
+        only, no flags), else None. This is how an identified key is looked up."""
+        if not key:
+            return None
+        entry = self.entries.get(key)
+        if entry is not None:
+            return entry
+        if key not in self._uncatalogued:
+            self._uncatalogued[key] = self._from_licensedb(key)
+        return self._uncatalogued[key]
+
+    def _from_licensedb(self, key: str) -> CatalogLicense | None:
+        scancode_key = key.removeprefix(SCANCODE_PREFIX)
+        if scancode_key in self._by_scancode:
+            return self.entries[self._by_scancode[scancode_key]]
+        if self.scancode_id(scancode_key) != key:
+            return None
+        facts = licensedb_entry(scancode_key)
+        if facts is None:
+            return None
+        return CatalogLicense(
+            key=key, name=facts.name, kind="license", osi_open=licensedb_osi_open(facts), spdx=facts.spdx,
+            scancode_key=facts.key, catalogued=False,
+        )
+
 
 @functools.cache
 def load_catalog(directory: Path | None = None) -> Catalog:
     directory = Path(directory or CATALOG_DIR)
     return Catalog([parse_entry(load_yaml(p), p) for p in sorted(directory.glob("*.yaml"))])
+
+
+# --- ScanCode's LicenseDB: facts, and what its categories mean for openness --------------------
+
+
+@functools.cache
+def licensedb_entries() -> dict[str, LicenseDBEntry]:
+    """ScanCode key -> facts, from licenses/licensedb.json (empty when the file is absent)."""
+    import json
+
+    try:
+        raw = json.loads(LICENSEDB_PATH.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise CatalogError(f"{LICENSEDB_PATH}: cannot read ({exc})") from None
+    if raw.get("format") != LICENSEDB_FORMAT:
+        raise CatalogError(f"{LICENSEDB_PATH}: expected format {LICENSEDB_FORMAT!r}; re-run scripts/build_licensedb.py")
+    return {
+        key: LicenseDBEntry(key=key, name=row["name"], spdx=row["spdx"], category=row.get("category"),
+                            is_exception=bool(row.get("is_exception")), is_deprecated=bool(row.get("is_deprecated")),
+                            language=row.get("language") or "en")
+        for key, row in raw["licenses"].items()
+    }
+
+
+def licensedb_entry(scancode_key: str) -> LicenseDBEntry | None:
+    return licensedb_entries().get(scancode_key)
+
+
+@functools.cache
+def _scancode_categories() -> tuple[dict, frozenset]:
+    raw = load_yaml(SCANCODE_CATEGORIES_PATH)
+    return dict(raw["osi_open"]), frozenset(raw.get("not_open") or ())
+
+
+def licensedb_osi_open(facts: LicenseDBEntry) -> bool | None:
+    """osi_open of a license the catalog does not hold, from its ScanCode category (null when unknown)."""
+    by_category, not_open = _scancode_categories()
+    if facts.key in not_open:
+        return False
+    return by_category.get(facts.category)

@@ -277,6 +277,9 @@ class CatalogLicense:
     flags: tuple[CatalogFlag, ...] = ()
     notes: str | None = None
     path: Path | None = field(default=None, compare=False)
+    # False for a license known only from ScanCode's LicenseDB: named, with osi_open from its
+    # category, but no flags, family or incorporated documents (Catalog.known).
+    catalogued: bool = True
 
     def flag(self, name: str) -> CatalogFlag | None:
         return next((f for f in self.flags if f.flag == name), None)
@@ -286,9 +289,22 @@ class CatalogLicense:
         return frozenset(f.flag for f in self.flags)
 
 
+@dataclass(frozen=True)
+class LicenseDBEntry:
+    """One license of ScanCode's LicenseDB (licenses/licensedb.json): facts only, no text."""
+
+    key: str  # ScanCode key
+    name: str
+    spdx: str  # SPDX id, else LicenseRef-scancode-<key>
+    category: str | None  # Permissive, Copyleft, Proprietary Free ...
+    is_exception: bool = False
+    is_deprecated: bool = False
+    language: str = "en"
+
+
 @dataclass
 class Identification:
-    key: str | None  # catalog key, or None when unidentified
+    key: str | None  # catalog key; else the ScanCode key of a LicenseDB license; None when unidentified
     confidence: float
     method: str  # "exact" | "fingerprint" | "classifier"
     modified: bool = False

@@ -51,6 +51,16 @@ def catalog_flags(entry: CatalogLicense, catalog: Catalog, *, file_label: str | 
     return list(out.values())
 
 
+def same_terms(a: CatalogLicense, b: CatalogLicense) -> bool:
+    """Whether a license file reading as `a` agrees with a declared `b`: one key or one catalog family.
+    A license known only from the LicenseDB has no family: it agrees unless its openness differs."""
+    if a.key == b.key:
+        return True
+    if a.catalogued and b.catalogued:
+        return a.family == b.family
+    return a.osi_open is None or b.osi_open is None or a.osi_open == b.osi_open
+
+
 def osi_open_of(entry: CatalogLicense | None, flags: list[FlagFinding]) -> bool | None:
     """SPEC osi_open for weights under `entry` carrying `flags`: null when unknown; a rider or an
     incorporated policy that restricts use (anything beyond attribution) makes an open license not open."""
@@ -107,14 +117,14 @@ def assess_license(facts: ModelFacts, catalog: Catalog) -> LicenseAssessment:
         warnings.extend(analysis.warnings)
         ident = analysis.identification
         if ident and ident.key:
-            entry = catalog.get(ident.key)
+            entry = catalog.known(ident.key)  # catalogued, or a LicenseDB license (facts, no flags)
             if entry is not None:
                 analysed_kinds.add(entry.kind)
                 if entry.kind == "license" and text_entry is None:
                     # A modified text already carries the reader's license-modified warning.
                     text_entry, text_confidence = entry, ident.confidence
 
-    if text_entry and declared_entry and text_entry.key != declared_entry.key and text_entry.family != declared_entry.family:
+    if text_entry and declared_entry and not same_terms(text_entry, declared_entry):
         warnings.append(ReportWarning(
             "license-conflict",
             f"card declares {declared_entry.key} but its license file reads as {text_entry.key}",

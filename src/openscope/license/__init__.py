@@ -43,7 +43,7 @@ def analyze_text(text: str, filename: str) -> TextAnalysis:
 def modified_warning(identification: Identification, filename: str) -> ReportWarning:
     from openscope.catalog import load_catalog
 
-    entry = load_catalog().get(identification.key)
+    entry = load_catalog().known(identification.key)
     name = entry.name if entry else identification.key
     diffs = identification.differences[:_MAX_DIFFERENCES]
     more = len(identification.differences) - len(diffs)

@@ -1,195 +1,67 @@
 """License identification: an ordered chain of matchers, cheap to fuzzy.
 
-1. exact: the SHA-256 of the normalised text equals a known fingerprint (confidence 1.0).
-2. fingerprint: sampled word-shingle hashes are compared with every known license: coverage (how
-   much of the license is in the text), purity (how much of the text is in the license), their
-   Sørensen–Dice mean and a coverage-weighted score; the license most present in the text wins.
-3. siblings: candidates close to the best (close versions, RAIL variants) are told apart by the
-   shingles unique to each among its siblings.
+Known texts are the corpus texts and every text of ScanCode's LicenseDB (license/fingerprints.py);
+a match names a catalog key where the catalog holds the license, else the ScanCode key.
+
+1. exact: the SHA-256 of the normalised text equals that of a known text (confidence 1.0). Among
+   known texts with the same digest, the catalog's comes first, then a current ScanCode key.
+2. fingerprint: the text's sampled word-shingle hashes are looked up in the inverted index; per
+   known text that gives coverage (how much of the license is in the text), purity (how much of the
+   text is in the license), their Sørensen–Dice mean and a coverage-weighted score. The license
+   most present in the text wins.
+3. siblings: candidates close to the best (close versions, variants of one license) are told
+   apart by their sentences: unsampled hashes, so one changed word in a sentence counts.
 Then the chosen license is compared with the text in detail (numbers in context, runs of new
 shingles, sentence hashes, other known documents appended) to report whether, and how, the text
-differs from it (`modified`, `differences`).
+differs from it (`modified`, `differences`). A modified text's confidence stays below
+`match.confident` (licenses/identification.yaml): it reads like the license, it is not known to be it.
 
-Fingerprints are built by scripts/build_fingerprints.py into licenses/fingerprints.json (hashes and
-numbers only, never text). Thresholds live in licenses/identification.yaml.
+Thresholds live in licenses/identification.yaml (`match`).
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import itertools
-import json
-import zlib
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Collection
+from dataclasses import dataclass, field
 
-from openscope.data import LICENSES_DIR, load_yaml
-from openscope.errors import CatalogError
-from openscope.license.normalize import SETTINGS_PATH, NormalizedText, normalize
+from openscope.data import load_yaml
+from openscope.license.fingerprints import (
+    FINGERPRINTS_PATH,
+    LICENSEDB_FINGERPRINTS_PATH,
+    Fingerprint,
+    FingerprintParams,
+    FingerprintSet,
+    NumberMention,
+    TextFeatures,
+    fingerprint_set,
+    number_value,
+    read_file,
+    sha256_text,
+    text_features,
+)
+from openscope.license.normalize import SETTINGS_PATH, NormalizedText
 from openscope.types import Identification
-
-FINGERPRINTS_PATH = LICENSES_DIR / "fingerprints.json"
-FORMAT = "openscope.fingerprints/1"
-
-_MASK32 = 0xFFFFFFFF
-_MIX = 0x9E3779B1  # odd: multiplying by it permutes 32-bit values and spreads the high bits
-_DIGITS = frozenset("0123456789")
-_SCALE_WORDS = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
-
-
-@dataclass(frozen=True)
-class FingerprintParams:
-    shingle_words: int
-    sample_one_in: int
-    min_sentence_words: int
-    number_context_words: int
-
-    @property
-    def sample_below(self) -> int:
-        return (_MASK32 + 1) // self.sample_one_in
-
-    @classmethod
-    def from_dict(cls, raw: dict) -> FingerprintParams:
-        return cls(**{k: int(raw[k]) for k in cls.__dataclass_fields__})
-
-
-@dataclass(frozen=True)
-class NumberMention:
-    start: int  # token span of the number (with its scale word)
-    end: int
-    display: str  # "700 million", "1,000,000"
-    context: int  # hash of the words around it
-
-
-@dataclass
-class TextFeatures:
-    """Everything compared about one text; built the same way for the catalog and for input."""
-
-    norm: NormalizedText
-    shingles: list[int]  # hash of every shingle, by position
-    sentences: list[tuple[int, int, int]]  # (hash, start, end) of sentences long enough to count
-    numbers: list[NumberMention]
-    sampled: frozenset[int] = frozenset()
-
-    @property
-    def words(self) -> int:
-        return len(self.norm.tokens)
-
-
-def _hash(data) -> int:
-    return (zlib.crc32(data) * _MIX) & _MASK32
-
-
-def text_features(text: str | NormalizedText, params: FingerprintParams) -> TextFeatures:
-    norm = text if isinstance(text, NormalizedText) else normalize(text)
-    tokens = norm.tokens
-    # One byte buffer for the whole text, so each shingle and sentence is hashed without copying.
-    joined = " ".join(tokens)
-    data = joined.encode()
-    lengths = map(len, tokens) if len(data) == len(joined) else (len(t.encode()) for t in tokens)
-    offsets = [0, *itertools.accumulate(length + 1 for length in lengths)]
-    buf = memoryview(data)
-    n = params.shingle_words
-    if len(tokens) >= n:
-        shingles = [_hash(buf[offsets[i]:offsets[i + n] - 1]) for i in range(len(tokens) - n + 1)]
-    else:
-        shingles = [_hash(buf)] if tokens else []
-    sentences = [
-        (_hash(buf[offsets[s]:offsets[e] - 1]), s, e)
-        for s, e in norm.sentences
-        if e - s >= params.min_sentence_words
-    ]
-    below = params.sample_below
-    return TextFeatures(
-        norm=norm,
-        shingles=shingles,
-        sentences=sentences,
-        numbers=_numbers(tokens, params.number_context_words),
-        sampled=frozenset(h for h in shingles if h < below),
-    )
-
-
-def _numbers(tokens: tuple[str, ...], context: int) -> list[NumberMention]:
-    found = []
-    for i in [i for i, tok in enumerate(tokens) if tok[0] in _DIGITS]:
-        end = i + 1 if i + 1 >= len(tokens) or tokens[i + 1] not in _SCALE_WORDS else i + 2
-        around = " ".join(tokens[max(0, i - context):i]) + " | " + " ".join(tokens[end:end + context])
-        found.append(NumberMention(i, end, " ".join(tokens[i:end]), _hash(around.encode())))
-    return found
-
-
-def number_value(display: str) -> float | str:
-    """700 million -> 7e8; values that are not plain numbers (0.9.7) compare as text."""
-    parts = display.split()
-    try:
-        value = float(parts[0].replace(",", ""))
-    except ValueError:
-        return display
-    return value * _SCALE_WORDS.get(parts[1], 1) if len(parts) > 1 else value
-
-
-def sha256_text(tokens) -> str:
-    return hashlib.sha256(" ".join(tokens).encode()).hexdigest()
-
-
-# --- the catalog side ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Fingerprint:
-    key: str
-    source: str
-    words: int
-    body_words: int
-    hashes: frozenset[str]  # SHA-256 of the normalised text (and of its body without optional tail)
-    body: frozenset[int]  # sampled shingles of the body
-    known: frozenset[int]  # sampled shingles of the whole text, optional tail included
-    sentences: frozenset[int]  # body sentences
-    known_sentences: frozenset[int]
-    numbers: dict  # context hash -> set of displays
-    distinctive: frozenset[int]  # shingles unique to this text among its siblings (unsampled)
-
-
-@dataclass(frozen=True)
-class FingerprintSet:
-    params: FingerprintParams
-    fingerprints: tuple[Fingerprint, ...]
-    by_hash: dict
-
-
-def _fingerprint(raw: dict) -> Fingerprint:
-    body = frozenset(raw["shingles"])
-    sentences = frozenset(raw["sentences"])
-    numbers: dict[int, set[str]] = {}
-    for context, display in raw["numbers"]:
-        numbers.setdefault(context, set()).add(display)
-    return Fingerprint(
-        key=raw["key"],
-        source=raw["source"],
-        words=raw["words"],
-        body_words=raw["body_words"],
-        hashes=frozenset(h for h in (raw["sha256"], raw.get("body_sha256")) if h),
-        body=body,
-        known=body | frozenset(raw.get("tail_shingles", ())),
-        sentences=sentences,
-        known_sentences=sentences | frozenset(raw.get("tail_sentences", ())),
-        numbers=numbers,
-        distinctive=frozenset(raw.get("distinctive", ())),
-    )
 
 
 @functools.cache
-def load_fingerprints(path: Path | None = None) -> FingerprintSet:
-    return fingerprint_set(json.loads(Path(path or FINGERPRINTS_PATH).read_text(encoding="utf-8")), path)
+def load_fingerprints() -> FingerprintSet:
+    """The corpus and LicenseDB fingerprints as one set, loaded once, on the first identification."""
+    from openscope.catalog import licensedb_entry, load_catalog
 
+    catalog = load_catalog()
+    files = [read_file(FINGERPRINTS_PATH)]
+    if LICENSEDB_FINGERPRINTS_PATH.exists():
+        files.append(read_file(LICENSEDB_FINGERPRINTS_PATH))
 
-def fingerprint_set(raw: dict, origin=None) -> FingerprintSet:
-    if raw.get("format") != FORMAT:
-        raise CatalogError(f"{origin or FINGERPRINTS_PATH}: expected format {FORMAT!r}; re-run scripts/build_fingerprints.py")
-    fingerprints = tuple(_fingerprint(entry) for entry in raw["fingerprints"])
-    by_hash = {h: fp for fp in fingerprints for h in sorted(fp.hashes)}
-    return FingerprintSet(FingerprintParams.from_dict(raw["params"]), fingerprints, by_hash)
+    def rename(origin: str, key: str) -> str:
+        return catalog.scancode_id(key) if origin == "licensedb" else key
+
+    def preference(key: str, source: str, origin: str) -> tuple:
+        facts = licensedb_entry(source) if origin == "licensedb" else None
+        return (key not in catalog.entries, origin != "corpus", bool(facts and facts.is_deprecated), key, source)
+
+    return fingerprint_set(*files, rename=rename, preference=preference)
 
 
 @dataclass(frozen=True)
@@ -202,6 +74,7 @@ class MatchSettings:
     near_tie: float
     modified_confidence_factor: float
     unmodified_min_confidence: float
+    confident: float
     min_extra_words: int
     seam_max_words: int
     min_missing_words: int
@@ -218,63 +91,98 @@ def match_settings() -> MatchSettings:
 
 @dataclass
 class Candidate:
-    fp: Fingerprint
+    fps: FingerprintSet = field(repr=False)
+    index: int
     found: int  # sampled shingles of the license found in the text
     coverage: float  # share of the license found in the text
     purity: float  # share of the text found in the license
     dice: float
     score: float
 
+    @property
+    def fp(self) -> Fingerprint:
+        return self.fps.fingerprint(self.index)
 
-def _candidates(features: TextFeatures, fps: FingerprintSet, cfg: MatchSettings) -> list[Candidate]:
+    @property
+    def key(self) -> str:
+        return self.fps.keys[self.index]
+
+
+def _query(hashes):
+    """A sorted numpy array of distinct hashes, as the index is queried."""
+    import numpy as np
+
+    return np.array(sorted(hashes), dtype=np.uint32)
+
+
+def _candidates(features: TextFeatures, fps: FingerprintSet, cfg: MatchSettings,
+                excluded: Collection[int] = ()) -> list[Candidate]:
+    """Known texts sharing shingles with the text that could be its license or an appended document."""
+    import numpy as np
+
     sampled = features.sampled
     if not sampled:
         return []
+    query = _query(sampled)
+    in_body = fps.lists["shingles"].count(query)
+    in_known = in_body + fps.lists["tail_shingles"].count(query)
+    body_sizes = fps.body_sizes
+    with np.errstate(divide="ignore", invalid="ignore"):
+        coverage = np.where(body_sizes > 0, in_body / np.maximum(body_sizes, 1), 0.0)
+    purity = in_known / len(sampled)
+    score = coverage ** cfg.score_coverage_exponent * purity ** cfg.score_purity_exponent
+    wanted = (in_body > 0) & ((score >= cfg.min_score) | (coverage >= cfg.appended_min_coverage))
+    if excluded:
+        wanted[list(excluded)] = False
     found = []
-    for fp in fps.fingerprints:
-        if not fp.body:
-            continue
-        in_body = len(sampled & fp.body)
-        if not in_body:
-            continue
-        coverage = in_body / len(fp.body)
-        purity = len(sampled & fp.known) / len(sampled)
-        dice = 2 * coverage * purity / (coverage + purity)
-        score = coverage ** cfg.score_coverage_exponent * purity ** cfg.score_purity_exponent
-        found.append(Candidate(fp, in_body, coverage, purity, dice, score))
+    for i in np.flatnonzero(wanted).tolist():
+        cov, pur = float(coverage[i]), float(purity[i])
+        found.append(Candidate(fps, i, int(in_body[i]), cov, pur, 2 * cov * pur / (cov + pur), float(score[i])))
     # The license most present in the text comes first: a text holding one license whole and
     # another document after it (a policy, a rider) is about the license, not the appendix.
-    found.sort(key=lambda c: (-c.found, -c.score, c.fp.key, c.fp.source))
+    found.sort(key=lambda c: (-c.found, -c.score, fps.rank[c.index]))
     return found
 
 
+def _sentence_agreement(c: Candidate, sentences: frozenset[int]) -> float:
+    """Dice of the share of the license's sentences in the text and of the text's in the license."""
+    fp = c.fp
+    if not sentences or not fp.known_sentences:
+        return 0.5  # nothing to compare: neutral
+    coverage = len(sentences & fp.sentences) / len(fp.sentences) if fp.sentences else 0.0
+    purity = len(sentences & fp.known_sentences) / len(sentences)
+    return 2 * coverage * purity / (coverage + purity) if coverage + purity else 0.0
+
+
 def _break_tie(candidates: list[Candidate], features: TextFeatures, near_tie: float) -> Candidate:
+    """Among candidates finding nearly as much of their license as the best, the one whose sentences
+    the text shares most (sentences are hashed whole: a changed word shows, sampling cannot hide it)."""
     best = candidates[0]
     close = [c for c in candidates if c.found >= best.found * (1 - near_tie)]
     if len(close) == 1:
         return best
-    every = set(features.shingles)
-
-    def distinctive_hits(c: Candidate) -> float:
-        if not c.fp.distinctive:
-            return 0.5  # nothing of its own among its siblings: neutral
-        return len(every & c.fp.distinctive) / len(c.fp.distinctive)
-
-    return max(close, key=lambda c: (distinctive_hits(c), c.score))
+    sentences = frozenset(h for h, _, _ in features.sentences)
+    return min(close, key=lambda c: (-round(_sentence_agreement(c, sentences), 9), -c.score, c.fps.rank[c.index]))
 
 
-def identify_text(text: str, *, fingerprints: FingerprintSet | None = None) -> Identification | None:
-    """Identify `text` against the known license fingerprints; None when unidentified or empty."""
+def identify_text(text: str | NormalizedText, *, fingerprints: FingerprintSet | None = None,
+                  exclude: Collection[str] = ()) -> Identification | None:
+    """Identify `text` against the known license fingerprints; None when unidentified or empty.
+
+    `exclude` names keys to leave out (leave-one-out measurement: how would a text be read if its
+    own license were not known?).
+    """
     fps = fingerprints or load_fingerprints()
     features = text_features(text, fps.params)
     if not features.norm.tokens:
         return None
+    excluded = {i for i, k in enumerate(fps.keys) if k in exclude} if exclude else set()
     digest = sha256_text(features.norm.tokens)
-    exact = fps.by_hash.get(digest)
-    if exact is not None:
-        return Identification(key=exact.key, confidence=1.0, method="exact")
+    exact = [i for i in fps.by_hash.get(digest, ()) if i not in excluded]
+    if exact:
+        return Identification(key=fps.keys[exact[0]], confidence=1.0, method="exact")
     cfg = match_settings()
-    candidates = _candidates(features, fps, cfg)
+    candidates = _candidates(features, fps, cfg, excluded)
     plausible = [c for c in candidates if c.score >= cfg.min_score]
     if not plausible:
         return None
@@ -282,11 +190,11 @@ def identify_text(text: str, *, fingerprints: FingerprintSet | None = None) -> I
     appended = _appended_documents(features, chosen, candidates, cfg)
     differences = describe_differences(features, chosen.fp, fps.params, cfg, appended)
     if differences:
-        confidence = chosen.score * cfg.modified_confidence_factor
+        confidence = min(chosen.score * cfg.modified_confidence_factor, cfg.confident - 0.01)
     else:
         confidence = max(cfg.unmodified_min_confidence, min(0.99, chosen.dice))
     return Identification(
-        key=chosen.fp.key,
+        key=chosen.key,
         confidence=round(confidence, 3),
         method="fingerprint",
         modified=bool(differences),
@@ -301,12 +209,13 @@ def _appended_documents(
     explained = set(chosen.fp.known)
     appended = []
     for c in candidates:
-        if c.fp.key == chosen.fp.key or c.coverage < cfg.appended_min_coverage:
+        if c.key == chosen.key or c.coverage < cfg.appended_min_coverage:
             continue
-        new = len((features.sampled & c.fp.body) - explained)
-        if new >= cfg.appended_min_new_share * len(c.fp.body):
-            appended.append(c.fp)
-            explained |= c.fp.known
+        fp = c.fp
+        new = len((features.sampled & fp.body) - explained)
+        if new >= cfg.appended_min_new_share * len(fp.body):
+            appended.append(fp)
+            explained |= fp.known
     return appended
 
 
@@ -316,7 +225,7 @@ def _appended_documents(
 def _catalog_entry(key: str):
     from openscope.catalog import load_catalog
 
-    return load_catalog().get(key)
+    return load_catalog().known(key)
 
 
 def license_name(key: str) -> str:
