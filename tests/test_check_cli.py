@@ -335,9 +335,15 @@ def test_action_check_step_runs_and_records_the_exit_code(repo, tmp_path):
 
 
 @pytest.mark.slow
-def test_sample_repo_outputs_validate_against_published_schemas(tmp_path):
+def test_one_check_run_writes_every_format_and_each_validates(tmp_path):
+    """The sample repository, one `check` run: SARIF, Markdown, CycloneDX and SPDX files plus JSON on stdout,
+    all from one assessment, each validated against its published schema."""
+    import io
+
+    import jsonschema_rs
     from cyclonedx.schema import SchemaVersion
     from cyclonedx.validation.json import JsonStrictValidator
+    from spdx_python_model import v3_0_1 as spdx
 
     sample = ROOT / "tests" / "fixtures" / "sample_repo"
     if not sample.is_dir():
@@ -345,18 +351,32 @@ def test_sample_repo_outputs_validate_against_published_schemas(tmp_path):
     repo = tmp_path / "sample"
     shutil.copytree(sample, repo)
     (repo / "openscope.toml").write_text('unknown = "warn"\ndeny-flags = ["non-commercial"]\n', encoding="utf-8")
-    outputs = {}
-    for fmt in ("sarif", "cyclonedx", "json"):
-        proc = openscope(repo, "--format", fmt, "--output", f"out.{fmt}")
-        assert proc.returncode in (0, 1, 3), proc.stderr
-        outputs[fmt] = (repo / f"out.{fmt}").read_text(encoding="utf-8")
-    models = json.loads(outputs["json"])["models"]
+    proc = openscope(repo, "--format", "sarif:out.sarif", "--format", "markdown:summary.md",
+                     "--format", "cyclonedx:bom.json", "-f", "spdx:doc.spdx.json", "--format", "json")
+    assert proc.returncode in (0, 1, 3), proc.stderr
+    models = json.loads(proc.stdout)["models"]
     assert models
-    sarif = json.loads(outputs["sarif"])
+    names = {m["ref"] if m["ref"].startswith((m["id"] or "") + "@") else m["id"] for m in models}
+
+    sarif = json.loads((repo / "out.sarif").read_text(encoding="utf-8"))
     jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))).validate(sarif)
     for result in sarif["runs"][0]["results"]:
         uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
         assert (repo / uri).is_file(), uri  # every annotation points at a file of the repository
-    error = JsonStrictValidator(SchemaVersion.V1_6).validate_str(outputs["cyclonedx"])
+
+    bom_text = (repo / "bom.json").read_text(encoding="utf-8")
+    error = JsonStrictValidator(SchemaVersion.V1_6).validate_str(bom_text)
     assert error is None, getattr(getattr(error, "data", None), "message", error)
-    assert len(json.loads(outputs["cyclonedx"])["components"]) == len(models)
+    refs = {c["bom-ref"] for c in json.loads(bom_text)["components"]}
+    assert {f"model:{n}" for n in names} <= refs  # one component per model, by name; bases and datasets beside
+
+    spdx_text = (repo / "doc.spdx.json").read_text(encoding="utf-8")
+    schema = json.loads((ROOT / "tests" / "schemas" / "spdx-json-schema-3.0.1.json").read_text(encoding="utf-8"))
+    jsonschema_rs.Draft202012Validator(schema).validate(json.loads(spdx_text))
+    objects = spdx.SHACLObjectSet()
+    spdx.JSONLDDeserializer().read(io.StringIO(spdx_text), objects)
+    spdx.JSONLDSerializer().write(objects, io.BytesIO())
+    assert {p.name for p in objects.foreach_type(spdx.ai_AIPackage)} >= {m["id"] for m in models}
+
+    md = (repo / "summary.md").read_text(encoding="utf-8")
+    assert md.startswith("## openscope check") and len(md) < 65536

@@ -220,7 +220,7 @@ def test_cyclonedx_ml_bom_validates_and_describes_each_model(workdir):
     assert props(nc, "openscope:flag") == ["non-commercial"]
     assert props(nc, "openscope:osi_open") == ["false"]
     assert props(nc, "openscope:location") == ["src/app.py:3"]
-    assert props(nc, "openscope:component:weights") == ["unknown"]
+    assert props(nc["modelCard"], "openscope:component:weights") == ["unknown"]  # openness lives in the model card
     assert props(comps["meta/big-model"], "openscope:flag:user-cap:users") == ["700000000"]
     assert any(p["name"].startswith("openscope:policy:error:") for p in nc["properties"])
     assert all(p["name"].startswith("openscope:") for c in comps.values() for p in c["properties"])
@@ -230,9 +230,9 @@ def test_cyclonedx_licenses_use_spdx_id_or_name_and_url(workdir):
     from openscope.catalog import load_catalog
 
     report = sample_report(workdir)
-    report.models[0].license = LicenseInfo("apache-2.0", "Apache License 2.0", "declared", 1.0)
-    comps = components(validate_cyclonedx(render(report, "cyclonedx")))
     spdx = load_catalog().get("apache-2.0").spdx
+    report.models[0].license = LicenseInfo("apache-2.0", "Apache License 2.0", "declared", 1.0, spdx=spdx)
+    comps = components(validate_cyclonedx(render(report, "cyclonedx")))
     assert comps["acme/research-only"]["licenses"] == [{"license": {"id": spdx, "acknowledgement": "declared"}}]
     custom = comps["meta/big-model"]["licenses"][0]["license"]
     assert custom == {"name": "Llama 3.1 Community License Agreement", "url": "https://example.org/llama-license",
