@@ -265,7 +265,7 @@ def test_markdown_puts_verdict_and_violations_before_models(workdir):
 def test_markdown_has_a_table_per_model_with_thresholds_and_escaped_quotes(workdir):
     md = render(sample_report(workdir), "markdown")
     assert md.count("<details") == 3
-    assert "<details open><summary><b>acme/research-only" in md
+    assert "<details><summary><b>acme/research-only" in md  # collapsed: the summary table comes first
     assert "users 700,000,000" in md
     assert "only for research \\| not products" in md  # a pipe in a quote never breaks the table
     for line in md.splitlines():
@@ -347,3 +347,37 @@ def test_an_unknown_format_is_an_input_error():
 
     with pytest.raises(InputError, match="unknown format 'yaml'"):
         get_format("yaml")
+
+
+def many_models(n: int) -> Report:
+    long_quote = "a made-up clause that goes on and on " * 8
+    models = []
+    for i in range(n):
+        flags = [FlagFinding(flag=f, source="rules", thresholds={"users": 700000000} if f == "user-cap" else {},
+                             evidence=[Evidence(file="LICENSE", section=str(j + 1), quote=long_quote)])
+                 for j, f in enumerate(("user-cap", "use-restrictions", "attribution", "naming"))]
+        models.append(ModelReport(ref=f"org{i:03d}/model-{i:03d}", id=f"org{i:03d}/model-{i:03d}", kind="hub",
+                                  provenance="registry", spectrum="open-weights", flags=flags,
+                                  locations=[Location(path=f"src/app{i}.py", line=i + 1)]))
+    return Report(models=models)
+
+
+def test_markdown_for_100_models_stays_under_the_pr_comment_cap_and_says_what_it_left_out():
+    report = many_models(100)
+    report.policy = apply_policy(Policy(warn_flags=("user-cap", "naming")), report, today=TODAY)
+    md = render(report, "markdown")
+    assert len(md) < 65536
+    assert md.index("### Violations") < md.index("### Models with problems (100)") < md.index("<details>")
+    shown = md.count("<details>")
+    assert 0 < shown < 100
+    note = md.strip().splitlines()[-1]
+    assert note.startswith("_Left out to fit a PR comment") and f"{100 - shown} of 100 model(s)" in note
+
+
+def test_markdown_small_report_leaves_nothing_out_and_lists_clean_models_in_one_line():
+    report = many_models(3)
+    report.models.append(ModelReport(ref="a/clean", id="a/clean", kind="hub", provenance="registry",
+                                     spectrum="fully-open", osi_open=True))
+    md = render(report, "markdown")
+    assert "Left out" not in md and md.count("<details>") == 3
+    assert "**Clean (1):** `a/clean`" in md and "<b>a/clean" not in md
