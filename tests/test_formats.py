@@ -381,3 +381,31 @@ def test_markdown_small_report_leaves_nothing_out_and_lists_clean_models_in_one_
     md = render(report, "markdown")
     assert "Left out" not in md and md.count("<details>") == 3
     assert "**Clean (1):** `a/clean`" in md and "<b>a/clean" not in md
+
+
+def test_shell_completion_offers_format_names(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "_OPENSCOPE_COMPLETE": "bash_complete", "COMP_WORDS": "openscope audit --format c",
+           "COMP_CWORD": "3"}
+    proc = subprocess.run([sys.executable, "-c", "from openscope.cli import main; main()"], env=env,
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.stdout.split() == ["plain,cyclonedx"], proc.stderr
+
+
+def test_format_with_path_writes_the_file_and_a_second_bare_format_is_refused(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from openscope.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    ok = CliRunner().invoke(cli, ["audit", "gpt-4o", "--offline", "-f", "markdown:out.md", "-f", "json"])
+    assert ok.exit_code == 0, ok.output
+    assert (tmp_path / "out.md").read_text(encoding="utf-8").startswith("## openscope: 1 model(s)")
+    assert '"schema": "openscope.report/1"' in ok.stdout
+    both = CliRunner().invoke(cli, ["audit", "gpt-4o", "--offline", "-f", "markdown", "-f", "json"])
+    assert both.exit_code == 2 and "only one format can go to stdout" in both.output
+    empty = CliRunner().invoke(cli, ["audit", "gpt-4o", "--offline", "-f", "json:"])
+    assert empty.exit_code == 2 and "give a PATH" in empty.output
