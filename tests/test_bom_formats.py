@@ -3,8 +3,8 @@ named dataset): both documents validate against their published schemas and show
 data and the license that really governs the weights.
 
 CycloneDX is validated with cyclonedx-python-lib's strict 1.6 JSON validator; SPDX with the published SPDX 3.0.1
-JSON schema (tests/schemas/, checked with jsonschema-rs) and by deserialising and re-encoding it with spdx-python-model, whose encoder
-rejects a missing required property.
+JSON schema (tests/schemas/, checked with jsonschema-rs) and by deserialising and re-encoding it with
+spdx-python-model, whose encoder rejects a missing required property.
 """
 
 from __future__ import annotations

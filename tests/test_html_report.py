@@ -22,8 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 import html_screenshot as shot  # noqa: E402
 
-needs_chromium = pytest.mark.skipif(shot.chromium_path() is None,
-                                    reason="headless browser test: /usr/bin/chromium is absent (apt-get install chromium)")
+needs_chromium = pytest.mark.skipif(
+    shot.chromium_path() is None,
+    reason="headless browser test: /usr/bin/chromium is absent (apt-get install chromium)")
 
 
 @pytest.fixture(scope="module")

@@ -50,7 +50,8 @@ def format_options(fn, licenses: bool = False):
     fn = click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
                       help="Write the report of a --format without :PATH to FILE instead of stdout.")(fn)
     fn = click.option("--format", "-f", "fmt", type=FormatSpec(licenses=licenses), multiple=True,
-                      callback=_one_bare_format, help="Report format, repeatable: FMT writes to stdout (or --output), FMT:PATH to PATH; "
+                      callback=_one_bare_format,
+                      help="Report format, repeatable: FMT writes to stdout (or --output), FMT:PATH to PATH; "
                            "all share one assessment. Default: table on a terminal, json otherwise.")(fn)
     return fn
 

@@ -12,7 +12,6 @@ full report is.
 
 from __future__ import annotations
 
-
 from openscope.render.interface import Format
 from openscope.types import locations_by_model, model_name
 from openscope.vocabulary import format_thresholds
@@ -105,7 +104,8 @@ def _governing(m) -> str:
     text = _license(eff)
     if m.effective_license_from:
         declared = (m.license.id or m.license.name) if m.license else None
-        text += f" (terms of {code(m.effective_license_from)}" + (f"; declares {code(declared)}" if declared else "") + ")"
+        text += f" (terms of {code(m.effective_license_from)}"
+        text += (f"; declares {code(declared)}" if declared else "") + ")"
     return text
 
 
@@ -239,4 +239,5 @@ def render_license_report(report) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-FORMAT = Format("markdown", "GitHub-flavoured Markdown for a PR comment or a job summary.", render_report, render_license_report)
+FORMAT = Format("markdown", "GitHub-flavoured Markdown for a PR comment or a job summary.", render_report,
+                render_license_report)

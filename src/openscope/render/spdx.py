@@ -115,7 +115,8 @@ def _summary(m) -> str:
     if m.osi_open is not None:
         text += f"; OSI open: {'yes' if m.osi_open else 'no'}"
     if m.effective_license_from and m.effective_license is not None:
-        text += f"; governed by {m.effective_license.id or m.effective_license.name} terms of {m.effective_license_from}"
+        governing = m.effective_license.id or m.effective_license.name
+        text += f"; governed by {governing} terms of {m.effective_license_from}"
     if m.error is not None:
         text += f"; not assessed ({m.error.code}: {m.error.message})"
     return text
