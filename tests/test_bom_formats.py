@@ -206,3 +206,16 @@ def test_spdx_schema_and_bindings_reject_a_broken_document(lineage_report, spdx_
     spdx.JSONLDDeserializer().read(io.StringIO(json.dumps(doc)), objects)
     with pytest.raises(ValueError, match="dataset_datasetType"):
         spdx.JSONLDSerializer().write(objects, io.BytesIO())
+
+
+def test_sarif_and_markdown_for_the_lineage_case(lineage_report):
+    import jsonschema
+
+    sarif = json.loads(render(lineage_report, "sarif"))
+    jsonschema.Draft4Validator(json.loads((SCHEMAS / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))) \
+        .validate(sarif)
+    texts = [r["message"]["text"] for r in sarif["runs"][0]["results"] if r["properties"]["model"] == "llama-distill"]
+    assert any("user-cap" in t and f"inherited from {BASE}" in t for t in texts)
+    md = render(lineage_report, "markdown")
+    row = next(line for line in md.splitlines() if line.startswith("| `llama-distill`"))
+    assert "Llama 3.1 Community License Agreement" in row and "declares `mit`" in row
