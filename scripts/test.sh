@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# The one test command (README, .ci/run): make a venv, install openscope with its test extras, run pytest.
+# The one test command (README, .ci/run): make a venv of its own (.venv-test, so the README's .venv stays a
+# plain install), install openscope editable with its test extras, run pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m venv .venv
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".[test]"
+VENV=.venv-test
+python3 -m venv "$VENV"
+"$VENV"/bin/python -m pip install --quiet --upgrade pip
+"$VENV"/bin/python -m pip install --quiet -e ".[test]"
 set +e
-.venv/bin/python -m pytest "$@"
+"$VENV"/bin/python -m pytest "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then

@@ -295,28 +295,67 @@ def action():
     return yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
 
 
+def step(doc, step_id):
+    return next(s for s in doc["runs"]["steps"] if s.get("id") == step_id)
+
+
 def test_action_is_composite_and_fails_only_after_uploading():
     doc = action()
     assert doc["runs"]["using"] == "composite"
     steps = doc["runs"]["steps"]
     uses = [s.get("uses", "") for s in steps]
     assert uses[0].startswith("actions/setup-python@")
-    install = steps[1]["run"]
+    install = step(doc, "install")["run"]
     assert "pip install" in install and "$GITHUB_ACTION_PATH" in install
-    check = next(s for s in steps if s.get("id") == "check")
-    assert "openscope check" in check["run"] and "--format sarif" in check["run"]
+    check = step(doc, "check")
+    assert "openscope check" in check["run"] and '--format "sarif:' in check["run"]
     assert "$GITHUB_STEP_SUMMARY" in check["run"]
     upload = next(i for i, u in enumerate(uses) if u.startswith("github/codeql-action/upload-sarif@"))
     fail = len(steps) - 1
     assert upload < fail and "always()" in steps[upload]["if"] and "always()" in steps[fail]["if"]
     assert "steps.check.outputs.exit-code" in steps[fail]["env"]["CHECK_EXIT_CODE"]
-    assert set(doc["inputs"]) >= {"paths", "policy", "diff-base", "warn-only", "upload-sarif"}
+    assert set(doc["inputs"]) >= {"paths", "policy", "diff-base", "warn-only", "upload-sarif", "hf-token"}
+    assert set(doc["outputs"]) >= {"exit-code", "sarif-file", "markdown-file", "report-files"}
+
+
+def test_action_caches_pip_per_version_and_the_model_records():
+    doc = action()
+    caches = [s for s in doc["runs"]["steps"] if s.get("uses", "").startswith("actions/cache@")]
+    keys = [c["with"]["key"] for c in caches]
+    assert any("pip" in k and "steps.version.outputs.version" in k for k in keys)
+    records = next(c for c in caches if "records" in c["with"]["key"])
+    assert "openscope-cache" in records["with"]["path"] and records["with"]["restore-keys"]
+    assert "OPENSCOPE_CACHE=" in step(doc, "version")["run"]
+
+
+def test_action_passes_the_token_only_through_the_environment():
+    check = step(action(), "check")
+    assert check["env"]["INPUT_HF_TOKEN"] == "${{ inputs.hf-token }}"
+    assert 'export HF_TOKEN="$INPUT_HF_TOKEN"' in check["run"] and "::add-mask::" in check["run"]
+    assert "set -x" not in check["run"] and "HF_TOKEN" not in check["run"].split("openscope check", 1)[1]
+
+
+def test_action_skips_sarif_upload_with_a_note_where_the_token_cannot_write():
+    steps = action()["runs"]["steps"]
+    upload = next(s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif@"))
+    note = next(s for s in steps if s.get("name", "").startswith("Note why SARIF"))
+    fork = "github.event.pull_request.head.repo.full_name != github.repository"
+    assert fork in upload["if"] and "!(" in upload["if"] and fork in note["if"]
+    assert "dependabot" in upload["if"] and "::notice" in note["run"]
+
+
+@pytest.mark.parametrize("code,job", [("0", 0), ("1", 1), ("2", 2), ("3", 0), ("", 2)])
+def test_action_fails_the_job_by_the_policys_exit_semantics(code, job, tmp_path):
+    last = action()["runs"]["steps"][-1]
+    proc = subprocess.run(["bash", "-e", "-c", last["run"]], env={**os.environ, "CHECK_EXIT_CODE": code},
+                          capture_output=True, text=True)
+    assert proc.returncode == job, proc.stderr  # exit 3 under unknown = "warn" must not fail the job
 
 
 @pytest.mark.slow
 def test_action_check_step_runs_and_records_the_exit_code(repo, tmp_path):
     """Run the action's own check script with the environment GitHub gives a step."""
-    step = next(s for s in action()["runs"]["steps"] if s.get("id") == "check")
+    check_step = step(action(), "check")
     bindir = tmp_path / "bin"
     bindir.mkdir()
     shim = bindir / "openscope"
@@ -326,18 +365,29 @@ def test_action_check_step_runs_and_records_the_exit_code(repo, tmp_path):
     env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}", "GITHUB_OUTPUT": str(out),
            "GITHUB_STEP_SUMMARY": str(summary), "OPENSCOPE_PATHS": ".", "OPENSCOPE_POLICY": "",
            "OPENSCOPE_DIFF_BASE": "", "OPENSCOPE_SARIF": "openscope.sarif", "INPUT_OFFLINE": "true",
-           "INPUT_WARN_ONLY": "false"}
-    proc = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=repo, env=env, capture_output=True, text=True)
+           "INPUT_WARN_ONLY": "false", "OPENSCOPE_MARKDOWN": "openscope.md", "OPENSCOPE_CYCLONEDX": "bom.json",
+           "INPUT_HF_TOKEN": "hf_notarealtoken123"}
+    proc = subprocess.run(["bash", "-e", "-c", check_step["run"]], cwd=repo, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr  # the step itself succeeds; the last step fails the job
-    assert out.read_text(encoding="utf-8").strip() == "exit-code=1"
+    outputs = out.read_text(encoding="utf-8")
+    assert outputs.splitlines()[0] == "exit-code=1"
+    assert "openscope.sarif\nopenscope.md\nbom.json\n" in outputs  # report-files, one per line
+    assert (repo / "openscope.md").is_file() and (repo / "bom.json").is_file()
+    assert "hf_notarealtoken123" not in proc.stdout.replace("::add-mask::hf_notarealtoken123", "") + proc.stderr
     assert json.loads((repo / "openscope.sarif").read_text(encoding="utf-8"))["version"] == "2.1.0"
     assert summary.read_text(encoding="utf-8").startswith("## openscope check: ❌ failed")
 
 
 @pytest.mark.slow
-def test_sample_repo_outputs_validate_against_published_schemas(tmp_path):
+def test_one_check_run_writes_every_format_and_each_validates(tmp_path):
+    """The sample repository, one `check` run: SARIF, Markdown, CycloneDX and SPDX files plus JSON on stdout,
+    all from one assessment, each validated against its published schema."""
+    import io
+
+    import jsonschema_rs
     from cyclonedx.schema import SchemaVersion
     from cyclonedx.validation.json import JsonStrictValidator
+    from spdx_python_model import v3_0_1 as spdx
 
     sample = ROOT / "tests" / "fixtures" / "sample_repo"
     if not sample.is_dir():
@@ -345,18 +395,32 @@ def test_sample_repo_outputs_validate_against_published_schemas(tmp_path):
     repo = tmp_path / "sample"
     shutil.copytree(sample, repo)
     (repo / "openscope.toml").write_text('unknown = "warn"\ndeny-flags = ["non-commercial"]\n', encoding="utf-8")
-    outputs = {}
-    for fmt in ("sarif", "cyclonedx", "json"):
-        proc = openscope(repo, "--format", fmt, "--output", f"out.{fmt}")
-        assert proc.returncode in (0, 1, 3), proc.stderr
-        outputs[fmt] = (repo / f"out.{fmt}").read_text(encoding="utf-8")
-    models = json.loads(outputs["json"])["models"]
+    proc = openscope(repo, "--format", "sarif:out.sarif", "--format", "markdown:summary.md",
+                     "--format", "cyclonedx:bom.json", "-f", "spdx:doc.spdx.json", "--format", "json")
+    assert proc.returncode in (0, 1, 3), proc.stderr
+    models = json.loads(proc.stdout)["models"]
     assert models
-    sarif = json.loads(outputs["sarif"])
+    names = {m["ref"] if m["ref"].startswith((m["id"] or "") + "@") else m["id"] for m in models}
+
+    sarif = json.loads((repo / "out.sarif").read_text(encoding="utf-8"))
     jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))).validate(sarif)
     for result in sarif["runs"][0]["results"]:
         uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
         assert (repo / uri).is_file(), uri  # every annotation points at a file of the repository
-    error = JsonStrictValidator(SchemaVersion.V1_6).validate_str(outputs["cyclonedx"])
+
+    bom_text = (repo / "bom.json").read_text(encoding="utf-8")
+    error = JsonStrictValidator(SchemaVersion.V1_6).validate_str(bom_text)
     assert error is None, getattr(getattr(error, "data", None), "message", error)
-    assert len(json.loads(outputs["cyclonedx"])["components"]) == len(models)
+    refs = {c["bom-ref"] for c in json.loads(bom_text)["components"]}
+    assert {f"model:{n}" for n in names} <= refs  # one component per model, by name; bases and datasets beside
+
+    spdx_text = (repo / "doc.spdx.json").read_text(encoding="utf-8")
+    schema = json.loads((ROOT / "tests" / "schemas" / "spdx-json-schema-3.0.1.json").read_text(encoding="utf-8"))
+    jsonschema_rs.Draft202012Validator(schema).validate(json.loads(spdx_text))
+    objects = spdx.SHACLObjectSet()
+    spdx.JSONLDDeserializer().read(io.StringIO(spdx_text), objects)
+    spdx.JSONLDSerializer().write(objects, io.BytesIO())
+    assert {p.name for p in objects.foreach_type(spdx.ai_AIPackage)} >= {m["id"] for m in models}
+
+    md = (repo / "summary.md").read_text(encoding="utf-8")
+    assert md.startswith("## openscope check") and len(md) < 65536

@@ -220,7 +220,7 @@ def test_cyclonedx_ml_bom_validates_and_describes_each_model(workdir):
     assert props(nc, "openscope:flag") == ["non-commercial"]
     assert props(nc, "openscope:osi_open") == ["false"]
     assert props(nc, "openscope:location") == ["src/app.py:3"]
-    assert props(nc, "openscope:component:weights") == ["unknown"]
+    assert props(nc["modelCard"], "openscope:component:weights") == ["unknown"]  # openness lives in the model card
     assert props(comps["meta/big-model"], "openscope:flag:user-cap:users") == ["700000000"]
     assert any(p["name"].startswith("openscope:policy:error:") for p in nc["properties"])
     assert all(p["name"].startswith("openscope:") for c in comps.values() for p in c["properties"])
@@ -230,9 +230,9 @@ def test_cyclonedx_licenses_use_spdx_id_or_name_and_url(workdir):
     from openscope.catalog import load_catalog
 
     report = sample_report(workdir)
-    report.models[0].license = LicenseInfo("apache-2.0", "Apache License 2.0", "declared", 1.0)
-    comps = components(validate_cyclonedx(render(report, "cyclonedx")))
     spdx = load_catalog().get("apache-2.0").spdx
+    report.models[0].license = LicenseInfo("apache-2.0", "Apache License 2.0", "declared", 1.0, spdx=spdx)
+    comps = components(validate_cyclonedx(render(report, "cyclonedx")))
     assert comps["acme/research-only"]["licenses"] == [{"license": {"id": spdx, "acknowledgement": "declared"}}]
     custom = comps["meta/big-model"]["licenses"][0]["license"]
     assert custom == {"name": "Llama 3.1 Community License Agreement", "url": "https://example.org/llama-license",
@@ -265,7 +265,7 @@ def test_markdown_puts_verdict_and_violations_before_models(workdir):
 def test_markdown_has_a_table_per_model_with_thresholds_and_escaped_quotes(workdir):
     md = render(sample_report(workdir), "markdown")
     assert md.count("<details") == 3
-    assert "<details open><summary><b>acme/research-only" in md
+    assert "<details><summary><b>acme/research-only" in md  # collapsed: the summary table comes first
     assert "users 700,000,000" in md
     assert "only for research \\| not products" in md  # a pipe in a quote never breaks the table
     for line in md.splitlines():
@@ -347,3 +347,65 @@ def test_an_unknown_format_is_an_input_error():
 
     with pytest.raises(InputError, match="unknown format 'yaml'"):
         get_format("yaml")
+
+
+def many_models(n: int) -> Report:
+    long_quote = "a made-up clause that goes on and on " * 8
+    models = []
+    for i in range(n):
+        flags = [FlagFinding(flag=f, source="rules", thresholds={"users": 700000000} if f == "user-cap" else {},
+                             evidence=[Evidence(file="LICENSE", section=str(j + 1), quote=long_quote)])
+                 for j, f in enumerate(("user-cap", "use-restrictions", "attribution", "naming"))]
+        models.append(ModelReport(ref=f"org{i:03d}/model-{i:03d}", id=f"org{i:03d}/model-{i:03d}", kind="hub",
+                                  provenance="registry", spectrum="open-weights", flags=flags,
+                                  locations=[Location(path=f"src/app{i}.py", line=i + 1)]))
+    return Report(models=models)
+
+
+def test_markdown_for_100_models_stays_under_the_pr_comment_cap_and_says_what_it_left_out():
+    report = many_models(100)
+    report.policy = apply_policy(Policy(warn_flags=("user-cap", "naming")), report, today=TODAY)
+    md = render(report, "markdown")
+    assert len(md) < 65536
+    assert md.index("### Violations") < md.index("### Models with problems (100)") < md.index("<details>")
+    shown = md.count("<details>")
+    assert 0 < shown < 100
+    note = md.strip().splitlines()[-1]
+    assert note.startswith("_Left out to fit a PR comment") and f"{100 - shown} of 100 model(s)" in note
+
+
+def test_markdown_small_report_leaves_nothing_out_and_lists_clean_models_in_one_line():
+    report = many_models(3)
+    report.models.append(ModelReport(ref="a/clean", id="a/clean", kind="hub", provenance="registry",
+                                     spectrum="fully-open", osi_open=True))
+    md = render(report, "markdown")
+    assert "Left out" not in md and md.count("<details>") == 3
+    assert "**Clean (1):** `a/clean`" in md and "<b>a/clean" not in md
+
+
+def test_shell_completion_offers_format_names(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "_OPENSCOPE_COMPLETE": "bash_complete", "COMP_WORDS": "openscope audit --format c",
+           "COMP_CWORD": "3"}
+    proc = subprocess.run([sys.executable, "-c", "from openscope.cli import main; main()"], env=env,
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.stdout.split() == ["plain,cyclonedx"], proc.stderr
+
+
+def test_format_with_path_writes_the_file_and_a_second_bare_format_is_refused(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from openscope.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    ok = CliRunner().invoke(cli, ["audit", "gpt-4o", "--offline", "-f", "markdown:out.md", "-f", "json"])
+    assert ok.exit_code == 0, ok.output
+    assert (tmp_path / "out.md").read_text(encoding="utf-8").startswith("## openscope: 1 model(s)")
+    assert '"schema": "openscope.report/1"' in ok.stdout
+    both = CliRunner().invoke(cli, ["audit", "gpt-4o", "--offline", "-f", "markdown", "-f", "json"])
+    assert both.exit_code == 2 and "only one format can go to stdout" in both.output
+    empty = CliRunner().invoke(cli, ["audit", "gpt-4o", "--offline", "-f", "json:"])
+    assert empty.exit_code == 2 and "give a PATH" in empty.output

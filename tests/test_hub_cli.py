@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -115,7 +116,7 @@ def test_registry_refresh_writes_facts_and_reports_failures(hub_env, fake_hub, t
                      "--from-file", str(ids), "--registry-dir", str(registry_dir), cwd=tmp_path)
     assert proc.returncode == 3
     assert len(error_lines(proc)) == 1 and "acme/nope" in error_lines(proc)[0]
-    assert "build_registry.py" in proc.stderr
+    assert "openscope registry build --refresh" in proc.stderr
     data = json.loads((registry_dir / "sources" / "hub_refresh.json").read_text())
     by_id = {m["id"]: m for m in data["models"]}
     assert sorted(by_id) == ["acme/custom-rl", "acme/gated-model", "acme/long-card", "acme/open-small"]
@@ -133,6 +134,31 @@ def test_registry_refresh_writes_facts_and_reports_failures(hub_env, fake_hub, t
     assert again.returncode == 0, again.stderr
     merged = json.loads((registry_dir / "sources" / "hub_refresh.json").read_text())
     assert len(merged["models"]) == 5
+
+
+def test_registry_refresh_writes_to_the_users_cache_or_output_never_the_package(hub_env, tmp_path):
+    from openscope.data import REGISTRY_DIR
+
+    package_file = REGISTRY_DIR / "sources" / "hub_refresh.json"
+    before = package_file.exists()
+    proc = openscope(hub_env, "registry", "refresh", "acme/open-small", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    cached = Path(hub_env["OPENSCOPE_CACHE"]) / "registry" / "hub_refresh.json"
+    assert [m["id"] for m in json.loads(cached.read_text())["models"]] == ["acme/open-small"]
+    assert str(cached) in proc.stderr and package_file.exists() == before
+    out = tmp_path / "answers" / "refresh.json"
+    proc = openscope(hub_env, "registry", "refresh", "acme/custom-rl", "--output", str(out), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert [m["id"] for m in json.loads(out.read_text())["models"]] == ["acme/custom-rl"]
+
+
+def test_registry_build_ships_in_the_package_and_fails_clearly_without_a_corpus(hub_env, tmp_path):
+    proc = openscope(hub_env, "registry", "build", "--corpus", str(tmp_path / "nowhere"),
+                     "--output-dir", str(tmp_path / "out"), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert len(error_lines(proc)) == 1 and "corpus not found" in proc.stderr and "nowhere" in proc.stderr
+    assert not (tmp_path / "out").exists()
+    assert openscope(hub_env, "registry", "build", cwd=tmp_path).returncode == 2  # --output-dir is required
 
 
 def test_registry_refresh_needs_ids(hub_env, tmp_path):

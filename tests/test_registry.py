@@ -309,6 +309,17 @@ def test_snapshot_is_reproducible_without_gold_labels(corpus, tmp_path):
 
 
 @pytest.mark.slow
+def test_the_packaged_builder_gives_the_same_snapshot_as_the_script(corpus, tmp_path):
+    # `openscope registry build` (what a wheel has) and scripts/build_registry.py are one builder.
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, "-m", "openscope", "registry", "build", "--corpus", str(corpus),
+                             "--output-dir", str(out), "--sources-dir", str(REGISTRY_DIR / "sources")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert (out / "hub_models.json").read_bytes() == HUB_FILE.read_bytes()
+
+
+@pytest.mark.slow
 def test_hub_refresh_wins_over_curated_and_curated_over_corpus(corpus, tmp_path):
     sources = tmp_path / "sources"
     shutil.copytree(REGISTRY_DIR / "sources", sources, ignore=shutil.ignore_patterns("hub_refresh.json"))

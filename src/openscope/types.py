@@ -22,7 +22,7 @@ Spectrum = Literal["closed-api", "open-weights", "fully-open", "unknown"]
 ComponentStatus = Literal["open", "restricted", "closed", "unknown"]
 Kind = Literal["hub", "api", "local"]
 Provenance = Literal["hub", "cache", "registry", "local"]
-IdentifiedBy = Literal["declared", "text", "classifier", "registry"]
+IdentifiedBy = Literal["declared", "text", "classifier", "registry", "lineage"]  # lineage: effective_license only
 FlagSource = Literal["rules", "classifier", "catalog", "registry"]
 ErrorCode = Literal["not-found", "gated", "network", "invalid-ref", "unreadable"]
 Severity = Literal["error", "warning"]
@@ -55,6 +55,14 @@ class LicenseInfo:
     confidence: float
     url: Optional[str] = None
     spdx: Optional[str] = None  # SPDX id, or a LicenseRef-scancode-* id, when the license has one
+
+
+@dataclass
+class DatasetInfo:
+    """A dataset the model card names (`datasets:`) or the registry records as training data."""
+
+    id: str
+    license: Optional[str] = None  # as the dataset's own card declares it, when openscope read that card
 
 
 @dataclass
@@ -98,6 +106,12 @@ class ModelReport:
     reasons: list[str] = field(default_factory=list)
     ratings: dict[str, Any] = field(default_factory=dict)
     component_evidence: dict[str, list[str]] = field(default_factory=dict)  # why each component has its status
+    # The license that governs the weights once lineage is followed (a base's binding terms over a relabelled
+    # fine-tune), and the model it comes from (null: the model's own license).
+    effective_license: Optional[LicenseInfo] = None
+    effective_license_from: Optional[str] = None
+    task: Optional[str] = None  # the card's pipeline_tag
+    datasets: list[DatasetInfo] = field(default_factory=list)
 
     def flag_names(self) -> list[str]:
         return [f.flag for f in self.flags]

@@ -17,16 +17,45 @@ from openscope.assess.licensing import (
     apply_conditions,
     assess_license,
     catalog_flags,
+    license_info,
     osi_open_of,
 )
 from openscope.assess.lineage import BaseNode, Lineage, trace
 from openscope.assess.spectrum import place
 from openscope.card.links import BaseLink
+from openscope.card.parse import as_list
 from openscope.catalog import Catalog
 from openscope.errors import ModelError
-from openscope.types import ModelFacts, ModelReport, ReportWarning
+from openscope.types import DatasetInfo, LicenseInfo, ModelFacts, ModelReport, ReportWarning
 
 FetchBase = Callable[[str], ModelFacts]  # a Hub id -> its facts; raises a ModelError
+
+
+def effective_license(lineage: Lineage) -> LicenseInfo | None:
+    """The license governing the weights: the model's own, or a base's binding terms (`lineage`)."""
+    if lineage.effective_origin is None or lineage.effective is None:
+        return lineage.license_info
+    own = lineage.license_info
+    return license_info(lineage.effective, "lineage", own.confidence if own is not None else 1.0)
+
+
+def _task(facts: ModelFacts) -> str | None:
+    task = facts.card_data.get("pipeline_tag")
+    return task.strip() if isinstance(task, str) and task.strip() else None
+
+
+def datasets_of(facts: ModelFacts) -> list[DatasetInfo]:
+    """The card's `datasets:` and the registry's training datasets, each once, in the order first named."""
+    named = [*as_list(facts.card_data.get("datasets")), *as_list((facts.training.get("data") or {}).get("datasets"))]
+    out: dict[str, DatasetInfo] = {}
+    for ds in named:
+        ds = str(ds).strip()
+        if not ds or ds.lower() in out:
+            continue
+        card = facts.datasets.get(ds) or {}
+        declared = as_list(card.get("license")) if isinstance(card, dict) else []
+        out[ds.lower()] = DatasetInfo(ds, ", ".join(str(v) for v in declared) or None)
+    return list(out.values())
 
 
 class Assessor:
@@ -48,6 +77,8 @@ class Assessor:
             base_models=lineage.base_ids, warnings=[*facts.warnings, *lic.warnings, *lineage.warnings],
             reasons=lineage.reasons + placement.reasons + unmet, ratings=dict(facts.ratings),
             component_evidence=placement.evidence,
+            effective_license=effective_license(lineage), effective_license_from=lineage.effective_origin,
+            task=_task(facts), datasets=datasets_of(facts),
         )
 
     def base_facts(self, model_id: str) -> ModelFacts | None:

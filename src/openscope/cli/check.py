@@ -37,8 +37,7 @@ def check(paths, policy_path, base_ref, warn_only, quiet, markdown_summary, fmt,
             click.echo("openscope: no openscope.toml or [tool.openscope] found; using the built-in default policy",
                        err=True)
         report = run_check(paths or (".",), policy=policy, offline=offline, since=base_ref, progress=True)
-        if not quiet or output:
-            emit(report, fmt, output)
+        emit(report, fmt, output, quiet=quiet)
         if markdown_summary:
             append_markdown(report, markdown_summary)
         return summarize_check(report, warn_only)

@@ -7,32 +7,88 @@ from pathlib import Path
 
 import click
 
-from openscope.errors import ExitCode, OpenscopeError
+from openscope.errors import ExitCode, InputError, OpenscopeError
 from openscope.render.interface import FormatChoices
+
+
+class FormatSpec(click.ParamType):
+    """`FMT` or `FMT:PATH`: a format name (one module in render/), optionally with the file it goes to."""
+
+    name = "format"
+
+    def __init__(self, licenses: bool = False):
+        self.choices = FormatChoices(licenses=licenses)
+
+    def get_metavar(self, param, ctx=None) -> str:
+        return "[" + "|".join(self.choices) + "][:PATH]"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        name, sep, path = str(value).partition(":")
+        if name not in self.choices:
+            self.fail(f"{name!r} is not one of {', '.join(self.choices)} (optionally followed by :PATH)", param, ctx)
+        if sep and not path:
+            self.fail(f"{value!r}: give a PATH after ':' or leave the ':' out", param, ctx)
+        return name, path or None
+
+    def shell_complete(self, ctx, param, incomplete):
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(n) for n in self.choices if n.startswith(incomplete)]
+
+
+def _one_bare_format(ctx, param, value):
+    bare = [fmt for fmt, path in value if path is None]
+    if len(bare) > 1:
+        raise click.BadParameter(f"{' and '.join(bare)}: only one format can go to stdout or --output; "
+                                 "give the others a file (FMT:PATH)", ctx, param)
+    return value
+
+
+def format_options(fn, licenses: bool = False):
+    fn = click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+                      help="Write the report of a --format without :PATH to FILE instead of stdout.")(fn)
+    fn = click.option("--format", "-f", "fmt", type=FormatSpec(licenses=licenses), multiple=True,
+                      callback=_one_bare_format,
+                      help="Report format, repeatable: FMT writes to stdout (or --output), FMT:PATH to PATH; "
+                           "all share one assessment. Default: table on a terminal, json otherwise.")(fn)
+    return fn
 
 
 def common_options(fn):
     fn = click.option("--offline", is_flag=True, envvar="OPENSCOPE_OFFLINE",
                       help="Use only the registry snapshot and the local cache; no network.")(fn)
-    fn = click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
-                      help="Write the report to FILE instead of stdout.")(fn)
-    fn = click.option("--format", "-f", "fmt", type=click.Choice(FormatChoices()),
-                      help="Report format (default: table on a terminal, json otherwise).")(fn)
-    return fn
+    return format_options(fn)
 
 
-def emit(report, fmt: str | None, output: str | None) -> None:
+def emit(report, specs, output: str | None, *, quiet: bool = False) -> list[str]:
+    """Write the report in every requested format; returns the files written.
+
+    `specs` are (format, path or None) pairs from --format (a bare string is one format). Each format is
+    rendered from the same report; a format without a path goes to --output, or to stdout unless `quiet`.
+    """
     from openscope.render.interface import render
 
-    fmt = fmt or ("table" if output is None and sys.stdout.isatty() else "json")
-    text = render(report, fmt)
-    if output:
-        try:
-            Path(output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise OpenscopeError(f"{output}: cannot write report ({exc.strerror or exc})") from None
-    else:
-        click.echo(text, nl=False)
+    if isinstance(specs, str):
+        specs = [(specs, None)]
+    specs = list(specs or ())
+    if not specs:
+        specs = [("table" if output is None and sys.stdout.isatty() else "json", None)]
+    if sum(path is None for _, path in specs) > 1:
+        raise InputError("only one --format without :PATH can go to stdout or --output")
+    rendered = [(fmt, path or output, render(report, fmt)) for fmt, path in specs]  # all or nothing
+    written = []
+    for fmt, path, text in rendered:
+        if path:
+            try:
+                Path(path).write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise OpenscopeError(f"{path}: cannot write the {fmt} report ({exc.strerror or exc})") from None
+            written.append(path)
+        elif not quiet:
+            click.echo(text, nl=False)
+    return written
 
 
 def summarize(report) -> int:

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 
 import click
 
-from openscope.cli.common import emit, run
+from openscope.cli.common import emit, format_options, run
 from openscope.errors import ExitCode
-from openscope.render.interface import FormatChoices
 
 
 @click.command("license")
 @click.argument("files", nargs=-1, required=True)
-@click.option("--format", "-f", "fmt", type=click.Choice(FormatChoices(licenses=True)),
-              help="Report format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE.")
+@functools.partial(format_options, licenses=True)
 def license_cmd(files, fmt, output):
     """Identify license texts and flag their restrictions (FILE may be '-' for stdin)."""
 

@@ -1,12 +1,16 @@
 """`--format markdown`: GitHub-flavoured Markdown for a PR comment or a job summary.
 
-Order is what a reviewer needs first: the verdict, the violations, what exceptions waived, then one
-table per model (spectrum, license, each restriction with its thresholds and evidence). Models with a
-violation are expanded; the others are folded so a long list stays readable.
+Order is what a reviewer needs first: the verdict, the violations and what exceptions waived (with a
+policy), a summary table of the models with problems (a restriction, an error, a license conflict or a
+policy violation), the clean models in one line, then one collapsed section per model with problems
+(spectrum, governing license, each restriction with its thresholds and evidence).
+
+A PR comment holds at most 65,536 characters. The output stays under MAX_CHARS: model sections, then table
+rows, are left out from the end once the budget is spent, and a closing line says how many and where the
+full report is.
 """
 
 from __future__ import annotations
-
 
 from openscope.render.interface import Format
 from openscope.types import locations_by_model, model_name
@@ -76,21 +80,6 @@ def _verdict(report) -> list[str]:
     return [f"## openscope check: {head}", "", " · ".join(parts), ""]
 
 
-def _violations(report, where) -> list[str]:
-    policy = report.policy
-    out: list[str] = []
-    if policy.violations:
-        rows = []
-        for v in policy.violations:
-            rows.append([f"{_ICON.get(v.severity, '')} {v.severity}", code(v.model), code(v.rule),
-                         _where(where.get(v.model, ())), cell(v.message)])
-        out += ["### Violations", ""] + _table(["", "model", "rule", "where", "message"], rows)
-    if policy.waived:
-        rows = [[code(w.model), code(w.rule), cell(w.reason), w.expires or "never"] for w in policy.waived]
-        out += ["### Waived by policy exceptions", ""] + _table(["model", "rule", "reason", "expires"], rows)
-    return out
-
-
 def _flag_list(flags) -> str:
     return ", ".join(code(f.flag) + (f" ({cell(_thresholds(f))})" if f.thresholds else "") for f in flags) or "–"
 
@@ -109,13 +98,29 @@ def _flag_rows(flags) -> list[list[str]]:
     return rows
 
 
-def _model_section(m, violated: bool) -> list[str]:
+def _governing(m) -> str:
+    """The license that governs the weights; a relabelled fine-tune also shows what it declares."""
+    eff = m.effective_license or m.license
+    text = _license(eff)
+    if m.effective_license_from:
+        declared = (m.license.id or m.license.name) if m.license else None
+        text += f" (terms of {code(m.effective_license_from)}"
+        text += (f"; declares {code(declared)}" if declared else "") + ")"
+    return text
+
+
+def has_problems(m, violated: set) -> bool:
+    return bool(m.flags or m.error or model_name(m) in violated
+                or any(w.code == "license-conflict" for w in m.warnings))
+
+
+def _model_section(m) -> list[str]:
     name = model_name(m)
     summary = f"{name}: {m.spectrum}, {len(m.flags)} restriction(s)"
-    out = [f"<details{' open' if violated else ''}><summary><b>{cell(summary)}</b></summary>", ""]
+    out = [f"<details><summary><b>{cell(summary)}</b></summary>", ""]
     facts = [
         ["spectrum", code(m.spectrum) + (f" (confidence {m.confidence:.2f})" if m.confidence else "")],
-        ["license", _license(m.license)],
+        ["license", _governing(m)],
         ["OSI open", _osi(m.osi_open)],
         ["components", ", ".join(f"{k}: {v}" for k, v in m.components.items())],
     ]
@@ -135,23 +140,85 @@ def _model_section(m, violated: bool) -> list[str]:
     return out + ["</details>", ""]
 
 
+MAX_CHARS = 60_000  # GitHub refuses comments over 65,536 characters; the rest is headroom for a wrapper
+_CLEAN_SHOWN = 200
+
+
+class _Budget:
+    """Lines added while they fit in MAX_CHARS, keeping room for the closing note."""
+
+    RESERVE = 600
+
+    def __init__(self):
+        self.lines: list[str] = []
+        self.size = 0
+        self.left_out: list[str] = []
+
+    def fits(self, lines: list[str]) -> bool:
+        return self.size + sum(len(x) + 1 for x in lines) <= MAX_CHARS - self.RESERVE
+
+    def add(self, lines: list[str]) -> bool:
+        if not self.fits(lines):
+            return False
+        self.lines += lines
+        self.size += sum(len(x) + 1 for x in lines)
+        return True
+
+    def table(self, title: str, header: list[str], rows: list[list[str]], what: str) -> None:
+        head = [title, ""] + _table(header, [])[:-1]
+        if not self.add(head):
+            self.left_out.append(f"the {what} table ({len(rows)} row(s))")
+            return
+        for i, row in enumerate(rows):
+            if not self.add(["| " + " | ".join(row) + " |"]):
+                self.left_out.append(f"{len(rows) - i} of {len(rows)} {what} row(s)")
+                break
+        self.add([""])
+
+
+def _violation_rows(report, where) -> list[list[str]]:
+    return [[f"{_ICON.get(v.severity, '')} {v.severity}", code(v.model), code(v.rule),
+             _where(where.get(v.model, ())), cell(v.message)] for v in report.policy.violations]
+
+
 def render_report(report) -> str:
-    lines = _verdict(report)
-    violated = set()
-    if report.policy is not None:
-        lines += _violations(report, locations_by_model(report))
-        violated = {v.model for v in report.policy.violations}
-    if report.models:
-        rows = [[code(model_name(m)), code(m.spectrum), _license(m.license), _osi(m.osi_open),
-                 _flag_list(m.flags)] for m in report.models]
-        lines += ["### Models", ""] + _table(["model", "spectrum", "license", "OSI open", "restrictions"], rows)
-        ordered = sorted(report.models, key=lambda m: model_name(m) not in violated)
-        for m in ordered:
-            lines += _model_section(m, model_name(m) in violated)
+    out = _Budget()
+    out.add(_verdict(report))
+    violated: set = set()
+    policy = report.policy
+    if policy is not None:
+        violated = {v.model for v in policy.violations}
+        if policy.violations:
+            out.table("### Violations", ["", "model", "rule", "where", "message"],
+                      _violation_rows(report, locations_by_model(report)), "violation")
+        if policy.waived:
+            rows = [[code(w.model), code(w.rule), cell(w.reason), w.expires or "never"] for w in policy.waived]
+            out.table("### Waived by policy exceptions", ["model", "rule", "reason", "expires"], rows, "waiver")
+    problems = [m for m in report.models if has_problems(m, violated)]
+    clean = [m for m in report.models if not has_problems(m, violated)]
+    if problems:
+        rows = [[code(model_name(m)), code(m.spectrum), _governing(m), _osi(m.osi_open),
+                 _flag_list(m.flags) if not m.error else f"not assessed: {code(m.error.code)}"] for m in problems]
+        out.table(f"### Models with problems ({len(problems)})", ["model", "spectrum", "license", "OSI open",
+                                                                  "restrictions"], rows, "model")
+    if clean:
+        shown = ", ".join(code(model_name(m)) for m in clean[:_CLEAN_SHOWN])
+        more = f" and {len(clean) - _CLEAN_SHOWN} more" if len(clean) > _CLEAN_SHOWN else ""
+        if not out.add([f"**Clean ({len(clean)}):** {shown}{more}", ""]):
+            out.left_out.append(f"the list of {len(clean)} clean model(s)")
     if report.skipped:
         rows = [[code(f"{s.path}:{s.line}"), cell(s.reason)] for s in report.skipped]
-        lines += ["### References not assessed", ""] + _table(["where", "why"], rows)
-    return "\n".join(lines).rstrip() + "\n"
+        out.table("### References not assessed", ["where", "why"], rows, "skipped reference")
+    for i, m in enumerate(problems):
+        if not out.add(_model_section(m)):
+            out.left_out.append(f"the details of {len(problems) - i} of {len(problems)} model(s) with problems "
+                                f"(from {code(model_name(m))} on)")
+            break
+    text = "\n".join(out.lines).rstrip() + "\n"
+    if out.left_out:
+        text += (f"\n_Left out to fit a PR comment: {'; '.join(out.left_out)}. The full report: "
+                 "`--format json` or `--format html`._\n")
+    return text
 
 
 def render_license_report(report) -> str:
@@ -172,4 +239,5 @@ def render_license_report(report) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-FORMAT = Format("markdown", "GitHub-flavoured Markdown for a PR comment or a job summary.", render_report, render_license_report)
+FORMAT = Format("markdown", "GitHub-flavoured Markdown for a PR comment or a job summary.", render_report,
+                render_license_report)

@@ -521,17 +521,24 @@ def read_id_file(path: Path) -> list[str]:
     return [line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()]
 
 
-def refresh_registry(ids: list[str], registry_dir: Path | None = None, *, source: HubSource | None = None,
-                     workers: int = 8) -> RefreshResult:
-    """Fetch each id from the Hub and merge the facts into <registry_dir>/sources/hub_refresh.json."""
+def default_refresh_path() -> Path:
+    """Where `registry refresh` keeps Hub answers: the user's openscope cache, never the installed package."""
+    from openscope.sources.cache import default_cache_dir
+
+    return default_cache_dir() / "registry" / "hub_refresh.json"
+
+
+def refresh_registry(ids: list[str], registry_dir: Path | None = None, *, path: Path | None = None,
+                     source: HubSource | None = None, workers: int = 8) -> RefreshResult:
+    """Fetch each id from the Hub and merge the facts into a hub_refresh.json: `path`, else
+    <registry_dir>/sources/hub_refresh.json, else the one in the user's cache (default_refresh_path)."""
     from concurrent.futures import ThreadPoolExecutor
     from datetime import datetime, timezone
 
-    from openscope.data import REGISTRY_DIR
     from openscope.refs import HUB_ID_RE
     from openscope.sources.cache import _atomic_write
 
-    path = Path(registry_dir or REGISTRY_DIR) / REFRESH_FILE
+    path = Path(path) if path else Path(registry_dir) / REFRESH_FILE if registry_dir else default_refresh_path()
     source = source or HubSource()
     result = RefreshResult(path=path)
 
@@ -565,7 +572,7 @@ def refresh_registry(ids: list[str], registry_dir: Path | None = None, *, source
     merged = {m["id"].lower(): m for m in existing if isinstance(m, dict) and "id" in m}
     merged.update(entries)
     body = {"schema": REFRESH_SCHEMA, "endpoint": source.endpoint,
-            "fetched_at": datetime.now(timezone.utc).date().isoformat(),  # build_registry.py cites it
+            "fetched_at": datetime.now(timezone.utc).date().isoformat(),  # registry build cites it
             "models": [merged[k] for k in sorted(merged)]}
     _atomic_write(path, json.dumps(body, indent=1, ensure_ascii=False) + "\n")
     return result
