@@ -24,6 +24,7 @@ Kind = Literal["hub", "api", "local"]
 Provenance = Literal["hub", "cache", "registry", "local"]
 IdentifiedBy = Literal["declared", "text", "classifier", "registry", "lineage"]  # lineage: effective_license only
 FlagSource = Literal["rules", "classifier", "catalog", "registry"]
+ObligationSource = Literal["rules", "catalog", "facts"]  # facts: what the Hub says (a gated download)
 ErrorCode = Literal["not-found", "gated", "network", "invalid-ref", "unreadable"]
 Severity = Literal["error", "warning"]
 
@@ -48,6 +49,18 @@ class FlagFinding:
 
 
 @dataclass
+class ObligationFinding:
+    """What the governing terms oblige a user to do (licenses/obligations.yaml), with its evidence."""
+
+    obligation: str
+    value: Optional[str] = None  # the credit string, the name prefix, the notice text, when the terms give it
+    thresholds: dict[str, int] = field(default_factory=dict)  # request-license-above-threshold
+    source: ObligationSource = "rules"
+    inherited_from: Optional[str] = None
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+@dataclass
 class LicenseInfo:
     id: Optional[str]
     name: Optional[str]
@@ -63,6 +76,19 @@ class DatasetInfo:
 
     id: str
     license: Optional[str] = None  # as the dataset's own card declares it, when openscope read that card
+    # Beyond the BOM fields: the catalog key of that license, the flags it carries, and where the license
+    # was read ("hub", "cache", "registry"; null when no one said).
+    license_id: Optional[str] = None
+    flags: list[str] = field(default_factory=list)
+    license_source: Optional[str] = None
+
+
+@dataclass
+class TermsFile:
+    """A license-bearing file that was read for a model, by digest (the text itself is never reported)."""
+
+    file: str
+    sha256: str
 
 
 @dataclass
@@ -112,6 +138,11 @@ class ModelReport:
     effective_license_from: Optional[str] = None
     task: Optional[str] = None  # the card's pipeline_tag
     datasets: list[DatasetInfo] = field(default_factory=list)
+    # What the governing terms oblige a user to do, with evidence (own terms and binding bases' terms).
+    obligations: list[ObligationFinding] = field(default_factory=list)
+    # The commit the facts were read at, and a digest of each terms file read (drift: `openscope diff`).
+    revision: Optional[str] = None
+    terms_files: list[TermsFile] = field(default_factory=list)
 
     def flag_names(self) -> list[str]:
         return [f.flag for f in self.flags]
@@ -197,6 +228,7 @@ class LicenseFileReport:
     flags: list[FlagFinding] = field(default_factory=list)
     warnings: list[ReportWarning] = field(default_factory=list)
     error: Optional[ErrorInfo] = None
+    obligations: list[ObligationFinding] = field(default_factory=list)
 
 
 @dataclass
@@ -274,6 +306,15 @@ class CatalogFlag:
 
 
 @dataclass(frozen=True)
+class CatalogObligation:
+    obligation: str
+    section: str | None
+    summary: str  # in our own words
+    value: str | None = None  # a short mark such as "Built with Llama"; never a passage of the text
+    thresholds: dict = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
 class CatalogLicense:
     key: str
     name: str
@@ -291,6 +332,7 @@ class CatalogLicense:
     flags: tuple[CatalogFlag, ...] = ()
     notes: str | None = None
     path: Path | None = field(default=None, compare=False)
+    obligations: tuple[CatalogObligation, ...] = ()
     # False for a license known only from ScanCode's LicenseDB: named, with osi_open from its
     # category, but no flags, family or incorporated documents (Catalog.known).
     catalogued: bool = True
@@ -331,6 +373,7 @@ class TextAnalysis:
     flags: list[FlagFinding] = field(default_factory=list)
     warnings: list[ReportWarning] = field(default_factory=list)
     unwrapped: str | None = None  # "html" | "markdown" when that wrapping was removed before analysis
+    obligations: list[ObligationFinding] = field(default_factory=list)
 
 
 @dataclass
@@ -341,6 +384,7 @@ class LicenseAssessment:
     flags: list[FlagFinding] = field(default_factory=list)
     warnings: list[ReportWarning] = field(default_factory=list)
     declared: list[str] = field(default_factory=list)
+    obligations: list[ObligationFinding] = field(default_factory=list)
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""The shared vocabulary of tags (SPEC §1, §2), loaded once from `licenses/flags.yaml`."""
+"""The shared vocabulary of tags (SPEC §1, §2), loaded once from `licenses/flags.yaml`, and the obligation
+vocabulary (`licenses/obligations.yaml`)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,27 @@ def flag_defs() -> dict[str, FlagDef]:
 @functools.cache
 def flag_names() -> tuple[str, ...]:
     return tuple(flag_defs())
+
+
+@dataclass(frozen=True)
+class ObligationDef:
+    name: str
+    title: str
+    description: str
+    checklist: str
+    value: str | None = None  # what a finding's `value` holds, when the terms give one
+    checklist_without_value: str | None = None
+
+
+@functools.cache
+def obligation_defs() -> dict[str, ObligationDef]:
+    raw = load_yaml(LICENSES_DIR / "obligations.yaml")["obligations"]
+    return {name: ObligationDef(name=name, **spec) for name, spec in raw.items()}
+
+
+@functools.cache
+def obligation_names() -> tuple[str, ...]:
+    return tuple(obligation_defs())
 
 
 @functools.cache

@@ -1,4 +1,4 @@
-"""Stages 3 and 4 for one text: identify the license, then read its restrictions.
+"""Stages 3 and 4 for one text: identify the license, then read its restrictions and obligations.
 
 `analyze_text` is the single entry point used by `openscope license` and by `audit` for every
 license-bearing file of a model. spaCy and scikit-learn are imported only inside it.
@@ -29,6 +29,7 @@ def analyze_text(text: str, filename: str) -> TextAnalysis:
     that this text differs from, a `license-modified` warning names the license and the differences.
     """
     from openscope.license.identify import identify_text
+    from openscope.license.obligations import read_obligations
     from openscope.license.restrictions import extract
 
     identification = identify_text(text)
@@ -36,8 +37,10 @@ def analyze_text(text: str, filename: str) -> TextAnalysis:
     warnings = []
     if identification is not None and identification.key and identification.modified:
         warnings.append(modified_warning(identification, filename))
+    # Obligations read the same segmentation the restriction reader made (one spaCy pass per text).
     return TextAnalysis(identification=identification, flags=extraction.findings, warnings=warnings,
-                        unwrapped=extraction.segmented.unwrapped)
+                        unwrapped=extraction.segmented.unwrapped,
+                        obligations=read_obligations(extraction.segmented, filename))
 
 
 def modified_warning(identification: Identification, filename: str) -> ReportWarning:
