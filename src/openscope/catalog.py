@@ -18,8 +18,8 @@ from pathlib import Path
 
 from openscope.data import LICENSES_DIR, load_yaml
 from openscope.errors import CatalogError
-from openscope.types import CatalogFlag, CatalogLicense, LicenseDBEntry
-from openscope.vocabulary import flag_names
+from openscope.types import CatalogFlag, CatalogLicense, CatalogObligation, LicenseDBEntry
+from openscope.vocabulary import flag_names, obligation_names
 
 CATALOG_DIR = LICENSES_DIR / "catalog"
 LICENSEDB_PATH = LICENSES_DIR / "licensedb.json"
@@ -38,7 +38,10 @@ def _norm(name: str) -> str:
 _FIELDS = {
     "key", "name", "kind", "osi_open", "family", "hf_ids", "spdx", "scancode_key", "osi_approved", "url",
     "aliases", "incorporates", "binds_derivatives", "flags", "notes", "version", "released", "sources",
+    "obligations",
 }
+_OBLIGATION_FIELDS = {"section", "summary", "value", "thresholds"}
+MAX_CATALOG_VALUE = 60  # a short mark ("Built with Llama"); a spelt-out notice is read from the text, never stored
 
 
 def parse_entry(raw: dict, path: Path) -> CatalogLicense:
@@ -67,6 +70,7 @@ def parse_entry(raw: dict, path: Path) -> CatalogLicense:
                 applies_to=spec.get("applies_to"),
             )
         )
+    obligations = _parse_obligations(raw.get("obligations"), path)
     return CatalogLicense(
         key=raw["key"],
         name=raw["name"],
@@ -84,7 +88,34 @@ def parse_entry(raw: dict, path: Path) -> CatalogLicense:
         flags=tuple(flags),
         notes=raw.get("notes"),
         path=path,
+        obligations=obligations,
     )
+
+
+def _parse_obligations(raw, path: Path) -> tuple[CatalogObligation, ...]:
+    """`obligations: {name: {section, summary, value, thresholds}}`: what the text obliges, in our own words."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{path}: obligations must be a mapping of obligation name to its facts")
+    known = set(obligation_names())
+    out = []
+    for name, spec in raw.items():
+        if name not in known:
+            raise CatalogError(f"{path}: unknown obligation {name!r}; expected one of {sorted(known)}")
+        spec = spec or {}
+        extra = set(spec) - _OBLIGATION_FIELDS
+        if extra:
+            raise CatalogError(f"{path}: obligations.{name}: unknown keys {sorted(extra)}")
+        value = spec.get("value")
+        if value is not None and (not isinstance(value, str) or len(value) > MAX_CATALOG_VALUE):
+            raise CatalogError(f"{path}: obligations.{name}.value must be a short mark (at most "
+                               f"{MAX_CATALOG_VALUE} characters), not a passage of the text")
+        out.append(CatalogObligation(
+            obligation=name, section=None if spec.get("section") is None else str(spec["section"]),
+            summary=spec.get("summary", ""), value=value, thresholds=dict(spec.get("thresholds") or {}),
+        ))
+    return tuple(out)
 
 
 class Catalog:

@@ -19,6 +19,7 @@ from openscope.types import (
     LicenseAssessment,
     LicenseInfo,
     ModelFacts,
+    ObligationFinding,
     ReportWarning,
 )
 
@@ -49,6 +50,19 @@ def catalog_flags(entry: CatalogLicense, catalog: Catalog, *, file_label: str | 
                 continue
             out[cf.flag] = FlagFinding(flag=cf.flag, thresholds=dict(cf.thresholds), source="catalog", evidence=[ev])
     return list(out.values())
+
+
+def catalog_obligations(entry: CatalogLicense, catalog: Catalog, *, file_label: str | None = None
+                        ) -> list[ObligationFinding]:
+    """Obligations known from the catalog for a license and what it incorporates (no text at hand)."""
+    from openscope.license.obligations import merge_obligations
+
+    found = []
+    for doc in (entry, *catalog.incorporated(entry)):
+        for co in doc.obligations:
+            ev = Evidence(file=file_label or f"catalog:{doc.key}", section=co.section, quote=co.summary)
+            found.append(ObligationFinding(co.obligation, co.value, dict(co.thresholds), "catalog", evidence=[ev]))
+    return merge_obligations(found)
 
 
 def same_terms(a: CatalogLicense, b: CatalogLicense) -> bool:
@@ -93,9 +107,11 @@ def assess_license(facts: ModelFacts, catalog: Catalog) -> LicenseAssessment:
             spdx=entry.spdx if entry else None,
         )
         flags = catalog_flags(entry, catalog, file_label=facts.api.terms_url) if entry else []
-        return LicenseAssessment(info=info, entry=entry, osi_open=False, flags=flags)
+        obligations = catalog_obligations(entry, catalog, file_label=facts.api.terms_url) if entry else []
+        return LicenseAssessment(info=info, entry=entry, osi_open=False, flags=flags, obligations=obligations)
 
     from openscope.license import analyze_text
+    from openscope.license.obligations import merge_obligations
 
     warnings: list[ReportWarning] = []
     declared = declared_licenses(facts.card_data)
@@ -110,10 +126,12 @@ def assess_license(facts: ModelFacts, catalog: Catalog) -> LicenseAssessment:
     text_entry = None
     text_confidence = 0.0
     text_flags: list[FlagFinding] = []
+    text_obligations: list[ObligationFinding] = []
     analysed_kinds: set[str] = set()
     for doc in facts.documents:
         analysis = analyze_text(doc.text, doc.name)
         text_flags = merge_flags(text_flags, analysis.flags)
+        text_obligations = merge_obligations(text_obligations, analysis.obligations)
         warnings.extend(analysis.warnings)
         ident = analysis.identification
         if ident and ident.key:
@@ -143,9 +161,11 @@ def assess_license(facts: ModelFacts, catalog: Catalog) -> LicenseAssessment:
         info = None
 
     has_license_text = any(d.name.upper().startswith(("LICENSE", "LICENCE")) for d in facts.documents)
+    obligations = text_obligations
     if entry is not None and not has_license_text:
         # No text to read: catalog facts stand in, marked as such.
         flags = merge_flags(text_flags, catalog_flags(entry, catalog))
+        obligations = merge_obligations(text_obligations, catalog_obligations(entry, catalog))
     elif entry is not None and text_flags:
         flags = text_flags
         # An incorporated policy that was not shipped still applies: take its catalog facts.
@@ -155,7 +175,7 @@ def assess_license(facts: ModelFacts, catalog: Catalog) -> LicenseAssessment:
     else:
         flags = text_flags
     return LicenseAssessment(info=info, entry=entry, osi_open=osi_open_of(entry, flags), flags=flags,
-                             warnings=warnings, declared=declared)
+                             warnings=warnings, declared=declared, obligations=obligations)
 
 
 @functools.cache

@@ -13,7 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from openscope.assess.licensing import PLACEHOLDER_LICENSES, catalog_flags, license_info, osi_open_of
+from openscope.assess.licensing import (
+    PLACEHOLDER_LICENSES,
+    catalog_flags,
+    catalog_obligations,
+    license_info,
+    osi_open_of,
+)
 from openscope.card.links import BaseLink, body_license, card_base_links, relation_of
 from openscope.catalog import Catalog
 from openscope.types import (
@@ -22,6 +28,7 @@ from openscope.types import (
     LicenseAssessment,
     LicenseInfo,
     ModelFacts,
+    ObligationFinding,
     ReportWarning,
 )
 
@@ -40,6 +47,7 @@ class BaseNode:
     osi_open: bool | None
     components: dict[str, tuple[str, float, list[str]]] = field(default_factory=dict)
     chain: list[str] = field(default_factory=list)
+    obligations: list[ObligationFinding] = field(default_factory=list)  # its own and what it inherited
 
 
 @dataclass
@@ -52,6 +60,7 @@ class Lineage:
     effective: CatalogLicense | None = None  # governs the weights after inheritance
     effective_origin: str | None = None  # None: the model's own license
     flags: list[FlagFinding] = field(default_factory=list)  # own + inherited
+    obligations: list[ObligationFinding] = field(default_factory=list)  # own + inherited from every known base
     osi_open: bool | None = None
     conflict: bool = False
     warnings: list[ReportWarning] = field(default_factory=list)
@@ -77,12 +86,14 @@ def trace(facts: ModelFacts, lic: LicenseAssessment, catalog: Catalog, resolve_b
     Without `resolve_base`, bases named by id are not followed (only family names stand in)."""
     out = Lineage(relation=relation_of(facts), license_info=lic.info, own=lic.entry, osi_open=lic.osi_open)
     own_flags = list(lic.flags)
+    out.obligations = list(lic.obligations)
     if lic.info is None:
         entry, line = body_license(facts.card_body, catalog)
         if entry is not None:
             out.own = entry
             out.license_info = license_info(entry, "declared", 0.8)
             own_flags = catalog_flags(entry, catalog)
+            out.obligations = catalog_obligations(entry, catalog)
             out.osi_open = osi_open_of(entry, own_flags)
             out.reasons.append(f'license read from the card body: "{line[:120]}"')
     if facts.kind == "api":
@@ -131,7 +142,8 @@ def _resolve_link(link: BaseLink, facts: ModelFacts, catalog: Catalog, resolve_b
         return None
     origin = link.ref or link.family or entry.key
     flags = catalog_flags(entry, catalog)
-    return BaseNode(origin, link.relation, entry, origin, flags, osi_open_of(entry, flags), chain=[origin])
+    return BaseNode(origin, link.relation, entry, origin, flags, osi_open_of(entry, flags), chain=[origin],
+                    obligations=catalog_obligations(entry, catalog))
 
 
 def _inherit(out: Lineage, own_flags: list[FlagFinding], facts: ModelFacts) -> None:
@@ -140,6 +152,7 @@ def _inherit(out: Lineage, own_flags: list[FlagFinding], facts: ModelFacts) -> N
     have = {f.flag for f in flags}
     out.effective = own
     for node in out.bases:
+        _inherit_obligations(out, node)
         base_lic = node.license
         if base_lic is None:
             if node.relation != "governed":
@@ -170,3 +183,21 @@ def _inherit(out: Lineage, own_flags: list[FlagFinding], facts: ModelFacts) -> N
             ))
         out.reasons.append(f"{base_lic.key} terms of {node.license_origin} bind this derivative ({node.relation})")
     out.flags = flags
+
+
+def _inherit_obligations(out: Lineage, node: BaseNode) -> None:
+    """A base's obligations reach the model made from it, whatever its license: a fine-tune of an Apache-2.0
+    model still ships that license and its NOTICE, one of Llama 3.1 still says "Built with Llama". They stay
+    findings of their own (`inherited_from`), since they come from another license; the same terms reached
+    twice (the model's own license is the base's) are one."""
+    own = {(o.obligation, o.value) for o in out.obligations if o.inherited_from is None}
+    same_license = out.own is not None and node.license is not None and out.own.key == node.license.key
+    have = {(o.obligation, o.value, o.inherited_from) for o in out.obligations}
+    for o in node.obligations:
+        origin = o.inherited_from or node.license_origin or node.id
+        if (same_license and o.inherited_from is None and (o.obligation, o.value) in own) \
+                or (o.obligation, o.value, origin) in have:
+            continue
+        have.add((o.obligation, o.value, origin))
+        out.obligations.append(ObligationFinding(o.obligation, o.value, dict(o.thresholds), o.source, origin,
+                                                 list(o.evidence)))

@@ -17,6 +17,7 @@ from openscope.assess.licensing import (
     apply_conditions,
     assess_license,
     catalog_flags,
+    catalog_obligations,
     license_info,
     osi_open_of,
 )
@@ -26,7 +27,16 @@ from openscope.card.links import BaseLink
 from openscope.card.parse import as_list
 from openscope.catalog import Catalog
 from openscope.errors import ModelError
-from openscope.types import DatasetInfo, LicenseInfo, ModelFacts, ModelReport, ReportWarning
+from openscope.types import (
+    DatasetInfo,
+    Evidence,
+    LicenseInfo,
+    ModelFacts,
+    ModelReport,
+    ObligationFinding,
+    ReportWarning,
+    TermsFile,
+)
 
 FetchBase = Callable[[str], ModelFacts]  # a Hub id -> its facts; raises a ModelError
 
@@ -58,6 +68,28 @@ def datasets_of(facts: ModelFacts) -> list[DatasetInfo]:
     return list(out.values())
 
 
+GATED_EVIDENCE = "the Hub asks every user to accept the model's terms before it serves the files"
+
+
+def obligations_of(facts: ModelFacts, lineage: Lineage) -> list[ObligationFinding]:
+    """What the governing terms oblige (own and bases'), and accepting them first when the Hub gates the files."""
+    out = list(lineage.obligations)
+    if facts.gated and facts.kind == "hub" and not any(o.obligation == "accept-terms-before-use" for o in out):
+        where = "hub" if facts.provenance in ("hub", "cache") else "registry"
+        out.append(ObligationFinding("accept-terms-before-use", source="facts",
+                                     evidence=[Evidence(f"{where}:gated", None, GATED_EVIDENCE)]))
+    from openscope.license.obligations import merge_obligations
+
+    return merge_obligations(out)
+
+
+def terms_files(facts: ModelFacts) -> list[TermsFile]:
+    """Each terms file read for the model, by digest: drift (`openscope diff`) tells a changed LICENSE by it."""
+    import hashlib
+
+    return [TermsFile(d.name, hashlib.sha256(d.text.encode("utf-8")).hexdigest()) for d in facts.documents]
+
+
 class Assessor:
     def __init__(self, catalog: Catalog, fetch_base: FetchBase | None = None):
         self.catalog = catalog
@@ -79,6 +111,8 @@ class Assessor:
             component_evidence=placement.evidence,
             effective_license=effective_license(lineage), effective_license_from=lineage.effective_origin,
             task=_task(facts), datasets=datasets_of(facts),
+            obligations=obligations_of(facts, lineage), revision=facts.sha or facts.ref.revision,
+            terms_files=terms_files(facts),
         )
 
     def base_facts(self, model_id: str) -> ModelFacts | None:
@@ -123,6 +157,7 @@ class Assessor:
             osi_open=base_lineage.osi_open,
             components={c: (v.status, v.strength, v.reasons) for c, v in placement.views.items()},
             chain=[base_facts.id] + [i for b in base_lineage.bases for i in b.chain],
+            obligations=list(base_lineage.obligations),
         )
         if node.license is None and link.license_key:
             # Known model, unknown terms in the registry: the family's license stands in.
@@ -130,5 +165,6 @@ class Assessor:
             if entry is not None:
                 node.license, node.flags = entry, catalog_flags(entry, self.catalog)
                 node.osi_open = osi_open_of(entry, node.flags)
+                node.obligations = catalog_obligations(entry, self.catalog)
         self._bases[key] = node
         return node
