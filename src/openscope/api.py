@@ -173,6 +173,7 @@ def analyze_license_files(paths: Iterable, *, stdin_text: str | bytes | None = N
                                          round(ident.confidence, 3))
             entry.osi_open = osi_open_of(lic, analysis.flags)
         entry.flags = analysis.flags
+        entry.obligations = analysis.obligations
         entry.warnings = [*warnings, *analysis.warnings]
         report.licenses.append(entry)
     return report

@@ -32,6 +32,7 @@ from openscope.render.shared import (
     governing_license,
     hub_page,
     is_declared,
+    obligation_label,
     purl,
     real_spdx_id,
     revision,
@@ -92,6 +93,8 @@ def properties(model, violations=(), waived=()) -> list[tuple[str, str]]:
             props.append(_prop(f"flag:{f.flag}:inherited_from", f.inherited_from))
         for ev in f.evidence[:1]:
             props.append(_prop(f"flag:{f.flag}:evidence", ev.file + (f" §{ev.section}" if ev.section else "")))
+    for o in model.obligations:
+        props.append(_prop("obligation", obligation_label(o)))
     for b in model.base_models:
         props.append(_prop("base_model", b))
     for w in model.warnings:

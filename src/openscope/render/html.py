@@ -16,7 +16,7 @@ from html import escape
 
 from openscope._version import __version__
 from openscope.render.interface import Format
-from openscope.render.shared import governing_license, unique_models
+from openscope.render.shared import checklist_item, governing_license, unique_models, where
 from openscope.types import model_name
 from openscope.vocabulary import flag_defs, format_thresholds
 
@@ -156,6 +156,22 @@ def _evidence(m) -> str:
     return "".join(out)
 
 
+def _must_do(m) -> str:
+    """The model's obligations as a checklist, each with the sentence that states it."""
+    if not m.obligations:
+        return ""
+    items = []
+    for o in m.obligations:
+        quote = ""
+        if o.evidence:
+            ev = o.evidence[0]
+            text = ev.quote if len(ev.quote) <= QUOTE_CHARS else ev.quote[: QUOTE_CHARS - 1] + "…"
+            quote = f"<blockquote>{escape(text)}<cite>{escape(where(ev))} ({escape(o.source)})</cite></blockquote>"
+        items.append(f'<li><input type="checkbox" disabled> <code>{escape(o.obligation)}</code> '
+                     f"{escape(checklist_item(o))}{quote}</li>")
+    return f'<h4>What you must do</h4><ul class="must-do">{"".join(items)}</ul>'
+
+
 OPEN_SECTIONS_UP_TO = 12  # a short report shows every model with a problem unfolded; a long one folds them
 
 
@@ -180,7 +196,7 @@ def model_section(m, violations, unfold: bool = False) -> str:
     open_attr = " open" if unfold and (violations or m.error or m.flags) else ""
     return (f'<details id="{_slug(name)}"{open_attr}><summary><h3 style="display:inline">{escape(name)}</h3> '
             f"{_pill(m.spectrum)} <span class=\"muted\">{len(m.flags)} restriction(s)</span></summary>"
-            f"<table>{rows}</table>{lineage}{_evidence(m)}</details>")
+            f"<table>{rows}</table>{lineage}{_evidence(m)}{_must_do(m)}</details>")
 
 
 def _violation_table(violations) -> str:

@@ -3,7 +3,8 @@
 Order is what a reviewer needs first: the verdict, the violations and what exceptions waived (with a
 policy), a summary table of the models with problems (a restriction, an error, a license conflict or a
 policy violation), the clean models in one line, then one collapsed section per model with problems
-(spectrum, governing license, each restriction with its thresholds and evidence).
+(spectrum, governing license, each restriction with its thresholds and evidence, and a "What you must do"
+checklist of its obligations); the models without problems get their checklists in a section of their own.
 
 A PR comment holds at most 65,536 characters. The output stays under MAX_CHARS: model sections, then table
 rows, are left out from the end once the budget is spent, and a closing line says how many and where the
@@ -13,6 +14,7 @@ full report is.
 from __future__ import annotations
 
 from openscope.render.interface import Format
+from openscope.render.shared import checklist_item, unique_models
 from openscope.types import locations_by_model, model_name
 from openscope.vocabulary import format_thresholds
 
@@ -137,7 +139,21 @@ def _model_section(m) -> list[str]:
     out += _table(["", code(name)], facts)
     if m.flags:
         out += _table(["restriction", "thresholds", "source", "evidence"], _flag_rows(m.flags))
+    if m.obligations:
+        out += ["**What you must do**", "", *checklist(m.obligations), ""]
     return out + ["</details>", ""]
+
+
+def checklist(obligations) -> list[str]:
+    """"What you must do" as a task list, one line per obligation, with where the terms say it."""
+    return [f"- [ ] {cell(checklist_item(o))}" for o in obligations]
+
+
+def _must_do_section(m) -> list[str]:
+    name = model_name(m)
+    out = [f"<details><summary><b>{cell(name)}</b>: {len(m.obligations)} obligation(s)</summary>", ""]
+    out += checklist(m.obligations)
+    return out + ["", "</details>", ""]
 
 
 MAX_CHARS = 60_000  # GitHub refuses comments over 65,536 characters; the rest is headroom for a wrapper
@@ -214,6 +230,13 @@ def render_report(report) -> str:
             out.left_out.append(f"the details of {len(problems) - i} of {len(problems)} model(s) with problems "
                                 f"(from {code(model_name(m))} on)")
             break
+    # Models without problems still oblige: their checklists come after the problems' details.
+    obliging = [m for m in unique_models(report) if m.obligations and not has_problems(m, violated)]
+    if obliging and out.add(["### What you must do", ""]):
+        for i, m in enumerate(obliging):
+            if not out.add(_must_do_section(m)):
+                out.left_out.append(f"the checklists of {len(obliging) - i} of {len(obliging)} model(s)")
+                break
     text = "\n".join(out.lines).rstrip() + "\n"
     if out.left_out:
         text += (f"\n_Left out to fit a PR comment: {'; '.join(out.left_out)}. The full report: "
@@ -233,9 +256,12 @@ def render_license_report(report) -> str:
         rows.append([code(e.path), lic, conf, _osi(e.osi_open), flags, "<br>".join(notes)])
     lines += _table(["file", "license", "confidence", "OSI open", "restrictions", "notes"], rows)
     for e in report.licenses:
-        if e.flags:
+        if e.flags or e.obligations:
             lines += [f"#### {code(e.path)}", ""]
+        if e.flags:
             lines += _table(["restriction", "thresholds", "source", "evidence"], _flag_rows(e.flags))
+        if e.obligations:
+            lines += ["**What you must do**", "", *checklist(e.obligations), ""]
     return "\n".join(lines).rstrip() + "\n"
 
 

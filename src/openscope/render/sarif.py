@@ -3,7 +3,8 @@
 One rule per restriction flag (help from licenses/flags.yaml) and per policy rule (policies/rules.yaml).
 With a policy (`check`), each violation becomes a result at every place the model is referenced, and
 each waived rule a suppressed result carrying the exception's reason. Without a policy (`audit`,
-`scan`), each flag of each model is a result whose level is the flag's default severity.
+`scan`), each flag of each model is a result whose level is the flag's default severity, and each obligation
+a `note` (rule `obligation/<name>`).
 
 Code scanning needs a file to annotate: a model with no location (given on the command line, not found
 in a file) is attached to the policy file when there is one, and otherwise gets a result without a
@@ -18,12 +19,14 @@ from pathlib import Path, PurePosixPath
 
 from openscope._version import __version__
 from openscope.render.interface import Format
+from openscope.render.shared import checklist_item
 from openscope.vocabulary import format_thresholds
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "openscopeFinding/v1"
 _LEVEL = {"error": "error", "warning": "warning", "note": "note"}
+OBLIGATION_PREFIX = "obligation/"  # rule ids of obligations, apart from the flags and policy rules
 
 
 def _rule_catalog() -> dict[str, dict]:
@@ -36,6 +39,11 @@ def _rule_catalog() -> dict[str, dict]:
                             "Review the license terms, or add a reviewed [[exceptions]] entry to the policy.")
     for name, d in policy_rule_defs().items():
         rules[name] = _rule(name, d["title"], d["description"], "error", "policy", d["fix"])
+    from openscope.vocabulary import obligation_defs
+
+    for name, d in obligation_defs().items():
+        rules[OBLIGATION_PREFIX + name] = _rule(OBLIGATION_PREFIX + name, d.title, d.description, "note",
+                                                "obligation", "Do what the terms ask; the checklist says how.")
     return rules
 
 
@@ -150,6 +158,9 @@ def _finding_results(report, flag_levels) -> list[dict]:
                                        f"({m.error.code}: {m.error.message})", name, path, line))
             for f in m.flags:
                 results.append(_result(f.flag, flag_levels.get(f.flag, "warning"), _flag_text(name, f),
+                                       name, path, line))
+            for o in m.obligations:
+                results.append(_result(OBLIGATION_PREFIX + o.obligation, "note", f"{name}: {checklist_item(o)}",
                                        name, path, line))
     return results
 

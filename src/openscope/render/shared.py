@@ -1,7 +1,8 @@
 """What several formats read off a report the same way (not a format itself: render/interface.py skips it).
 
 One model per name (a model referenced from two files is one BOM component with both locations), its
-revision, its Hub page, the license that governs it, and one line per restriction flag.
+revision, its Hub page, the license that governs it, one line per restriction flag, and per obligation
+its short label and the checklist line a reviewer ticks off.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import copy
 from urllib.parse import quote
 
 from openscope.types import model_name
-from openscope.vocabulary import flag_defs, format_thresholds
+from openscope.vocabulary import flag_defs, format_thresholds, obligation_defs
 
 HUB = "https://huggingface.co"
 
@@ -76,4 +77,38 @@ def flag_line(f) -> str:
     if f.evidence:
         ev = f.evidence[0]
         text += f" [{ev.file}" + (f" §{ev.section}" if ev.section else "") + "]"
+    return text
+
+
+def where(ev) -> str:
+    """An evidence's file and section: "LICENSE §1.b.i"."""
+    return ev.file + (f" §{ev.section}" if ev.section else "")
+
+
+def obligation_label(o) -> str:
+    """An obligation in a few words: `display-credit: "Built with Llama"`, `request-license-above-threshold
+    (users 700,000,000)`, with the base it comes from."""
+    text = o.obligation
+    if o.value and len(o.value) <= 60:
+        text += f': "{o.value}"'
+    if o.thresholds:
+        text += f" ({format_thresholds(o.thresholds)})"
+    if o.inherited_from:
+        text += f" <- {o.inherited_from}"
+    return text
+
+
+def checklist_item(o) -> str:
+    """The line a reviewer ticks off (licenses/obligations.yaml `checklist`), with where the terms say it."""
+    d = obligation_defs().get(o.obligation)
+    if d is None:
+        text = o.obligation
+    elif (o.value and "{value}" in d.checklist) or (o.thresholds and "{thresholds}" in d.checklist):
+        text = d.checklist.format(value=o.value or "", thresholds=format_thresholds(o.thresholds))
+    else:
+        text = d.checklist_without_value or d.checklist.replace("{value}", "").replace("{thresholds}", "")
+    if o.inherited_from:
+        text += f" (terms of {o.inherited_from})"
+    if o.evidence:
+        text += f" [{where(o.evidence[0])}]"
     return text

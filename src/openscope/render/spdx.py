@@ -29,7 +29,15 @@ from urllib.parse import quote
 
 from openscope._version import __version__
 from openscope.render.interface import Format
-from openscope.render.shared import flag_line, governing_license, hub_page, purl, revision, unique_models
+from openscope.render.shared import (
+    checklist_item,
+    flag_line,
+    governing_license,
+    hub_page,
+    purl,
+    revision,
+    unique_models,
+)
 from openscope.types import model_name
 
 CONTEXT = "https://spdx.org/rdf/3.0.1/spdx-context.jsonld"
@@ -147,6 +155,8 @@ def _model(doc: _Doc, m, violations) -> str:
     doc.annotate(ref, "spectrum", _summary(m))
     for i, v in enumerate(violations):
         doc.annotate(ref, f"policy-{i + 1}-{v.rule}", f"policy {v.severity}: {v.message}", "review")
+    for i, o in enumerate(m.obligations):
+        doc.annotate(ref, f"obligation-{i + 1}-{o.obligation}", f"obligation: {checklist_item(o)}")
     return ref
 
 

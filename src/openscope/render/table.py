@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from openscope.render.interface import Format
+from openscope.render.shared import obligation_label
 from openscope.vocabulary import format_thresholds
 
 
@@ -25,11 +26,15 @@ def _flags_cell(flags) -> str:
     return "\n".join(parts) or "-"
 
 
+def _obligations_cell(obligations) -> str:
+    return "\n".join(obligation_label(o) for o in obligations) or "-"
+
+
 def render_report(report) -> str:
     from rich.table import Table
 
     table = Table(title="openscope", show_lines=True)
-    for col in ("model", "spectrum", "license", "osi", "restrictions", "notes"):
+    for col in ("model", "spectrum", "license", "osi", "restrictions", "must do", "notes"):
         table.add_column(col, overflow="fold")
     for m in report.models:
         lic = (m.license.id or m.license.name) if m.license else "-"
@@ -38,7 +43,8 @@ def render_report(report) -> str:
         notes += [f"{w.code}: {w.message}" for w in m.warnings]
         if m.locations:
             notes += [f"at {loc.path}:{loc.line}" for loc in m.locations[:3]]
-        table.add_row(m.id or m.ref, m.spectrum, lic or "-", osi, _flags_cell(m.flags), "\n".join(notes) or "")
+        table.add_row(m.id or m.ref, m.spectrum, lic or "-", osi, _flags_cell(m.flags), _obligations_cell(m.obligations),
+                      "\n".join(notes) or "")
     buf = io.StringIO()
     console = _console(buf)
     console.print(table)
@@ -56,7 +62,7 @@ def render_license_report(report) -> str:
     from rich.table import Table
 
     table = Table(title="openscope license", show_lines=True)
-    for col in ("file", "license", "confidence", "osi", "restrictions", "notes"):
+    for col in ("file", "license", "confidence", "osi", "restrictions", "must do", "notes"):
         table.add_column(col, overflow="fold")
     for e in report.licenses:
         lic = e.license.id if e.license else ("-" if e.error else "unidentified")
@@ -64,7 +70,7 @@ def render_license_report(report) -> str:
         osi = {True: "yes", False: "no", None: "?"}[e.osi_open]
         notes = [f"error: {e.error.message}"] if e.error else []
         notes += [f"{w.code}: {w.message}" for w in e.warnings]
-        table.add_row(e.path, lic, conf, osi, _flags_cell(e.flags), "\n".join(notes))
+        table.add_row(e.path, lic, conf, osi, _flags_cell(e.flags), _obligations_cell(e.obligations), "\n".join(notes))
     buf = io.StringIO()
     _console(buf).print(table)
     return buf.getvalue()
