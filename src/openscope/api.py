@@ -93,6 +93,12 @@ def assess_facts(facts, catalog, resolver=None) -> ModelReport:
 def audit(refs: Iterable, *, offline: bool = False, resolver=None, locations=None,
           workers: int = FETCH_WORKERS, progress: bool | None = None) -> Report:
     """Assess every reference; a failing one gets an `error` entry and never hides the others."""
+    return _assess_all(refs, offline=offline, resolver=resolver, workers=workers, progress=progress)[0]
+
+
+def _assess_all(refs: Iterable, *, offline: bool = False, resolver=None, workers: int = FETCH_WORKERS,
+                progress: bool | None = None):
+    """`audit`, also giving each model's facts (None where there were none) and the run's Assessor."""
     from openscope.assess.model import Assessor
     from openscope.catalog import load_catalog
     from openscope.refs import parse_ref
@@ -102,6 +108,7 @@ def audit(refs: Iterable, *, offline: bool = False, resolver=None, locations=Non
     resolver = resolver or make_resolver(offline)
     assessor = Assessor(catalog, fetch_through(resolver))  # one per run: each base is assessed once
     report = Report()
+    facts_of: list = []
     entries: list = []  # a ModelRef to fetch, or the report of a reference that did not parse
     for raw in refs:
         try:
@@ -114,6 +121,7 @@ def audit(refs: Iterable, *, offline: bool = False, resolver=None, locations=Non
     for entry in entries:
         if not isinstance(entry, ModelRef):
             report.models.append(entry)
+            facts_of.append(None)
             continue
         ref, facts = entry, next(fetched)
         try:
@@ -124,7 +132,26 @@ def audit(refs: Iterable, *, offline: bool = False, resolver=None, locations=Non
             model = _error_report(ref.raw, ref.kind, exc, ref.id)
         model.locations = list(ref.locations)
         report.models.append(model)
-    return report
+        facts_of.append(facts if not isinstance(facts, ModelError) else None)
+    return report, facts_of, assessor
+
+
+def notice(paths, *, offline: bool = False, include_texts: bool = False, since: str | None = None,
+           progress: bool = False, resolver=None):
+    """`openscope notice`: the notice bundle for the models `scan` finds under paths (openscope.notice/1)."""
+    from openscope.assess.notice import build_bundle
+    from openscope.catalog import load_catalog
+    from openscope.scan import collect_refs
+
+    found = collect_refs(paths, since=since, progress=progress)
+    report, facts_of, assessor = _assess_all(found.refs, offline=offline, resolver=resolver)
+
+    def base_license(model_id):
+        node = assessor.base_node(model_id)
+        return node.license if node is not None else None
+
+    return build_bundle(list(zip(report.models, facts_of)), load_catalog(), base_facts=assessor.base_facts,
+                        base_license=base_license, include_texts=include_texts)
 
 
 def analyze_license_files(paths: Iterable, *, stdin_text: str | bytes | None = None) -> LicenseReport:

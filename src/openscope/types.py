@@ -30,6 +30,8 @@ Severity = Literal["error", "warning"]
 
 REPORT_SCHEMA = "openscope.report/1"
 LICENSE_SCHEMA = "openscope.license/1"
+NOTICE_SCHEMA = "openscope.notice/1"
+DIFF_SCHEMA = "openscope.diff/1"
 
 
 @dataclass
@@ -239,6 +241,50 @@ class LicenseReport:
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         return {"schema": d.pop("schema"), **d}
+
+
+# ---------------------------------------------------------------- notice bundle (`openscope notice`)
+
+@dataclass
+class NoticeText:
+    """A text of the model's repository, as fetched at its revision (`--include-texts`)."""
+
+    file: str
+    url: Optional[str]
+    text: Optional[str]  # null when it was not at hand (offline from the registry): `url` says where it is
+
+
+@dataclass
+class NoticeEntry:
+    """What a product ships for one model (or for a base model whose terms reach the models it uses)."""
+
+    model: str
+    kind: Kind
+    revision: Optional[str] = None
+    license: Optional[LicenseInfo] = None  # the terms that govern the weights
+    declared_license: Optional[LicenseInfo] = None  # what the card declares, when that differs
+    required_by: list[str] = field(default_factory=list)  # for a base: the models it is shipped for
+    locations: list[Location] = field(default_factory=list)
+    credits: list[str] = field(default_factory=list)  # strings to display ("Built with Llama")
+    notices: list[str] = field(default_factory=list)  # attribution notices to ship (a NOTICE file, a stated line)
+    copyright: list[str] = field(default_factory=list)  # copyright lines as its files state them
+    links: list[str] = field(default_factory=list)  # where the license texts are
+    obligations: list[ObligationFinding] = field(default_factory=list)
+    texts: list[NoticeText] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class NoticeBundle:
+    models: list[NoticeEntry] = field(default_factory=list)
+    hosted: list[NoticeEntry] = field(default_factory=list)  # closed-API models: nothing shipped, terms apply
+    missing: list[ErrorInfo] = field(default_factory=list)  # models that could not be assessed
+    schema: str = NOTICE_SCHEMA
+    tool: ToolInfo = field(default_factory=ToolInfo)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        return {"schema": d.pop("schema"), "tool": d.pop("tool"), **d}
 
 
 # ---------------------------------------------------------------- references and facts

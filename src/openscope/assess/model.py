@@ -115,6 +115,11 @@ class Assessor:
             terms_files=terms_files(facts),
         )
 
+    def base_node(self, model_id: str) -> BaseNode | None:
+        """What lineage resolved for a base during this run (None when it was not, or failed)."""
+        node = self._bases.get(model_id.lower())
+        return node if isinstance(node, BaseNode) else None
+
     def base_facts(self, model_id: str) -> ModelFacts | None:
         """Facts of a base that lineage fetched during this run (None when it was not, or failed)."""
         return self._facts.get(model_id.lower())
