@@ -22,7 +22,7 @@ LAYERS = [
     ("refs",),
     ("scan", "card", "license"),
     ("sources", "assess"),  # fetching never assesses; assessing never fetches (the driver passes facts in)
-    ("policy", "render"),  # a renderer formats the report it is given, policy verdict included
+    ("policy", "render", "drift"),  # a renderer formats the report it is given; drift compares two reports
     ("api",),
     ("cli", "__init__"),
     ("__main__",),

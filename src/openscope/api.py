@@ -222,14 +222,76 @@ def scan(paths, *, offline: bool = False, since: str | None = None, progress: bo
 
 
 def check(paths, *, policy_path=None, offline: bool = False, since: str | None = None, policy=None,
-          today=None, progress: bool = False) -> Report:
+          today=None, progress: bool = False, baseline=None) -> Report:
     """`openscope check`: scan, assess, then judge the report against the policy (SPEC §6).
 
-    The policy is loaded before scanning, so a broken policy fails at once (exit 2) without any work.
+    The policy (and the `baseline` report, when given) is loaded before scanning, so a broken one fails at
+    once (exit 2) without any work. With a baseline, every change since it is a finding (`report.drift`) and a
+    policy violation of rule `drift/<kind>` (policies/drift.yaml says which fail the gate).
     """
     from openscope.policy import apply_policy, load_policy
 
     policy = policy or load_policy(policy_path)
+    baseline_report = None
+    if baseline is not None:
+        from openscope.drift import load_report
+
+        baseline_report = load_report(baseline)
     report = scan(paths, offline=offline, since=since, progress=progress)
     report.policy = apply_policy(policy, report, today=today)
+    if baseline_report is not None:
+        from openscope.drift import compare, violations
+
+        report.drift = compare(baseline_report, report.to_dict()) + upstream_drift(report, offline=offline)
+        result = report.policy
+        result.violations += violations(report.drift)
+        result.violations.sort(key=lambda v: (v.severity != "error", v.model, v.rule))
+        result.passed = not any(v.severity == "error" for v in result.violations)
     return report
+
+
+def upstream_drift(report: Report, *, offline: bool = False, resolver=None) -> list:
+    """For each Hub model pinned to a revision: do the repository's current terms files differ from those at
+    the pin? (A finding of its own: moving the pin would change the terms.) A model whose current revision
+    cannot be fetched is left out."""
+    from openscope.assess.model import terms_files
+    from openscope.drift import upstream_finding
+    from openscope.refs import parse_ref
+    from openscope.types import model_name
+
+    pinned = [m for m in report.models if m.kind == "hub" and m.error is None and m.terms_files
+              and m.id and m.ref.startswith(m.id + "@")]
+    if not pinned:
+        return []
+    resolver = resolver or make_resolver(offline)
+    out, seen = [], set()
+    for m in pinned:
+        if model_name(m) in seen:
+            continue
+        seen.add(model_name(m))
+        try:
+            head = resolver.fetch(parse_ref(m.id))
+        except ModelError:
+            continue
+        if head.sha and head.sha == m.revision:
+            continue
+        head_terms = {t.file: t.sha256 for t in terms_files(head)}
+        if not head_terms:
+            continue  # nothing read upstream (registry facts): nothing to compare
+        head_license = None
+        try:
+            lic = assess_facts(head, _catalog(), resolver).license
+            head_license = (lic.id or lic.name) if lic is not None else None
+        except ModelError:
+            pass
+        finding = upstream_finding(model_name(m), m.ref.split("@", 1)[1], head.sha,
+                                   {t.file: t.sha256 for t in m.terms_files}, head_terms, head_license)
+        if finding is not None:
+            out.append(finding)
+    return out
+
+
+def _catalog():
+    from openscope.catalog import load_catalog
+
+    return load_catalog()

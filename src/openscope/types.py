@@ -209,12 +209,25 @@ class SkippedRef:
 
 
 @dataclass
+class DriftFinding:
+    """One change between a baseline report and now (policies/drift.yaml names the kinds)."""
+
+    kind: str
+    model: str
+    message: str
+    old: Optional[str] = None
+    new: Optional[str] = None
+
+
+@dataclass
 class Report:
     models: list[ModelReport] = field(default_factory=list)
     policy: Optional[PolicyResult] = None
     schema: str = REPORT_SCHEMA
     tool: ToolInfo = field(default_factory=ToolInfo)
     skipped: list[SkippedRef] = field(default_factory=list)
+    # `check --baseline`: what changed since the baseline report (null without one).
+    drift: Optional[list[DriftFinding]] = None
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -241,6 +254,21 @@ class LicenseReport:
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         return {"schema": d.pop("schema"), **d}
+
+
+@dataclass
+class DiffReport:
+    """`openscope diff OLD NEW` (openscope.diff/1)."""
+
+    old: str
+    new: str
+    changes: list[DriftFinding] = field(default_factory=list)
+    schema: str = DIFF_SCHEMA
+    tool: ToolInfo = field(default_factory=ToolInfo)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        return {"schema": d.pop("schema"), "tool": d.pop("tool"), **d}
 
 
 # ---------------------------------------------------------------- notice bundle (`openscope notice`)

@@ -62,6 +62,12 @@ def policy_rule_defs() -> dict[str, dict]:
     return load_yaml(DATA_DIR / "policies" / "rules.yaml")["rules"]
 
 
+@functools.cache
+def drift_defs() -> dict[str, dict]:
+    """The kinds of drift between two reports (`policies/drift.yaml`): title, description, severity, fix."""
+    return load_yaml(DATA_DIR / "policies" / "drift.yaml")["kinds"]
+
+
 def format_thresholds(thresholds: dict) -> str:
     """A flag's thresholds as people read them: "users 700,000,000, revenue usd 1,000,000"."""
     return ", ".join(f"{key.replace('_', ' ')} {value:,}" for key, value in thresholds.items())

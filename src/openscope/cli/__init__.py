@@ -12,6 +12,7 @@ import click
 from openscope._version import __version__
 from openscope.cli.audit import audit
 from openscope.cli.check import check
+from openscope.cli.diff import diff
 from openscope.cli.license import license_cmd
 from openscope.cli.notice import notice
 from openscope.cli.registry import registry
@@ -25,7 +26,7 @@ def cli():
     """How open is an AI model really, and what will its license stop you doing?"""
 
 
-for command in (audit, scan, license_cmd, check, notice, schema, registry):
+for command in (audit, scan, license_cmd, check, diff, notice, schema, registry):
     cli.add_command(command)
 
 

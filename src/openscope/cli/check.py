@@ -16,12 +16,16 @@ from openscope.errors import OpenscopeError
               help="Policy file (default: openscope.toml or [tool.openscope] in pyproject.toml, searched upward).")
 @click.option("--diff", "base_ref", metavar="BASE_REF",
               help="Check only model references added since this git ref (e.g. origin/main).")
+@click.option("--baseline", "baseline", type=click.Path(dir_okay=False), metavar="FILE",
+              help="A JSON report of an earlier run: every change since it is reported, and license changes, "
+                   "restrictions gained, threshold changes, new conflicts and changed terms files fail the check "
+                   "until the baseline is updated.")
 @click.option("--warn-only", is_flag=True, help="Report violations but always exit 0 (except for a bad policy).")
 @click.option("--quiet", "-q", is_flag=True, help="Print no report, only the violations and the summary (stderr).")
 @click.option("--markdown-summary", type=click.Path(dir_okay=False), metavar="FILE",
               help='Also append the Markdown report to FILE (e.g. "$GITHUB_STEP_SUMMARY").')
 @common_options
-def check(paths, policy_path, base_ref, warn_only, quiet, markdown_summary, fmt, output, offline):
+def check(paths, policy_path, base_ref, baseline, warn_only, quiet, markdown_summary, fmt, output, offline):
     """The pre-merge gate: scan PATHs (default .), assess the models, apply the policy.
 
     Exit codes: 0 passed; 1 policy violated; 2 bad policy or usage; 3 passed except that some models
@@ -36,7 +40,8 @@ def check(paths, policy_path, base_ref, warn_only, quiet, markdown_summary, fmt,
         if policy.builtin:
             click.echo("openscope: no openscope.toml or [tool.openscope] found; using the built-in default policy",
                        err=True)
-        report = run_check(paths or (".",), policy=policy, offline=offline, since=base_ref, progress=True)
+        report = run_check(paths or (".",), policy=policy, offline=offline, since=base_ref, progress=True,
+                           baseline=baseline)
         emit(report, fmt, output, quiet=quiet)
         if markdown_summary:
             append_markdown(report, markdown_summary)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from openscope.errors import InputError
 from openscope.types import LicenseReport
 
-_NOT_FORMATS = {"interface", "shared", "notice"}  # the registry, shared helpers, the notice bundle (not a report)
+_NOT_FORMATS = {"interface", "shared", "notice", "diff"}  # the registry, shared helpers; notice and diff render no report
 
 
 @dataclass(frozen=True)

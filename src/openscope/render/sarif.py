@@ -39,7 +39,10 @@ def _rule_catalog() -> dict[str, dict]:
                             "Review the license terms, or add a reviewed [[exceptions]] entry to the policy.")
     for name, d in policy_rule_defs().items():
         rules[name] = _rule(name, d["title"], d["description"], "error", "policy", d["fix"])
-    from openscope.vocabulary import obligation_defs
+    from openscope.vocabulary import drift_defs, obligation_defs
+
+    for name, d in drift_defs().items():
+        rules[f"drift/{name}"] = _rule(f"drift/{name}", d["title"], d["description"], d["severity"], "drift", d["fix"])
 
     for name, d in obligation_defs().items():
         rules[OBLIGATION_PREFIX + name] = _rule(OBLIGATION_PREFIX + name, d.title, d.description, "note",
