@@ -28,6 +28,8 @@ ObligationSource = Literal["rules", "catalog", "facts"]  # facts: what the Hub s
 ErrorCode = Literal["not-found", "gated", "network", "invalid-ref", "unreadable"]
 Severity = Literal["error", "warning"]
 
+# In a dataset's card data (ModelFacts.datasets): who gave its license ("hub": its own Hub card; "registry").
+DATASET_SOURCE_KEY = "openscope_source"
 REPORT_SCHEMA = "openscope.report/1"
 LICENSE_SCHEMA = "openscope.license/1"
 NOTICE_SCHEMA = "openscope.notice/1"

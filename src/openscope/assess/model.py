@@ -28,6 +28,7 @@ from openscope.card.parse import as_list
 from openscope.catalog import Catalog
 from openscope.errors import ModelError
 from openscope.types import (
+    DATASET_SOURCE_KEY,
     DatasetInfo,
     Evidence,
     LicenseInfo,
@@ -54,18 +55,47 @@ def _task(facts: ModelFacts) -> str | None:
     return task.strip() if isinstance(task, str) and task.strip() else None
 
 
-def datasets_of(facts: ModelFacts) -> list[DatasetInfo]:
-    """The card's `datasets:` and the registry's training datasets, each once, in the order first named."""
-    named = [*as_list(facts.card_data.get("datasets")), *as_list((facts.training.get("data") or {}).get("datasets"))]
-    out: dict[str, DatasetInfo] = {}
-    for ds in named:
-        ds = str(ds).strip()
-        if not ds or ds.lower() in out:
+def datasets_of(facts: ModelFacts, catalog: Catalog | None = None) -> list[DatasetInfo]:
+    """The datasets the card names (`datasets:`, Hub dataset links in its body) and the registry's training
+    datasets, each once, with the license each one's own card declares (when openscope read it), the catalog
+    key of that license and the flags it carries."""
+    from openscope.card.parse import named_datasets
+
+    cards = {k.lower(): v for k, v in facts.datasets.items()}
+    out: list[DatasetInfo] = []
+    for ds in named_datasets(facts.card_data, facts.card_body, facts.training):
+        card = cards.get(ds.lower())
+        card = card if isinstance(card, dict) else {}
+        declared = as_list(card.get("license"))
+        info = DatasetInfo(ds, ", ".join(str(v) for v in declared) or None)
+        if declared:
+            info.license_source = card.get(DATASET_SOURCE_KEY) or facts.provenance
+        entry = next((e for e in (catalog.lookup(v) for v in declared) if e is not None), None) if catalog else None
+        if entry is not None:
+            info.license_id = entry.key
+            info.flags = [f.flag for f in catalog_flags(entry, catalog)]
+        out.append(info)
+    return out
+
+
+def dataset_findings(facts: ModelFacts, datasets: list[DatasetInfo], flags: list,
+                     license_info_: LicenseInfo | None) -> tuple[list[str], list[ReportWarning]]:
+    """What the datasets' terms say under `training_data` (one evidence line each), and a warning for a
+    non-commercial dataset under a model whose own terms allow commercial use."""
+    lines, warnings = [], []
+    model_allows_commerce = license_info_ is not None and license_info_.id is not None and \
+        not any(f.flag == "non-commercial" for f in flags)
+    for ds in datasets:
+        if ds.license is None:
             continue
-        card = facts.datasets.get(ds) or {}
-        declared = as_list(card.get("license")) if isinstance(card, dict) else []
-        out[ds.lower()] = DatasetInfo(ds, ", ".join(str(v) for v in declared) or None)
-    return list(out.values())
+        where = {"hub": " (its Hub card)", "registry": " (openscope's registry)"}.get(ds.license_source or "", "")
+        lines.append(f"dataset {ds.id}: {ds.license}{where}" + (f"; flags {', '.join(ds.flags)}" if ds.flags else ""))
+        if model_allows_commerce and "non-commercial" in ds.flags:
+            warnings.append(ReportWarning(
+                "dataset-non-commercial",
+                f"{facts.id}: trained on {ds.id}, whose license ({ds.license}) forbids commercial use, while the "
+                f"model's own terms ({license_info_.id}) allow it; check whether the dataset's terms reach the model"))
+    return lines, warnings
 
 
 GATED_EVIDENCE = "the Hub asks every user to accept the model's terms before it serves the files"
@@ -102,15 +132,21 @@ class Assessor:
         lineage = self._trace(facts, lic, 0, frozenset())
         placement = place(facts, lic, self.catalog, lineage=lineage)
         flags, unmet = apply_conditions(lineage.flags, facts, self.catalog, self.base_facts)
+        datasets = datasets_of(facts, self.catalog)
+        governing = effective_license(lineage)
+        data_lines, data_warnings = dataset_findings(facts, datasets, flags, governing)
+        if data_lines:
+            placement.evidence.setdefault("training_data", []).extend(data_lines)
         return ModelReport(
             ref=facts.ref.raw, id=facts.id, kind=facts.kind, provenance=facts.provenance,
             spectrum=placement.spectrum, confidence=placement.confidence, osi_open=lineage.osi_open,
             gated=facts.gated, license=lineage.license_info, flags=flags, components=placement.components,
-            base_models=lineage.base_ids, warnings=[*facts.warnings, *lic.warnings, *lineage.warnings],
+            base_models=lineage.base_ids,
+            warnings=[*facts.warnings, *lic.warnings, *lineage.warnings, *data_warnings],
             reasons=lineage.reasons + placement.reasons + unmet, ratings=dict(facts.ratings),
             component_evidence=placement.evidence,
-            effective_license=effective_license(lineage), effective_license_from=lineage.effective_origin,
-            task=_task(facts), datasets=datasets_of(facts),
+            effective_license=governing, effective_license_from=lineage.effective_origin,
+            task=_task(facts), datasets=datasets,
             obligations=obligations_of(facts, lineage), revision=facts.sha or facts.ref.revision,
             terms_files=terms_files(facts),
         )

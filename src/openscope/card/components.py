@@ -278,9 +278,10 @@ def metadata_findings(facts: ModelFacts, catalog) -> list[Finding]:
     if any(s.rsplit("/", 1)[-1] in ("config.json", "params.json") for s in facts.siblings):
         out.append(Finding("model_architecture", "open", "architecture configuration (config.json) published", "files"))
 
-    from openscope.card.parse import as_list
+    from openscope.card.parse import named_datasets
 
-    datasets = as_list(data.get("datasets"))
+    # The card's `datasets:` and the Hub dataset links in its body: both name its training data.
+    datasets = named_datasets(data, facts.card_body)
     if datasets:
         status, why = _dataset_license_status(facts, catalog)
         if status:

@@ -6,6 +6,7 @@ the body is still read and the problem is reported.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 
@@ -54,3 +55,20 @@ def as_list(value) -> list[str]:
         return [str(v) for v in value if v is not None and str(v).strip()]
     text = str(value).strip()
     return [text] if text else []
+
+
+_DATASET_LINK = re.compile(r"huggingface\.co/datasets/([A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*)")
+
+
+def named_datasets(card_data: dict, body: str | None = None, training: dict | None = None) -> list[str]:
+    """Datasets a card names: its `datasets:`, then Hub dataset links in its body, then the registry's training
+    datasets; each once (case-insensitively), in the order first named."""
+    named = [*as_list(card_data.get("datasets"))]
+    named += [m.group(1).rstrip(".") for m in _DATASET_LINK.finditer(body or "")]
+    named += as_list(((training or {}).get("data") or {}).get("datasets"))
+    out: dict[str, str] = {}
+    for ds in named:
+        ds = str(ds).strip()
+        if ds and ds.lower() not in out:
+            out[ds.lower()] = ds
+    return list(out.values())

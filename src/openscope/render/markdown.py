@@ -111,9 +111,13 @@ def _governing(m) -> str:
     return text
 
 
+# Warnings about the terms themselves, which a reviewer must see even when the model has no flags.
+ATTENTION_WARNINGS = frozenset({"license-conflict", "dataset-non-commercial"})
+
+
 def has_problems(m, violated: set) -> bool:
     return bool(m.flags or m.error or model_name(m) in violated
-                or any(w.code == "license-conflict" for w in m.warnings))
+                or any(w.code in ATTENTION_WARNINGS for w in m.warnings))
 
 
 def _model_section(m) -> list[str]:
@@ -132,6 +136,10 @@ def _model_section(m) -> list[str]:
         facts.append(["base models", ", ".join(code(b) for b in m.base_models)])
     if m.locations:
         facts.append(["referenced at", _where(m.locations, limit=10)])
+    if any(d.license for d in m.datasets):
+        facts.append(["training datasets", "; ".join(
+            f"{code(d.id)}: {cell(d.license or 'license unknown')}" + (f" ({', '.join(d.flags)})" if d.flags else "")
+            for d in m.datasets)])
     if m.error is not None:
         facts.append(["error", f"{code(m.error.code)} {cell(m.error.message)}"])
     for w in m.warnings:

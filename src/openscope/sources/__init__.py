@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from openscope.errors import GatedModelError, ModelError, ModelNotFoundError, NetworkError
 from openscope.sources.interface import FactSource
-from openscope.types import ModelFacts, ModelRef, ReportWarning
+from openscope.types import DATASET_SOURCE_KEY, ModelFacts, ModelRef, ReportWarning
 
 
 def standard_sources(hub_sources: Iterable[FactSource] = ()) -> list[FactSource]:
@@ -45,7 +45,7 @@ class FactResolver:
                 continue
             if source.enriched_by_registry:
                 facts = self._with_registry_extras(facts)
-            return self._note_fallback(facts, failures, source.label)
+            return self._note_fallback(self._with_registry_datasets(facts), failures, source.label)
         if not failures:
             raise ModelNotFoundError(ref.raw, f"{ref.raw}: no source of facts for a {ref.kind} reference")
         # An unreachable or gated Hub says more than "not cached" or "not in the snapshot".
@@ -58,6 +58,22 @@ class FactResolver:
                 facts.warnings.append(ReportWarning("hub-unreachable", f"{exc}; used the {used}"))
             elif isinstance(exc, GatedModelError):
                 facts.warnings.append(ReportWarning("hub-gated", f"{exc}; used the {used}"))
+        return facts
+
+    def _with_registry_datasets(self, facts: ModelFacts) -> ModelFacts:
+        """Datasets the card names whose own card was not read (offline, a local card, a Hub failure): the
+        license the registry records for them, marked as coming from the registry."""
+        from openscope.card.parse import named_datasets
+
+        if self.registry is None or facts.kind == "api":
+            return facts
+        known = {k.lower() for k in facts.datasets}
+        for name in named_datasets(facts.card_data, facts.card_body, facts.training):
+            if name.lower() in known:
+                continue
+            entry = self.registry.registry.dataset(name)
+            if entry is not None and entry.get("license"):
+                facts.datasets[name] = {"license": entry["license"], DATASET_SOURCE_KEY: "registry"}
         return facts
 
     def _with_registry_extras(self, facts: ModelFacts) -> ModelFacts:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from openscope.card.parse import as_list, parse_card
+from openscope.card.parse import named_datasets, parse_card
 from openscope.errors import (
     GatedModelError,
     InvalidRefError,
@@ -34,7 +34,7 @@ from openscope.errors import (
 )
 from openscope.sources.cache import FactCache
 from openscope.sources.interface import LICENSE_FILE_NAMES
-from openscope.types import Document, ModelFacts, ModelRef, ReportWarning
+from openscope.types import DATASET_SOURCE_KEY, Document, ModelFacts, ModelRef, ReportWarning
 
 README = "README.md"
 PUBLIC_HUB = "https://huggingface.co"
@@ -405,14 +405,17 @@ class HubSource:
                     texts[name] = text
         record["files"] = [n for n in texts]
         if documents and self.fetch_datasets:
-            record["datasets"] = self._datasets(ref, readme_card or record["card_data"], warnings)
+            body = parse_card(texts[README]).body if README in texts else None
+            record["datasets"] = self._datasets(ref, readme_card or record["card_data"], warnings, body)
         return record, texts, warnings
 
-    def _datasets(self, ref: ModelRef, card_data: dict, warnings: list[ReportWarning]) -> dict:
-        """Card data of the datasets a card names; a failure is a warning, never an error."""
+    def _datasets(self, ref: ModelRef, card_data: dict, warnings: list[ReportWarning], body: str | None = None) -> dict:
+        """Card data of the datasets a card names (`datasets:` and Hub dataset links in its body); a failure is
+        a warning, never an error."""
+
         api = self.api
         out: dict[str, dict] = {}
-        names = [d for d in as_list(card_data.get("datasets")) if "/" in d or d.isidentifier()]
+        names = [d for d in named_datasets(card_data, body) if "/" in d or d.isidentifier()]
         for name in names[:MAX_DATASETS]:
             dataset_ref = ModelRef(raw=name, kind="hub", id=name)
             try:
@@ -422,6 +425,8 @@ class HubSource:
                 license_tags = [t.split(":", 1)[1] for t in (info.tags or []) if t.startswith("license:")]
                 if "license" not in data and license_tags:
                     data["license"] = license_tags[0] if len(license_tags) == 1 else license_tags
+                # Stored with the record, so an offline answer from the cache still says the Hub card said it.
+                data[DATASET_SOURCE_KEY] = "hub"
                 out[info.id or name] = data
             except ModelError as exc:
                 warnings.append(ReportWarning("dataset-unavailable", f"{ref.raw}: card names dataset {name}, "
