@@ -11,7 +11,7 @@ A base that cannot be resolved gives a warning, never a crash.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from openscope.assess.licensing import PLACEHOLDER_LICENSES, catalog_flags, license_info, osi_open_of
 from openscope.card.links import BaseLink, body_license, card_base_links, relation_of
@@ -122,8 +122,21 @@ def _resolve_link(link: BaseLink, facts: ModelFacts, catalog: Catalog, resolve_b
         node = resolve_base(link, depth + 1, seen, out, facts)
         if node is not None:
             return node
+        for alternate in link.alternates:
+            if alternate.lower() in seen:
+                continue
+            node = resolve_base(replace(link, ref=alternate, alternates=()), depth + 1, seen, out, facts)
+            if node is not None:
+                out.warnings.append(ReportWarning(
+                    "base-model-guessed", f"{facts.id}: base {link.ref} could not be fetched; followed the model it "
+                                          f"re-uploads, {alternate} (guessed from the name)"))
+                return node
     if link.license_key is None:
         return None
+    if link.ref is not None and link.source in ("base_model", "tags", "model name"):
+        out.warnings.append(ReportWarning(
+            "base-model-guessed", f"{facts.id}: terms of base {link.ref} assumed from the {link.family} family its "
+                                  f"name carries ({link.license_key})"))
     entry = catalog.get(link.license_key) or catalog.lookup(link.license_key)
     if entry is None:
         out.warnings.append(ReportWarning("base-license-unknown", f"{facts.id}: {link.family or link.license_key} "

@@ -170,11 +170,33 @@ def classifier_statements(sentence: Sentence) -> list[Statement]:
     return [Statement(component, status, f"classifier p={p:.2f}", sentence.text, sentence.urls)]
 
 
+def release_statements(sentence: Sentence) -> list[Statement]:
+    """Release statements and component links (card/release.py), one statement per component."""
+    from openscope.card.release import link_findings, release_findings
+
+    found: dict[str, Statement] = {}
+    for component, status, rule in release_findings(sentence.text) + link_findings(sentence.text):
+        prev = found.get(component)
+        if prev is None or STATUS_ORDER[status] < STATUS_ORDER[prev.status]:
+            found[component] = Statement(component, status, rule, sentence.text, sentence.urls)
+    return list(found.values())
+
+
+def sentence_statements(sentence: Sentence, model_id: str | None = None) -> list[Statement]:
+    """Matcher rules and release statements; within a sentence a closed reading wins per component."""
+    found: dict[str, Statement] = {}
+    for st in rule_statements(sentence, model_id) + release_statements(sentence):
+        prev = found.get(st.component)
+        if prev is None or STATUS_ORDER[st.status] < STATUS_ORDER[prev.status]:
+            found[st.component] = st
+    return list(found.values())
+
+
 def text_statements(body: str | None, model_id: str | None = None) -> list[Statement]:
     """Rules first; the classifier speaks only for sentences no rule matched."""
     out: list[Statement] = []
     for sentence in card_sentences(body):
-        found = rule_statements(sentence, model_id)
+        found = sentence_statements(sentence, model_id)
         out.extend(found or classifier_statements(sentence))
     return out
 
@@ -331,7 +353,8 @@ def gather(facts: ModelFacts, catalog, statements: list[Statement] | None = None
     if statements is None:
         statements = text_statements(facts.card_body, facts.id)
     for st in statements:
-        kind = "classifier" if st.rule.startswith("classifier") else "rule"
+        kind = ("classifier" if st.rule.startswith("classifier")
+                else "metadata" if st.rule == "training-dataset-link" else "rule")
         where = f"card text ({st.rule})"
         findings.append(Finding(st.component, st.status, f'{where}: "{_quote(st.sentence)}"', kind))
     return findings

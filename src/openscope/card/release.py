@@ -1,0 +1,266 @@
+"""Release statements and component links in a card sentence: is the training code / data released?
+
+Two readers, both driven by the `release` section of `cardrules/components.yaml` (its comment says
+how a statement is read):
+
+- `release_findings`: a release verb or predicate with the list of things it releases
+  ("we release all code, data and checkpoints", "the scripts and the data mix are public",
+  "fully open: public data mixture and training configs"), read item by item;
+- `link_findings`: an item that names a component right beside a URL of the right kind
+  ("Training code (https://github.com/...)", "the SFT dataset here: https://huggingface.co/datasets/...").
+
+Each returns (component, status, rule) triples for `training_code` and `training_data`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from openscope.card.rules import component_rules
+from openscope.text.sentences import nlp
+
+TRAINING = ("training_code", "training_data")
+
+
+@dataclass(frozen=True)
+class _Vocab:
+    words: dict  # name -> frozenset of lower-case words
+    nouns: dict
+    not_training: dict
+    hosts: dict
+    restricted_patterns: tuple
+    window: int
+
+    def __getattr__(self, name):
+        try:
+            return self.__dict__["words"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+_PREPOSITIONS = frozenset({"for", "of", "by", "with", "after", "before", "about", "on", "in", "at", "from", "without",
+                           "upon", "like", "than", "as", "into", "onto", "over", "under"})
+_ORDER = {"closed": 0, "restricted": 1, "open": 2}
+
+
+@functools.cache
+def vocab() -> _Vocab:
+    raw = component_rules()["release"]
+    words = {k: frozenset(str(w).lower() for w in v) for k, v in raw.items()
+             if isinstance(v, list) and k != "restricted_patterns"}
+    return _Vocab(
+        words=words,
+        nouns={c: frozenset(raw["nouns"][c]) for c in TRAINING},
+        not_training={c: frozenset(raw["not_training"][c]) for c in TRAINING},
+        hosts={c: tuple(re.compile(p, re.I) for p in raw["hosts"][c]) for c in TRAINING},
+        restricted_patterns=tuple(re.compile(p, re.I) for p in raw.get("restricted_patterns", [])),
+        window=int(raw.get("window", 7)),
+    )
+
+
+def _clauses(words: list[str]) -> list[tuple[int, int]]:
+    """Clause bounds: ";" and contrastive words ("but", "except") end a clause."""
+    v = vocab()
+    bounds, start = [], 0
+    for i, w in enumerate(words):
+        if w == ";" or (w in v.clause_breaks and i > start):
+            if i > start:
+                bounds.append((start, i))
+            start = i + 1 if w == ";" else i
+    if start < len(words):
+        bounds.append((start, len(words)))
+    return bounds
+
+
+def _items(words: list[str], lo: int, hi: int) -> list[tuple[int, int]]:
+    """Cut a list of things into items at commas and joining words; a parenthesis stays with its item
+    ("logs (coming soon)")."""
+    v = vocab()
+    items, start, depth = [], lo, 0
+    for i in range(lo, hi):
+        depth += (words[i] == "(") - (words[i] == ")")
+        if depth <= 0 and (words[i] in (",", "/", ":") or words[i] in v.item_joins):
+            if i > start:
+                items.append((start, i))
+            start = i + 1
+            depth = 0
+    if hi > start:
+        items.append((start, hi))
+    return items
+
+
+def _component(words: list[str], lo: int, hi: int, sentence_words: set[str]) -> str | None:
+    """Which training component an item names, if any (its last component noun decides)."""
+    v = vocab()
+    head, head_at = None, -1
+    for i in range(lo, hi):
+        for comp in TRAINING:
+            if words[i] in v.nouns[comp]:
+                head, head_at = comp, i
+    if head is None:
+        return None
+    if any(w in v.about for w in words[head_at + 1:hi]):
+        return None  # "the data card", "the code license": about the thing, not the thing
+    item = set(words[lo:hi])
+    if item & v.not_training[head]:
+        return None
+    if item & v.training_words or item & v.whole or sentence_words & v.training_context:
+        return head
+    return None
+
+
+class _Reader:
+    """One sentence's tokens, read clause by clause."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.doc = nlp().make_doc(text)
+        self.words = [t.lower_ for t in self.doc]
+        self.sentence_words = set(self.words)
+        self.found: dict[str, tuple[str, str]] = {}
+
+    def note(self, item: tuple[int, int], clause: tuple[int, int], trigger: int, rule: str,
+             negated: bool = False) -> None:
+        comp = _component(self.words, item[0], item[1], self.sentence_words)
+        if comp is None:
+            return
+        status = self.status(clause, item, trigger, negated)
+        if status is None:
+            return
+        prev = self.found.get(comp)
+        # Within a sentence a closed reading wins: "we release X but not Y" must not open Y.
+        if prev is None or _ORDER[status] < _ORDER[prev[0]]:
+            self.found[comp] = (status, rule)
+
+    def status(self, clause, item, trigger, negated) -> str | None:
+        """open / closed / restricted for one item; None when the release is only promised."""
+        v, words = vocab(), self.words
+        lo, hi = clause
+        item_words = set(words[item[0]:item[1]])
+        clause_words = set(words[lo:hi])
+        lead = set(words[lo:trigger + 1])
+        if (item_words | lead) & v.future:
+            return None
+        if negated or lead & v.negations or set(words[max(lo, item[0] - 2):item[0]]) & v.negations \
+                or item_words & {"not", "n't", "no"}:
+            return "closed"
+        clause_text = " ".join(words[lo:hi])
+        if clause_words & v.restricted or any(p.search(clause_text) for p in v.restricted_patterns):
+            return "restricted"
+        return "open"
+
+    def active_ok(self, lo: int, i: int) -> bool:
+        """A release verb used as a verb: not adjectival ("the recently released X"), not after a preposition."""
+        v, words = vocab(), self.words
+        j = i - 1
+        while j >= lo and words[j] in v.adverbs - {"all", "both", "each", "every"}:
+            j -= 1
+        return j < lo or (words[j] not in v.adjectival and words[j] not in _PREPOSITIONS)
+
+    def object_end(self, start: int, hi: int) -> int:
+        v = vocab()
+        return next((i for i in range(start, hi) if self.words[i] in v.object_ends or self.words[i] in ".!?"), hi)
+
+    def passive_link(self, lo: int, i: int) -> int | None:
+        """Where the linking verb of a passive predicate at `i` is ("the data is publicly available")."""
+        v, words = vocab(), self.words
+        j = i - 1
+        while j > lo and (words[j] in v.adverbs or words[j] in ("not", "n't", "yet")):
+            j -= 1
+        return j if j >= lo and words[j] in v.links else None
+
+    def read(self) -> list[tuple[str, str, str]]:
+        v, words = vocab(), self.words
+        if not self.sentence_words & (v.nouns["training_code"] | v.nouns["training_data"]):
+            return []
+        carried = None  # the previous clause's release verb, for "... but not the data"
+        for lo, hi in _clauses(words):
+            triggered = False  # noqa: F841 (set by each kind of trigger below)
+            for i in range(lo, hi):
+                w = words[i]
+                if w in v.predicates and (j := self.passive_link(lo, i)) is not None:
+                    negated = any(x in ("not", "n't") for x in words[j:i])
+                    for item in _items(words, lo, j):
+                        self.note(item, (lo, hi), i, "release-statement", negated)
+                    if i + 2 < hi and words[i + 1] == "," and words[i + 2] == "including":
+                        for item in _items(words, i + 3, self.object_end(i + 3, hi)):
+                            self.note(item, (lo, hi), i, "release-statement", negated)
+                    triggered = True
+                elif w in v.verbs and self.active_ok(lo, i):
+                    for item in _items(words, i + 1, self.object_end(i + 1, hi)):
+                        self.note(item, (lo, hi), i, "release-statement")
+                    triggered = carried = True
+                elif w in v.make_verbs:
+                    end = next((k for k in range(i + 1, min(hi, i + 25)) if words[k] in v.predicates), None)
+                    if end is not None:
+                        for item in _items(words, i + 1, end):
+                            self.note(item, (lo, hi), i, "release-statement")
+                        triggered = carried = True
+                elif w in v.label_words and i > lo and words[i - 1] in v.label_adverbs \
+                        and i + 1 < hi and words[i + 1] in v.label_marks:
+                    for item in _items(words, i + 2, hi):
+                        self.note(item, (lo, hi), i, "openness-label")
+                    triggered = True
+            if not triggered and carried and words[lo] in v.clause_breaks:
+                # "We release the weights but not the training data": the verb carries over.
+                negated = bool(set(words[lo:min(hi, lo + 3)]) & v.negations)
+                for item in _items(words, lo + 1, self.object_end(lo + 1, hi)):
+                    self.note(item, (lo, hi), lo, "release-statement", negated)
+        return [(comp, status, rule) for comp, (status, rule) in self.found.items()]
+
+
+def release_findings(text: str) -> list[tuple[str, str, str]]:
+    """(component, status, rule) for every training component a release statement in `text` speaks of."""
+    return _Reader(text).read()
+
+
+def _host_kind(url: str) -> str | None:
+    for comp in TRAINING:
+        if any(p.search(url) for p in vocab().hosts[comp]):
+            return comp
+    return None
+
+
+_LEAD_INS = ("(", ":", "-", "here", "at", "in", "on", "is", "are", "found", "available", "see", "via", "from", "under")
+
+
+def link_findings(text: str) -> list[tuple[str, str, str]]:
+    """(component, "open", rule) for items that name a training component right beside a URL of its kind."""
+    v = vocab()
+    doc = nlp().make_doc(text)
+    words = [t.lower_ for t in doc]
+    sentence_words = set(words)
+    found: dict[str, str] = {}
+    for i, tok in enumerate(doc):
+        if not tok.like_url:
+            continue
+        host = _host_kind(tok.text)
+        # The item before the URL: back over "(", ":", "here", "at" ..., to a comma, "and" or another URL.
+        j = i - 1
+        while j >= 0 and words[j] in _LEAD_INS:
+            j -= 1
+        lo = j
+        while lo >= 0 and j - lo < v.window and words[lo] not in (",", ";", ".", "|", "and", "&") \
+                and not doc[lo].like_url:
+            lo -= 1
+        after_lo = i + 1 + (1 if i + 1 < len(words) and words[i + 1] == ")" else 0)
+        spans = [(lo + 1, j + 1), (after_lo, min(len(words), after_lo + 2))]
+        clause_lo = max((k for k in range(i) if words[k] in (";", ".")), default=-1) + 1
+        clause_words = set(words[clause_lo:i])
+        if clause_words & v.future or clause_words & {"not", "n't", "no", "never"}:
+            continue
+        for lo_, hi_ in spans:
+            if hi_ <= lo_:
+                continue
+            comp = _component(words, lo_, hi_, sentence_words)
+            if comp is None:
+                continue
+            explicit = bool(set(words[lo_:hi_]) & v.training_words)
+            if host == comp or (explicit and host is None):
+                found.setdefault(comp, "component-link")
+        if host == "training_data" and "training_data" not in found \
+                and clause_words & v.training_verbs and not sentence_words & v.evaluation_words:
+            found["training_data"] = "training-dataset-link"
+    return [(comp, "open", rule) for comp, rule in found.items()]
