@@ -13,8 +13,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from openscope.assess.licensing import PLACEHOLDER_LICENSES, catalog_flags, license_info, osi_open_of
-from openscope.card.links import BaseLink, body_license, card_base_links, relation_of
+from openscope.assess.licensing import (
+    PLACEHOLDER_LICENSES,
+    catalog_flags,
+    license_info,
+    merge_flags,
+    osi_open_of,
+)
+from openscope.card.links import BaseLink, card_base_links, relation_of
+from openscope.card.rules import lineage_rules
+from openscope.card.terms import stated_license
 from openscope.catalog import Catalog
 from openscope.types import (
     CatalogLicense,
@@ -67,7 +75,14 @@ ResolveBase = Callable[[BaseLink, int, frozenset, "Lineage", ModelFacts], "BaseN
 
 
 def same_terms(a: CatalogLicense, b: CatalogLicense) -> bool:
-    return a.key == b.key or (a.family is not None and a.family == b.family)
+    """Whether declaring `a` over weights bound by `b` states their terms (cardrules/lineage.yaml
+    `compatible_terms`): the same license, or a pair that does not contradict each other."""
+    if a.key == b.key:
+        return True
+    rules = lineage_rules().get("compatible_terms") or {}
+    if a.family is not None and a.family == b.family and a.family in rules.get("families", []):
+        return True
+    return any(a.key in group and b.key in group for group in rules.get("keys", []))
 
 
 def trace(facts: ModelFacts, lic: LicenseAssessment, catalog: Catalog, resolve_base: ResolveBase | None = None, *,
@@ -77,19 +92,21 @@ def trace(facts: ModelFacts, lic: LicenseAssessment, catalog: Catalog, resolve_b
     Without `resolve_base`, bases named by id are not followed (only family names stand in)."""
     out = Lineage(relation=relation_of(facts), license_info=lic.info, own=lic.entry, osi_open=lic.osi_open)
     own_flags = list(lic.flags)
-    if lic.info is None:
-        entry, line = body_license(facts.card_body, catalog)
-        if entry is not None:
-            out.own = entry
-            out.license_info = license_info(entry, "declared", 0.8)
-            own_flags = catalog_flags(entry, catalog)
-            out.osi_open = osi_open_of(entry, own_flags)
-            out.reasons.append(f'license read from the card body: "{line[:120]}"')
     if facts.kind == "api":
         out.flags = own_flags
         return out
+    if lic.entry is None:
+        # Nothing catalogued in the front matter (none, `other`, an unknown name): read what the card states.
+        entry, line = stated_license(facts.card_body, facts.card_data, catalog)
+        if entry is not None:
+            out.own = entry
+            out.license_info = license_info(entry, "declared", 0.8)
+            own_flags = merge_flags(own_flags, catalog_flags(entry, catalog))
+            out.osi_open = osi_open_of(entry, own_flags)
+            out.reasons.append(f'license read from the card: "{line[:120]}"')
 
-    links, warnings = card_base_links(facts)
+    # A name is a guess worth making for the model audited, not for bases whose facts were recorded.
+    links, warnings = card_base_links(facts, guess_from_name=depth == 0)
     out.links, out.warnings = links, warnings
     if not links:
         out.relation = "none"
@@ -105,7 +122,26 @@ def trace(facts: ModelFacts, lic: LicenseAssessment, catalog: Catalog, resolve_b
             if from_body and node.license is not None:
                 settled_statement = link.statement
     _inherit(out, own_flags, facts)
+    _say_unknown_terms(out, lic, facts)
     return out
+
+
+def _say_unknown_terms(out: Lineage, lic: LicenseAssessment, facts: ModelFacts) -> None:
+    """Terms nobody could read must never look like no restrictions: say so (`license-unknown`)."""
+    named = [d for d in lic.declared if d.strip().lower() not in PLACEHOLDER_LICENSES]
+    name = facts.card_data.get("license_name")
+    if out.own is None and (named or isinstance(name, str) and name.strip()):
+        what = ", ".join(named) or str(name)
+        tail = (f"only the terms of {out.effective_origin} ({out.effective.key}) are known"
+                if out.effective is not None else "its restrictions are unknown, not absent")
+        out.warnings.append(ReportWarning(
+            "license-unknown", f"{facts.id}: declares the license {what!r}, which openscope does not know, and the "
+                               f"card states no terms it can read; {tail}"))
+    elif out.effective is None:
+        declared = f"declares {lic.declared[0]!r} but names no license" if lic.declared else "declares no license"
+        out.warnings.append(ReportWarning(
+            "license-unknown", f"{facts.id}: {declared}, the card states none and no base gives one; "
+                               "its restrictions are unknown, not absent"))
 
 
 def _resolve_link(link: BaseLink, facts: ModelFacts, catalog: Catalog, resolve_base: ResolveBase | None,

@@ -1,9 +1,11 @@
 """Lineage as a card states it: the bases a model derives from, and terms it says also govern it.
 
 Bases come from the card's `base_model` (a string or a list), `base_model:` tags, and, when those
-give nothing usable, clear statements in the card body ("fine-tuned from Llama 2"). A family named
-where no Hub id is given ("based on Llama 2") stands for that family's license. `body_license` reads
-a license declared in the body ("**License:** MIT") when the front matter declares none.
+give nothing usable, clear statements in the card body ("fine-tuned from Llama 2"), and last the
+model's own name (a mirror's publisher, a family the name carries; always said to be a guess). A
+family named where no Hub id is given ("based on Llama 2") stands for that family's license; a base
+on a mirror or quantizer account is followed to its publisher when it cannot be fetched
+(`cardrules/lineage.yaml`). Licenses the card states in its text: card/terms.py.
 """
 
 from __future__ import annotations
@@ -15,12 +17,10 @@ from dataclasses import dataclass
 from openscope.card.parse import as_list
 from openscope.card.rules import Family, families, family_groups, lineage_rules
 from openscope.card.sentences import card_sentences
-from openscope.catalog import Catalog
 from openscope.refs import HUB_ID_RE
-from openscope.text.markup import clean_markdown
 from openscope.text.patterns import build_matcher
 from openscope.text.sentences import nlp
-from openscope.types import CatalogLicense, ModelFacts, ReportWarning
+from openscope.types import ModelFacts, ReportWarning
 
 QUANTIZED_NAME = re.compile(r"(?:^|[-_.])(gguf|gptq|awq|exl2|mlx|bnb|4bit|8bit|int4|int8|fp8|q[2-8]_k)(?:$|[-_.])", re.I)
 
@@ -273,8 +273,9 @@ def relation_of(facts: ModelFacts) -> str:
     return "finetune"
 
 
-def card_base_links(facts: ModelFacts) -> tuple[list[BaseLink], list[ReportWarning]]:
-    """Bases from metadata (base_model, tags), else from the body; plus governing statements."""
+def card_base_links(facts: ModelFacts, guess_from_name: bool = True) -> tuple[list[BaseLink], list[ReportWarning]]:
+    """Bases from metadata (base_model, tags), else from the body, else (`guess_from_name`) from the
+    model's own name; plus governing statements."""
     data = facts.card_data or {}
     relation = relation_of(facts)
     links: list[BaseLink] = []
@@ -302,7 +303,7 @@ def card_base_links(facts: ModelFacts) -> tuple[list[BaseLink], list[ReportWarni
             if relation != "finetune" and link.relation == "finetune":
                 link.relation = relation
         links = body_links or hints
-        if not links:
+        if not links and guess_from_name:
             links = name_links(facts, relation)
             for link in links:
                 what = link.ref if link.ref and not link.family else f"{link.family} ({link.ref or link.license_key})"
@@ -317,40 +318,3 @@ def card_base_links(facts: ModelFacts) -> tuple[list[BaseLink], list[ReportWarni
                                           f"from the name in {hints[0].evidence!r}"))
     links.extend(governing_links(facts.card_body))
     return links, warnings
-
-
-def body_license(body: str | None, catalog: Catalog) -> tuple[CatalogLicense | None, str | None]:
-    """A license declared in the body ("**License:** MIT") when the front matter declares none."""
-    if not body:
-        return None, None
-    rules = lineage_rules()
-    line_re = re.compile(rules["license_line"], re.I)
-    placeholders = {p.lower() for p in rules.get("license_placeholders", [])}
-    for line in clean_markdown(body).splitlines():
-        m = line_re.match(line.replace("**", "").replace("__", "") if "licen" in line.lower() else "")
-        if not m:
-            continue
-        value = m["value"].strip().strip("*_ ")
-        if not value or value.lower().strip("[]() ") in placeholders or value.lower() in placeholders:
-            continue
-        for piece in _license_candidates(value):
-            entry = catalog.lookup(piece) or _by_url(catalog, piece)
-            if entry is not None:
-                return entry, line.strip()
-    return None, None
-
-
-def _license_candidates(value: str) -> list[str]:
-    pieces = [value]
-    pieces += [p.strip() for p in re.split(r"[()\[\],;]", value) if p.strip()]
-    return pieces
-
-
-def _by_url(catalog: Catalog, text: str) -> CatalogLicense | None:
-    if not text.startswith("http"):
-        return None
-    norm = text.rstrip("/").lower()
-    for entry in catalog:
-        if entry.url and entry.url.rstrip("/").lower() == norm:
-            return entry
-    return None
