@@ -170,12 +170,12 @@ def classifier_statements(sentence: Sentence) -> list[Statement]:
     return [Statement(component, status, f"classifier p={p:.2f}", sentence.text, sentence.urls)]
 
 
-def release_statements(sentence: Sentence) -> list[Statement]:
+def release_statements(sentence: Sentence, model_id: str | None = None) -> list[Statement]:
     """Release statements and component links (card/release.py), one statement per component."""
     from openscope.card.release import link_findings, release_findings
 
     found: dict[str, Statement] = {}
-    for component, status, rule in release_findings(sentence.text) + link_findings(sentence.text):
+    for component, status, rule in release_findings(sentence.text) + link_findings(sentence.text, model_id):
         prev = found.get(component)
         if prev is None or STATUS_ORDER[status] < STATUS_ORDER[prev.status]:
             found[component] = Statement(component, status, rule, sentence.text, sentence.urls)
@@ -185,7 +185,7 @@ def release_statements(sentence: Sentence) -> list[Statement]:
 def sentence_statements(sentence: Sentence, model_id: str | None = None) -> list[Statement]:
     """Matcher rules and release statements; within a sentence a closed reading wins per component."""
     found: dict[str, Statement] = {}
-    for st in rule_statements(sentence, model_id) + release_statements(sentence):
+    for st in rule_statements(sentence, model_id) + release_statements(sentence, model_id):
         prev = found.get(st.component)
         if prev is None or STATUS_ORDER[st.status] < STATUS_ORDER[prev.status]:
             found[st.component] = st

@@ -91,22 +91,33 @@ def _items(words: list[str], lo: int, hi: int) -> list[tuple[int, int]]:
     return items
 
 
-def _component(words: list[str], lo: int, hi: int, sentence_words: set[str]) -> str | None:
-    """Which training component an item names, if any (its last component noun decides)."""
+def _head(words: list[str], lo: int, hi: int) -> tuple[str | None, bool]:
+    """(component, explicit) an item names: its last component noun decides; `explicit` when the item
+    itself says it is for training ("training code", "pretraining data"). None for other things."""
     v = vocab()
     head, head_at = None, -1
     for i in range(lo, hi):
         for comp in TRAINING:
             if words[i] in v.nouns[comp]:
                 head, head_at = comp, i
+    if head is None or any(w in v.about for w in words[head_at + 1:hi]):
+        return None, False  # "the data card", "the code license": about the thing, not the thing
+    item = set(words[lo:hi])
+    if item & v.training_words:
+        return head, True  # "core repo (training, inference, finetuning)": training is named outright
+    if item & v.not_training[head]:
+        return None, False
+    return head, False
+
+
+def _component(words: list[str], lo: int, hi: int, sentence_words: set[str]) -> str | None:
+    """Which training component an item of a release statement names: a bare "code" or "data" counts
+    only as part of a whole ("all code") or in a sentence about training."""
+    v = vocab()
+    head, explicit = _head(words, lo, hi)
     if head is None:
         return None
-    if any(w in v.about for w in words[head_at + 1:hi]):
-        return None  # "the data card", "the code license": about the thing, not the thing
-    item = set(words[lo:hi])
-    if item & v.not_training[head]:
-        return None
-    if item & v.training_words or item & v.whole or sentence_words & v.training_context:
+    if explicit or set(words[lo:hi]) & v.whole or sentence_words & v.training_context:
         return head
     return None
 
@@ -163,6 +174,16 @@ class _Reader:
         v = vocab()
         return next((i for i in range(start, hi) if self.words[i] in v.object_ends or self.words[i] in ".!?"), hi)
 
+    def label_mark(self, i: int, hi: int) -> int | None:
+        """Where the list after an openness label starts: "fully open: ...", "fully open model (...)"."""
+        v = vocab()
+        for k in range(i + 1, min(hi, i + 4)):
+            if self.words[k] in v.label_marks:
+                return k
+            if self.words[k] not in v.label_nouns:
+                return None
+        return None
+
     def passive_link(self, lo: int, i: int) -> int | None:
         """Where the linking verb of a passive predicate at `i` is ("the data is publicly available")."""
         v, words = vocab(), self.words
@@ -199,8 +220,8 @@ class _Reader:
                             self.note(item, (lo, hi), i, "release-statement")
                         triggered = carried = True
                 elif w in v.label_words and i > lo and words[i - 1] in v.label_adverbs \
-                        and i + 1 < hi and words[i + 1] in v.label_marks:
-                    for item in _items(words, i + 2, hi):
+                        and (mark := self.label_mark(i, hi)) is not None:
+                    for item in _items(words, mark + 1, hi):
                         self.note(item, (lo, hi), i, "openness-label")
                     triggered = True
             if not triggered and carried and words[lo] in v.clause_breaks:
@@ -224,10 +245,49 @@ def _host_kind(url: str) -> str | None:
 
 
 _LEAD_INS = ("(", ":", "-", "here", "at", "in", "on", "is", "are", "found", "available", "see", "via", "from", "under")
+_ITEM_ENDS = (",", ";", ".", "|", "and", "&")
 
 
-def link_findings(text: str) -> list[tuple[str, str, str]]:
-    """(component, "open", rule) for items that name a training component right beside a URL of its kind."""
+def _label_before(doc, words: list[str], i: int, window: int) -> tuple[int, int]:
+    """The item right before the URL at `i`: back over lead-ins ("here:", "at"), to a comma, "and" or
+    another URL; a parenthesis is part of the item ("Core repo (training, inference)")."""
+    j = i - 1
+    while j >= 0 and (words[j] in _LEAD_INS or set(words[j]) <= set("(:-")):
+        j -= 1
+    lo, depth, outside, inside = j, 0, 0, 0
+    while lo >= 0 and outside < window and inside < 2 * window and not doc[lo].like_url:
+        depth += words[lo].count(")") - words[lo].count("(")  # spaCy may keep "):" as one token
+        if depth <= 0 and words[lo] in _ITEM_ENDS:
+            break
+        if depth > 0:
+            inside += 1
+        else:
+            outside += 1
+        lo -= 1
+    return lo + 1, j + 1
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _own_repo(url: str, model_id: str | None) -> bool:
+    """A repository of the model's own organisation, or one named after the model."""
+    m = re.search(r"(?:github\.com|gitlab\.com)/([^/\s]+)/([^/\s#?]+)", url, re.I)
+    if not m or not model_id or "/" not in model_id:
+        return False
+    org, name = model_id.split("/", 1)
+    repo = _squash(m[2])
+    return m[1].lower() == org.lower() or (len(repo) >= 4 and (_squash(name).startswith(repo) or _squash(org) == repo))
+
+
+def link_findings(text: str, model_id: str | None = None) -> list[tuple[str, str, str]]:
+    """(component, "open", rule) for items that name a training component right beside a URL of its kind.
+
+    A label that says outright it is training code or data counts beside a URL of its kind (or of no
+    known kind); a bare "Dataset" label counts beside a dataset URL; a bare "Code" or "Repository"
+    label in a sentence about training, or as a list entry of its own beside a repository of the
+    model's own organisation ("Code: https://github.com/<org>/...")."""
     v = vocab()
     doc = nlp().make_doc(text)
     words = [t.lower_ for t in doc]
@@ -237,28 +297,25 @@ def link_findings(text: str) -> list[tuple[str, str, str]]:
         if not tok.like_url:
             continue
         host = _host_kind(tok.text)
-        # The item before the URL: back over "(", ":", "here", "at" ..., to a comma, "and" or another URL.
-        j = i - 1
-        while j >= 0 and words[j] in _LEAD_INS:
-            j -= 1
-        lo = j
-        while lo >= 0 and j - lo < v.window and words[lo] not in (",", ";", ".", "|", "and", "&") \
-                and not doc[lo].like_url:
-            lo -= 1
         after_lo = i + 1 + (1 if i + 1 < len(words) and words[i + 1] == ")" else 0)
-        spans = [(lo + 1, j + 1), (after_lo, min(len(words), after_lo + 2))]
+        spans = [_label_before(doc, words, i, v.window), (after_lo, min(len(words), after_lo + 2))]
         clause_lo = max((k for k in range(i) if words[k] in (";", ".")), default=-1) + 1
         clause_words = set(words[clause_lo:i])
         if clause_words & v.future or clause_words & {"not", "n't", "no", "never"}:
             continue
-        for lo_, hi_ in spans:
-            if hi_ <= lo_:
+        for n, (lo, hi) in enumerate(spans):
+            if hi <= lo:
                 continue
-            comp = _component(words, lo_, hi_, sentence_words)
-            if comp is None:
+            comp, explicit = _head(words, lo, hi)
+            if comp is None or host not in (comp, None):
                 continue
-            explicit = bool(set(words[lo_:hi_]) & v.training_words)
-            if host == comp or (explicit and host is None):
+            if explicit:
+                found.setdefault(comp, "component-link")
+            elif host == comp and (comp == "training_data" or set(words[lo:hi]) & v.whole
+                                   or sentence_words & v.training_context):
+                found.setdefault(comp, "component-link")
+            elif host == comp and n == 0 and lo == 0 and len(words) <= 12 and _own_repo(tok.text, model_id):
+                # A bare "Code: <own repository>" entry in a list of the model's resources.
                 found.setdefault(comp, "component-link")
         if host == "training_data" and "training_data" not in found \
                 and clause_words & v.training_verbs and not sentence_words & v.evaluation_words:
