@@ -78,6 +78,14 @@ def _negated(doc, start: int, end: int) -> bool:
     return any(t.lower_ in negations for t in doc[max(0, start - window):end])
 
 
+def _promised(doc, start: int, end: int) -> bool:
+    """"We will release the code soon": a promise, not a release (the release reader's future words)."""
+    future = {str(w).lower() for w in component_rules()["release"]["future"]}
+    window = int(component_rules().get("negation_window", 3))
+    words = {t.lower_ for t in doc[max(0, start - window):min(len(doc), end + 3)]}
+    return bool(words & future) or {"coming", "soon"} <= words
+
+
 def _own_repo(urls: list[str], model_id: str | None) -> bool:
     """A GitHub repository owned by the model's own organisation (its code, not a third-party tool)."""
     if not model_id or "/" not in model_id:
@@ -101,6 +109,8 @@ def rule_statements(sentence: Sentence, model_id: str | None = None) -> list[Sta
         if rule.get("needs_own_repo") and not _own_repo(sentence.urls, model_id):
             continue
         status = rule["status"]
+        if status == "open" and _promised(doc, start, end):
+            continue
         if status == "open" and _negated(doc, start, end):
             status = "closed"
         prev = found.get(rule["component"])

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from openscope.card.sentences import card_sentences
 from openscope.catalog import Catalog
 from openscope.data import load_yaml
-from openscope.card.rules import RULES_DIR
+from openscope.card.rules import RULES_DIR, families, family_groups
 from openscope.text.markup import clean_markdown
 from openscope.types import CatalogLicense
 
@@ -34,6 +34,7 @@ class _TermRules:
     other_subjects: frozenset
     model_subjects: frozenset
     cues: frozenset
+    release_verbs: frozenset
     urls: tuple
 
 
@@ -53,7 +54,7 @@ def _rules() -> _TermRules:
         line=re.compile(raw["license_line"], re.I), placeholders=words("license_placeholders"),
         name_after=words("name_after"), name_nouns=words("name_nouns"), leading=words("leading"),
         window=int(raw.get("name_window", 8)), other_subjects=words("other_subjects"),
-        model_subjects=words("model_subjects"), cues=words("license_cues"),
+        model_subjects=words("model_subjects"), cues=words("license_cues"), release_verbs=words("release_verbs"),
         urls=tuple((re.compile(u["pattern"], re.I), str(u["key"])) for u in raw.get("license_urls", [])),
     )
 
@@ -80,27 +81,57 @@ def _tokens(text: str) -> list[str]:
     return [t.rstrip(".") or t for t in _TOKEN.findall(text)]
 
 
+def _vendor_level(words: list[str]) -> bool:
+    """"the Llama license", "Meta's license": a vendor's name that does not say which version; the
+    governing-terms reader (card/links.py) resolves those from the family the card names."""
+    phrase = " ".join(words)
+    return any(p.search(phrase) for group, patterns in family_groups().items() if _versions(group) > 1
+               for p in patterns)
+
+
+@functools.cache
+def _versions(group: str) -> int:
+    """How many licenses the families of a group carry (one: the group's name is specific enough)."""
+    return len({f.license for f in families() if f.group == group})
+
+
+def _lookup(catalog: Catalog, words: list[str]) -> CatalogLicense | None:
+    return None if _vendor_level(words) else catalog.lookup(" ".join(words))
+
+
 def _lookup_prefixes(catalog: Catalog, span: list[str]) -> CatalogLicense | None:
     """The longest leading run of `span` that names a catalogued license."""
     nouns = _rules().name_nouns
     for n in range(len(span), 0, -1):
         piece = span[:n]
+        if piece[-1].lower() in nouns and _vendor_level(piece):
+            return None
         for candidate in (piece, piece[:-1] if piece[-1].lower() in nouns else None):
             if candidate:
-                entry = catalog.lookup(" ".join(candidate))
+                entry = _lookup(catalog, candidate)
                 if entry is not None:
                     return entry
     return None
 
 
-def _lookup_suffixes(catalog: Catalog, run: list[str], noun: str) -> CatalogLicense | None:
-    """The longest trailing run of `run` (the words before "license") that, with or without it, names one."""
+_VERSION = re.compile(r"^v?\d+(?:\.\d+)*$", re.I)
+
+
+def _lookup_suffixes(catalog: Catalog, run: list[str], noun: str, after: list[str]) -> CatalogLicense | None:
+    """The longest trailing run of `run` (the words before "license") that, with it and a version after it
+    ("... License v1.0"), with it, or alone, names a catalogued license."""
+    version = after[:1] if after and _VERSION.match(after[0]) else []
+    if after[:1] and after[0].lower() == "version" and len(after) > 1 and _VERSION.match(after[1]):
+        version = after[:2]
     for n in range(len(run), 0, -1):
         piece = run[-n:]
-        for candidate in (piece + [noun], piece):
-            entry = catalog.lookup(" ".join(candidate))
-            if entry is not None:
-                return entry
+        if _vendor_level(piece + [noun]):
+            return None
+        for candidate in (piece + [noun] + version if version else None, piece + [noun], piece):
+            if candidate:
+                entry = _lookup(catalog, candidate)
+                if entry is not None:
+                    return entry
     return None
 
 
@@ -115,30 +146,33 @@ def sentence_license(catalog: Catalog, text: str) -> CatalogLicense | None:
     r = _rules()
     toks = _tokens(text)
     lowered = [t.lower() for t in toks]
-    first_cue = next((i for i, t in enumerate(lowered) if t in r.cues or t in r.name_after), None)
-    if first_cue is None or not set(lowered) & r.cues:
-        return None
-    if _about_other_thing(toks[:first_cue]):
+    # "released under X" puts the model under X as surely as "licensed under X" does.
+    under = {i for i, t in enumerate(lowered) if t in r.name_after and i and lowered[i - 1] in r.release_verbs}
+    first_cue = next((i for i, t in enumerate(lowered) if t in r.cues or i in under), None)
+    if first_cue is None or _about_other_thing(toks[:first_cue]):
         return None
     for i, t in enumerate(lowered):
-        if t in r.name_after:
-            j = i + 1
+        named_after = t in r.name_after or (t in r.name_nouns and i + 1 < len(toks) and lowered[i + 1] in ("is", "="))
+        if named_after:
+            j = i + 1 + (t in r.name_nouns)
             while j < len(toks) and lowered[j] in r.leading:
                 j += 1
             span = []
-            while j < len(toks) and len(span) < r.window and toks[j] not in _STOPS:
-                span.append(toks[j])
+            while j < len(toks) and len(span) < r.window and (
+                    toks[j] not in _STOPS or (toks[j] == "," and j + 1 < len(toks) and lowered[j + 1] == "version")):
+                if toks[j] != ",":
+                    span.append(toks[j])
                 j += 1
             entry = _lookup_prefixes(catalog, span) if span else None
             if entry is not None:
                 return entry
-        elif t in r.name_nouns and i > 0:
+        if t in r.name_nouns and i > 0:
             run = []
             j = i - 1
             while j >= 0 and len(run) < r.window and toks[j] not in _STOPS and lowered[j] not in r.leading:
                 run.insert(0, toks[j])
                 j -= 1
-            entry = _lookup_suffixes(catalog, run, toks[i]) if run else None
+            entry = _lookup_suffixes(catalog, run, toks[i], toks[i + 1:i + 3]) if run else None
             if entry is not None:
                 return entry
     return None
@@ -180,10 +214,10 @@ def stated_license(body: str | None, card_data: dict, catalog: Catalog) -> tuple
     for sentence in card_sentences(body):
         lowered = sentence.text.lower()
         in_license_section = "licen" in sentence.heading.lower()
-        if not in_license_section and not any(c in lowered for c in ("licen", "terms", "agreement")):
+        if not in_license_section and not any(c in lowered for c in ("licen", "terms", "agreement", " under ")):
             continue
         words = _tokens(sentence.text)
-        if set(w.lower() for w in words) & r.cues or in_license_section:
+        if set(w.lower() for w in words) & (r.cues | r.name_after) or in_license_section:
             entry = sentence_license(catalog, sentence.text)
             if entry is not None:
                 return entry, sentence.text
