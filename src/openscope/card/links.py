@@ -129,8 +129,33 @@ def hub_ids_in(text: str) -> list[str]:
     return seen
 
 
-def _gap_ok(text: str) -> bool:
-    return not {w.lower() for w in re.findall(r"[A-Za-z]+", text)} & _gap_blockers()
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in re.findall(r"[A-Za-z]+", text)}
+
+
+def _name_ok(sentence: str, cue_start: int, cue_end: int, start: int, end: int, scratch: bool = False) -> bool:
+    """A name read as a base: no `gap_blockers` word between the cue and it ("the same architecture as
+    Llama 2"), no `gap_prepositions` word after the cue ("fine-tune with X"), and no `name_blockers`
+    word after it ("the Llama 2 architecture", "the Llama 3 prompt format")."""
+    rules = lineage_rules()
+    blockers = _gap_blockers()
+    if start >= cue_start:
+        gap = sentence[cue_start:start]
+        after_cue = sentence[cue_end:start] if start >= cue_end else ""
+    else:
+        gap, after_cue = sentence[end:cue_start], ""
+    if _words(gap) & blockers:
+        return False
+    if _words(after_cue) & {w.lower() for w in rules.get("gap_prepositions", [])}:
+        return False
+    following = {w.lower() for w in re.findall(r"[A-Za-z]+", sentence[end:end + 40])[:2]}
+    if scratch and following & {w.lower() for w in rules.get("architecture_words", [])}:
+        return False
+    return not following & {w.lower() for w in rules.get("name_blockers", [])}
+
+
+def _trained_from_scratch(body: str) -> bool:
+    return any(re.search(p, body, re.I) for p in lineage_rules().get("from_scratch", []))
 
 
 def body_base_links(body: str | None) -> list[BaseLink]:
@@ -139,30 +164,31 @@ def body_base_links(body: str | None) -> list[BaseLink]:
         return []  # registry facts carry no body: don't pay for spaCy
     matcher, cues = _relation_matcher()
     vocab = nlp().vocab
+    scratch = _trained_from_scratch(body)
     out: list[BaseLink] = []
     for n, sentence in enumerate(card_sentences(body)):
         doc = nlp().make_doc(sentence.text)
+        text = sentence.text
         for match_id, start, end in sorted(matcher(doc), key=lambda m: m[1]):
             cue = cues[vocab.strings[match_id]]
-            cue_start = doc[start].idx
+            cue_start, cue_end = doc[start].idx, doc[end - 1].idx + len(doc[end - 1])
             if cue.before:
                 lo = doc[max(0, start - cue.before)].idx
-                names = [x for x in _names_at(sentence.text[lo:cue_start]) if _gap_ok(sentence.text[lo + x[1]:cue_start])]
-                names = names[-1:]  # the nearest name before the cue
+                names = [(a + lo, b + lo, i, f) for a, b, i, f in _names_at(text[lo:cue_start])]
+                names = [x for x in names if _name_ok(text, cue_start, cue_end, x[0], x[1], scratch)][-1:]
             else:
                 hi_tok = min(len(doc), end + cue.after)
                 hi = doc[hi_tok - 1].idx + len(doc[hi_tok - 1]) if hi_tok > 0 else cue_start
-                span = sentence.text[cue_start:hi]
-                names = [x for x in _names_at(span) if _gap_ok(span[:x[0]])]
+                names = [(a + cue_start, b + cue_start, i, f) for a, b, i, f in _names_at(text[cue_start:hi])]
+                names = [x for x in names if _name_ok(text, cue_start, cue_end, x[0], x[1], scratch)]
             ids = [x[2] for x in names if x[2]]
             if ids:
                 for hub_id in ids if cue.relation == "merge" else ids[:1]:
-                    out.append(BaseLink(hub_id, cue.relation, "card body", sentence.text, statement=n))
+                    out.append(BaseLink(hub_id, cue.relation, "card body", text, statement=n))
                 break
             fam = next((x[3] for x in names if x[3] is not None), None)
             if fam is not None:
-                out.append(BaseLink(fam.model, cue.relation, "card body", sentence.text, fam.license, fam.name,
-                                    statement=n))
+                out.append(BaseLink(fam.model, cue.relation, "card body", text, fam.license, fam.name, statement=n))
                 break
     return out
 

@@ -320,4 +320,8 @@ def link_findings(text: str, model_id: str | None = None) -> list[tuple[str, str
         if host == "training_data" and "training_data" not in found \
                 and clause_words & v.training_verbs and not sentence_words & v.evaluation_words:
             found["training_data"] = "training-dataset-link"
+        if host == "training_code" and "training_code" not in found and clause_words & v.trained_with \
+                and _own_repo(tok.text, model_id):
+            # "trained with <the model's own organisation's repository>"; a third-party tool is not its code.
+            found["training_code"] = "component-link"
     return [(comp, "open", rule) for comp, rule in found.items()]
