@@ -320,7 +320,9 @@ def link_findings(text: str, model_id: str | None = None) -> list[tuple[str, str
         if host == "training_data" and "training_data" not in found \
                 and clause_words & v.training_verbs and not sentence_words & v.evaluation_words:
             found["training_data"] = "training-dataset-link"
+        near = set(words[max(0, i - 3):i])
         if host == "training_code" and "training_code" not in found and clause_words & v.trained_with \
+                and near & {"with", "using", "via", "on"} and not near & (v.nouns["training_data"] | {"generated"}) \
                 and _own_repo(tok.text, model_id):
             # "trained with <the model's own organisation's repository>"; a third-party tool is not its code.
             found["training_code"] = "component-link"
