@@ -30,6 +30,7 @@ class _Vocab:
     nouns: dict
     not_training: dict
     hosts: dict
+    document_hosts: tuple
     restricted_patterns: tuple
     window: int
 
@@ -49,9 +50,10 @@ _ORDER = {"closed": 0, "restricted": 1, "open": 2}
 def vocab() -> _Vocab:
     raw = component_rules()["release"]
     words = {k: frozenset(str(w).lower() for w in v) for k, v in raw.items()
-             if isinstance(v, list) and k != "restricted_patterns"}
+             if isinstance(v, list) and k not in ("restricted_patterns", "document_hosts")}
     return _Vocab(
         words=words,
+        document_hosts=tuple(re.compile(p, re.I) for p in raw.get("document_hosts", [])),
         nouns={c: frozenset(raw["nouns"][c]) for c in TRAINING},
         not_training={c: frozenset(raw["not_training"][c]) for c in TRAINING},
         hosts={c: tuple(re.compile(p, re.I) for p in raw["hosts"][c]) for c in TRAINING},
@@ -157,6 +159,9 @@ class _Reader:
         if negated or lead & v.negations or set(words[max(lo, item[0] - 2):item[0]]) & v.negations \
                 or item_words & {"not", "n't", "no"}:
             return "closed"
+        after = words[trigger + 1:hi]
+        if set(after[:6]) & {"in", "within"} and set(after[:8]) & v.described_in:
+            return None  # "available in the paper": described, not released
         clause_text = " ".join(words[lo:hi])
         if clause_words & v.restricted or any(p.search(clause_text) for p in v.restricted_patterns):
             return "restricted"
@@ -238,6 +243,9 @@ def release_findings(text: str) -> list[tuple[str, str, str]]:
 
 
 def _host_kind(url: str) -> str | None:
+    """training_code / training_data for a URL on a host of that kind, "document" for a paper, else None."""
+    if any(p.search(url) for p in vocab().document_hosts):
+        return "document"
     for comp in TRAINING:
         if any(p.search(url) for p in vocab().hosts[comp]):
             return comp
