@@ -160,7 +160,7 @@ class _Reader:
                 or item_words & {"not", "n't", "no"}:
             return "closed"
         after = words[trigger + 1:hi]
-        if set(after[:6]) & {"in", "within"} and set(after[:8]) & v.described_in:
+        if words[trigger] in v.predicates and set(after[:2]) & {"in", "within"} and set(after[:6]) & v.described_in:
             return None  # "available in the paper": described, not released
         clause_text = " ".join(words[lo:hi])
         if clause_words & v.restricted or any(p.search(clause_text) for p in v.restricted_patterns):
@@ -203,7 +203,7 @@ class _Reader:
             return []
         carried = None  # the previous clause's release verb, for "... but not the data"
         for lo, hi in _clauses(words):
-            triggered = False  # noqa: F841 (set by each kind of trigger below)
+            triggered = False
             for i in range(lo, hi):
                 w = words[i]
                 if w in v.predicates and (j := self.passive_link(lo, i)) is not None:
