@@ -179,3 +179,10 @@ def test_broken_front_matter_keeps_the_keys_around_the_error():
     card = parse_card("---\nlicense: apache-2.0\nbase_model: lab/base\n[instance_prompt]\n---\nBody.\n")
     assert card.front_matter == "invalid-yaml" and card.problem
     assert card.data == {"license": "apache-2.0", "base_model": "lab/base"}
+
+
+def test_a_permissive_family_guessed_from_the_name_never_makes_the_model_look_open(catalog):
+    text = "---\nlibrary_name: transformers\n---\nA story model.\n"
+    report = assess(card_facts(text, "someone/story-mistral-7b"), load_catalog(), DictResolver())
+    assert report.osi_open is None and report.flags == []
+    assert {"base-model-guessed", "license-unknown"} <= set(warning_codes(report))

@@ -48,6 +48,7 @@ class BaseNode:
     osi_open: bool | None
     components: dict[str, tuple[str, float, list[str]]] = field(default_factory=dict)
     chain: list[str] = field(default_factory=list)
+    guessed: bool = False  # inferred from a name: may pass restrictions down, never make a model look open
 
 
 @dataclass
@@ -105,8 +106,9 @@ def trace(facts: ModelFacts, lic: LicenseAssessment, catalog: Catalog, resolve_b
             out.osi_open = osi_open_of(entry, own_flags)
             out.reasons.append(f'license read from the card: "{line[:120]}"')
 
-    # A name is a guess worth making for the model audited, not for bases whose facts were recorded.
-    links, warnings = card_base_links(facts, guess_from_name=depth == 0)
+    # A name is a guess worth making for the card audited, not for models whose facts were recorded
+    # (a base, or a registry entry: the curated facts name a base where one is known).
+    links, warnings = card_base_links(facts, guess_from_name=depth == 0 and facts.provenance != "registry")
     out.links, out.warnings = links, warnings
     if not links:
         out.relation = "none"
@@ -127,7 +129,11 @@ def trace(facts: ModelFacts, lic: LicenseAssessment, catalog: Catalog, resolve_b
 
 
 def _say_unknown_terms(out: Lineage, lic: LicenseAssessment, facts: ModelFacts) -> None:
-    """Terms nobody could read must never look like no restrictions: say so (`license-unknown`)."""
+    """Terms nobody could read must never look like no restrictions: say so (`license-unknown`).
+
+    A license file that was read speaks for itself (the text reader's flags and warnings)."""
+    if any(d.name.upper().startswith(("LICENSE", "LICENCE")) for d in facts.documents):
+        return
     named = [d for d in lic.declared if d.strip().lower() not in PLACEHOLDER_LICENSES]
     name = facts.card_data.get("license_name")
     if out.own is None and (named or isinstance(name, str) and name.strip()):
@@ -157,7 +163,7 @@ def _resolve_link(link: BaseLink, facts: ModelFacts, catalog: Catalog, resolve_b
             return None
         node = resolve_base(link, depth + 1, seen, out, facts)
         if node is not None:
-            return node
+            return replace(node, guessed=link.guessed)
         for alternate in link.alternates:
             if alternate.lower() in seen:
                 continue
@@ -166,10 +172,11 @@ def _resolve_link(link: BaseLink, facts: ModelFacts, catalog: Catalog, resolve_b
                 out.warnings.append(ReportWarning(
                     "base-model-guessed", f"{facts.id}: base {link.ref} could not be fetched; followed the model it "
                                           f"re-uploads, {alternate} (guessed from the name)"))
-                return node
+                return replace(node, guessed=True)
     if link.license_key is None:
         return None
-    if link.ref is not None and link.source in ("base_model", "tags", "model name"):
+    guessed = link.guessed or (link.ref is not None and link.source in ("base_model", "tags"))
+    if guessed and link.source != "model name":
         out.warnings.append(ReportWarning(
             "base-model-guessed", f"{facts.id}: terms of base {link.ref} assumed from the {link.family} family its "
                                   f"name carries ({link.license_key})"))
@@ -180,7 +187,8 @@ def _resolve_link(link: BaseLink, facts: ModelFacts, catalog: Catalog, resolve_b
         return None
     origin = link.ref or link.family or entry.key
     flags = catalog_flags(entry, catalog)
-    return BaseNode(origin, link.relation, entry, origin, flags, osi_open_of(entry, flags), chain=[origin])
+    return BaseNode(origin, link.relation, entry, origin, flags, osi_open_of(entry, flags), chain=[origin],
+                    guessed=guessed)
 
 
 def _inherit(out: Lineage, own_flags: list[FlagFinding], facts: ModelFacts) -> None:
@@ -196,7 +204,7 @@ def _inherit(out: Lineage, own_flags: list[FlagFinding], facts: ModelFacts) -> N
                                                   f"{facts.id}: the license of base {node.id} is not known"))
             continue
         if not base_lic.binds_derivatives:
-            if own is None and out.effective is None:
+            if own is None and out.effective is None and not node.guessed:
                 out.effective, out.effective_origin, out.osi_open = base_lic, node.license_origin, node.osi_open
                 out.reasons.append(f"no license declared: the weights follow base {node.id} ({base_lic.key})")
             continue
