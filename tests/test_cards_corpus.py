@@ -78,6 +78,8 @@ def test_fully_open_recall_and_precision(results, bench):
 def second(all_results):
     """The second sample (2026-12-01). Its first, untuned run is in docs/spectrum.md; the card readers
     were then developed against it, so these are regression checks, not unseen scores."""
+    if "second" not in all_results["samples"]:
+        pytest.skip("the corpus holds no card of the second sample (bench/samples.yaml)")
     return all_results["samples"]["second"]["ours"]
 
 
