@@ -43,4 +43,5 @@ def test_local_card_without_front_matter_is_reported_not_guessed(tmp_path):
     (tmp_path / "README.md").write_text("# A model\nWe trained it ourselves.\n")
     model = audit([str(tmp_path)], offline=True).models[0]
     assert model.error is None and model.spectrum == "unknown"
-    assert [w.code for w in model.warnings] == ["card-no-metadata"]
+    # No front matter, and no terms in the text: both said, neither guessed.
+    assert [w.code for w in model.warnings] == ["card-no-metadata", "license-unknown"]
