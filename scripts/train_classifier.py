@@ -114,13 +114,20 @@ def fit(examples, flags, vocabularies):
 
 
 def folds_of(examples, k=FOLDS):
-    """Fold number of every example, by license family (written clauses go to every training side)."""
+    """Fold numbers of every example: those of its license families, so that a whole family is held out
+    at once; a clause we wrote is its own family (held out in one fold, like any license)."""
     import hashlib
 
     def fold(fam: str) -> int:
         return int(hashlib.sha256(fam.encode()).hexdigest(), 16) % k
 
-    return [sorted({fold(f) for f in ex.families if not f.startswith("written:")}) for ex in examples]
+    out = []
+    for ex in examples:
+        fams = {f for f in ex.families if not f.startswith("written:")}
+        if not fams:
+            fams = {"written:" + ex.text}
+        out.append(sorted({fold(f) for f in fams}))
+    return out
 
 
 def out_of_fold(examples, flags, vocabularies):
@@ -130,8 +137,8 @@ def out_of_fold(examples, flags, vocabularies):
     fold_sets = folds_of(examples)
     scores = {flag: np.full(len(examples), np.nan) for flag in flags}
     for k in range(FOLDS):
-        held = [i for i, fs in enumerate(fold_sets) if fs and all(f == k for f in fs)]
-        train = [i for i, fs in enumerate(fold_sets) if not fs or any(f != k for f in fs)]
+        held = [i for i, fs in enumerate(fold_sets) if all(f == k for f in fs)]
+        train = [i for i, fs in enumerate(fold_sets) if any(f != k for f in fs)]
         vectorizers, _, models = fit([examples[i] for i in train], flags, vocabularies)
         from scipy.sparse import hstack
 
@@ -187,6 +194,9 @@ def operating_points(examples, flags, scores, hits):
         probs = scores[flag][rows]
         ok = ~np.isnan(probs)
         rows, y, probs = rows[ok], y[ok], probs[ok]
+        is_real = np.array([any(not s.startswith("written:") for s in examples[i].sources) for i in rows], dtype=bool)
+        written = [probs[n] for n in range(len(rows)) if y[n] == 1 and not is_real[n]]
+        rows, y, probs = rows[is_real], y[is_real], probs[is_real]  # operating points on real sentences
         t = DISABLED  # no operating point reaches the target precision: the classifier never raises it alone
         for cand in np.arange(THRESHOLD_FLOOR, 0.991, 0.01):
             pred = probs >= cand
@@ -195,7 +205,7 @@ def operating_points(examples, flags, scores, hits):
                 break
         flag_hits = [(scores[flag][score_of[u]], good) for f, u, _, good in hits if f == flag and u in score_of]
         flag_hits = [(sc, good) for sc, good in flag_hits if not np.isnan(sc)]
-        good = np.array([sc for sc, g in flag_hits if g])
+        good = np.array([sc for sc, g in flag_hits if g] + written)
         bad = np.array([sc for sc, g in flag_hits if not g])
         v = float(np.floor(np.quantile(good, 1 - VETO_RECALL) * 1000) / 1000) if len(good) else 0.0
         v = min(v, VETO_CAP)
@@ -212,11 +222,8 @@ def operating_points(examples, flags, scores, hits):
     return thresholds, veto, report
 
 
-def train(examples, flags, hits, digest: str) -> dict:
-    vocabularies = select_vocabulary(examples, flags)
-    scores = out_of_fold(examples, flags, vocabularies)
-    thresholds, veto, report = operating_points(examples, flags, scores, hits)
-    vectorizers, X, models = fit(examples, flags, vocabularies)
+def model_dict(flags, vectorizers, models, thresholds, veto) -> dict:
+    """The model as stored in model.json (what license/classifier.py reads)."""
     blocks, offset = [], 0
     for v in vectorizers:
         blocks.append({
@@ -227,14 +234,19 @@ def train(examples, flags, hits, digest: str) -> dict:
         })
         offset += len(v.vocabulary_)
     coef = {f: {str(i): round(float(w), 5) for i, w in enumerate(models[f].coef_[0]) if abs(w) >= 1e-5} for f in flags}
-    raw = {
-        "format": FORMAT, "flags": list(flags), "vectorizers": blocks, "coef": coef,
-        "intercept": {f: round(float(models[f].intercept_[0]), 6) for f in flags},
-        "thresholds": thresholds, "veto": veto,
-        "training": {"examples": len(examples), "seed": SEED, "target_precision": TARGET_PRECISION,
-                     "inputs_sha256": digest,
-                     "veto_recall": VETO_RECALL, "held_out_by_family": report},
-    }
+    return {"format": FORMAT, "flags": list(flags), "vectorizers": blocks, "coef": coef,
+            "intercept": {f: round(float(models[f].intercept_[0]), 6) for f in flags},
+            "thresholds": thresholds, "veto": veto}
+
+
+def train(examples, flags, hits, digest: str) -> dict:
+    vocabularies = select_vocabulary(examples, flags)
+    scores = out_of_fold(examples, flags, vocabularies)
+    thresholds, veto, report = operating_points(examples, flags, scores, hits)
+    vectorizers, X, models = fit(examples, flags, vocabularies)
+    raw = model_dict(flags, vectorizers, models, thresholds, veto)
+    raw["training"] = {"examples": len(examples), "seed": SEED, "target_precision": TARGET_PRECISION,
+                       "inputs_sha256": digest, "veto_recall": VETO_RECALL, "held_out_by_family": report}
     _verify(raw, X, [ex.text for ex in examples])
     return raw
 

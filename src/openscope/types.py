@@ -331,6 +331,7 @@ class TextAnalysis:
     flags: list[FlagFinding] = field(default_factory=list)
     warnings: list[ReportWarning] = field(default_factory=list)
     unwrapped: str | None = None  # "html" | "markdown" when that wrapping was removed before analysis
+    readable: bool = True  # False: not in a language the readers cover, so its restrictions are unknown
 
 
 @dataclass
