@@ -86,7 +86,8 @@ def test_every_corpus_closed_model_resolves_as_api(corpus, registry):
 def test_typical_api_names_resolve_to_their_provider(registry):
     cases = {"gpt-4.1-mini": "openai", "o4-mini": "openai", "text-embedding-3-large": "openai",
              "claude-3-5-sonnet-20241022": "anthropic", "claude-opus-4-1-20250805": "anthropic",
-             "anthropic.claude-3-5-sonnet-20241022-v2:0": "anthropic", "gemini-2.5-pro-preview-05-06": "google",
+             # Bedrock model ids are used only through Bedrock, so Bedrock's terms govern them.
+             "anthropic.claude-3-5-sonnet-20241022-v2:0": "bedrock", "gemini-2.5-pro-preview-05-06": "google",
              "grok-4": "xai", "codestral-latest": "mistral", "command-r-plus": "cohere",
              "amazon.nova-pro-v1:0": "amazon", "deepseek-reasoner": "deepseek", "qwen-max": "alibaba"}
     for name, provider in cases.items():

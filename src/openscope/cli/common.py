@@ -21,6 +21,12 @@ def common_options(fn):
     return fn
 
 
+def exclude_option(fn):
+    return click.option("--exclude", "exclude", multiple=True, metavar="GLOB",
+                        help="Do not scan paths matching GLOB (gitignore syntax, relative to the scanned folder "
+                             "or the current one; repeatable). Adds to `exclude = [...]` in the policy table.")(fn)
+
+
 def emit(report, fmt: str | None, output: str | None) -> None:
     from openscope.render.interface import render
 

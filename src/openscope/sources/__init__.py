@@ -48,8 +48,9 @@ class FactResolver:
             return self._note_fallback(facts, failures, source.label)
         if not failures:
             raise ModelNotFoundError(ref.raw, f"{ref.raw}: no source of facts for a {ref.kind} reference")
-        # An unreachable or gated Hub says more than "not cached" or "not in the snapshot".
-        raise next((f for f in failures if not isinstance(f, ModelNotFoundError)), failures[0]) from None
+        # An unreachable or gated Hub says more than "not cached" or "not in the snapshot"; among misses,
+        # the last source asked (the registry) says what the id may have meant and how to fetch it.
+        raise next((f for f in failures if not isinstance(f, ModelNotFoundError)), failures[-1]) from None
 
     @staticmethod
     def _note_fallback(facts: ModelFacts, failures: list[ModelError], used: str) -> ModelFacts:
