@@ -56,23 +56,46 @@ def dotted_parts(node: ast.AST) -> list[str] | None:
     return parts
 
 
+_COMPOUND_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
 def _bound_names(nodes) -> Counter:
-    """How many times each name is bound by these statements, not looking inside def/class bodies."""
+    """How many times each name is bound by these statements, not looking inside def/class bodies.
+
+    Statements only (their targets, and the bodies of if/for/while/with/try/match): a binding inside
+    an expression (a walrus) is not counted, which is as rare as it is unlikely for a model id.
+    """
     counts: Counter = Counter()
     stack = list(nodes)
     while stack:
         node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        kind = type(node)
+        if kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
             counts[node.name] += 1
-            stack.extend(node.decorator_list)
             continue
-        if isinstance(node, ast.Lambda):
+        if kind is ast.Assign:
+            targets = node.targets
+        elif kind in (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor):
+            targets = [node.target]
+        elif kind in (ast.With, ast.AsyncWith):
+            targets = [item.optional_vars for item in node.items if item.optional_vars is not None]
+        elif kind is ast.Delete:
+            targets = node.targets
+        elif kind in (ast.Import, ast.ImportFrom):
+            for alias in node.names:
+                counts[(alias.asname or alias.name).split(".")[0]] += 1
             continue
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            counts[node.id] += 1
-        elif isinstance(node, ast.alias):
-            counts[(node.asname or node.name).split(".")[0]] += 1
-        stack.extend(ast.iter_child_nodes(node))
+        elif kind is ast.ExceptHandler and node.name:
+            counts[node.name] += 1
+            targets = []
+        else:
+            targets = []
+        for target in targets:
+            for sub in ast.walk(target):
+                if type(sub) is ast.Name:
+                    counts[sub.id] += 1
+        for name in _COMPOUND_FIELDS:
+            stack.extend(getattr(node, name, ()) or ())
     return counts
 
 
@@ -315,7 +338,7 @@ class _Finder:
     # -- the walk -----------------------------------------------------------------------------
     def run(self) -> Extraction:
         calls, assigns, dicts, strings, functions = [], [], [], [], []
-        for node in ast.walk(self.tree):
+        for node in _nodes(self.tree):
             kind = type(node)
             if kind is ast.Constant:
                 if type(node.value) is str:
@@ -551,6 +574,25 @@ class _Finder:
             if slot is not None and slot.kind == MODEL:
                 for ret in _returns(fn):
                     self.slot_value(ret, slot.hint, report=False)
+
+
+def _nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node under `tree`, in no particular order: ast.walk without a generator per node."""
+    out = [tree]
+    append, AST = out.append, ast.AST
+    i = 0
+    while i < len(out):
+        node = out[i]
+        i += 1
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, AST):  # Dict.keys holds None, Global.names holds str
+                        append(item)
+            elif isinstance(value, AST):
+                append(value)
+    return out
 
 
 def _returns(fn) -> list[ast.AST]:

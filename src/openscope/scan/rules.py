@@ -107,30 +107,42 @@ class ScanRules:
         self.lenient = frozenset(patterns.get("lenient_usage", ()))
         self.opaque_runtimes = frozenset(patterns.get("opaque_runtimes", ()))
         self._loose: frozenset[str] | None = None
+        self._loose_bytes: frozenset[bytes] | None = None
         self._trigger = self._python_trigger(patterns)
 
     def _python_trigger(self, patterns: dict) -> re.Pattern:
-        """Words without which a Python file can hold no reference but a registry name: model words,
-        slot names, Hub URLs, and the calls whose model argument is positional or oddly named."""
+        """Words without which a Python file can hold no reference but a quoted registry name: model
+        words and slot names, Hub URLs, the calls whose model argument is positional (or the module
+        or client such a call needs), and model keywords without a model word (`engine=`)."""
         keys = patterns["keys"]
-        found = {*keys["model_words"], *keys["ambiguous"], *keys.get("conditional_words", {}), "huggingface.co",
-                 "hf.co"}
-        found.update(w for name in keys["names"] for w in name.split("_") if len(w) > 3)
+        found = {*keys["model_words"], *keys["names"], *keys.get("conditional_words", {}), "huggingface.co", "hf.co"}
+        found.update(name.replace("_", "") for name in keys["names"])  # adapterNameOrPath, lower-cased
         for rule in patterns["calls"]:
-            odd = [k for k in rule.get("keywords", ()) if not any(w in k.lower() for w in keys["model_words"])]
-            if rule.get("args") or odd:
-                found.add(rule["callee"].split(".")[-1])
-                found.update(odd)
-        alternatives = "|".join(sorted((re.escape(w) for w in found), key=len, reverse=True))
-        return re.compile(f"(?:{alternatives})".encode(), re.IGNORECASE)
+            found.update(k for k in rule.get("keywords", ()) if not any(w in k.lower() for w in keys["model_words"]))
+            if rule.get("args"):
+                if rule.get("via"):
+                    found.update(rule["via"])  # ollama.chat(...): the file imports ollama
+                elif rule.get("qualified"):
+                    found.add(re.split(r"[^A-Za-z0-9_]", rule["qualified"])[0])  # dspy, pydantic_ai, vertexai
+                else:
+                    found.add(rule["callee"].split(".")[-1])
+        words = sorted({w.lower() for w in found}, key=len)
+        # A word that contains another adds nothing (`model_name_or_path` holds `model`); the most
+        # common first, since most files that have any have `model`.
+        words = [w for i, w in enumerate(words) if not any(v in w for v in words[:i])]
+        words.sort(key=lambda w: (w != "model", len(w)))
+        return tuple(w.encode() for w in words)
 
     def python_may_hold(self, source: str | bytes) -> bool:
         """False only when a Python file cannot hold a reference: then it need not be parsed."""
         data = source.encode("utf-8", "surrogateescape") if isinstance(source, str) else source
-        if self._trigger.search(data):
+        lowered = data.lower()
+        # Plain substring tests: Python's regex engine tries every alternative at every position, which
+        # made one alternation of these words the slowest part of a scan.
+        if any(word in lowered for word in self._trigger):
             return True
-        loose = self.loose_names
-        return any(m.group(1).decode("utf-8", "replace").lower() in loose for m in _QUOTED.finditer(data))
+        loose = self.loose_bytes
+        return any(m.group(1) in loose for m in _QUOTED.finditer(lowered))
 
     # -- names that count wherever they are written -------------------------------------------
     @property
@@ -144,6 +156,12 @@ class ScanRules:
                 names.update(n.lower() for n in prov.get("names", ()) if "-" in n and len(n) >= 5)
             self._loose = frozenset(names)
         return self._loose
+
+    @property
+    def loose_bytes(self) -> frozenset[bytes]:
+        if self._loose_bytes is None:
+            self._loose_bytes = frozenset(n.encode() for n in self.loose_names)
+        return self._loose_bytes
 
     def is_loose_reference(self, text: str) -> bool:
         if len(text) > 200 or not text:

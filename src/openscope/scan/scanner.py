@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -30,6 +31,25 @@ def _mb(size: int) -> str:
     return f"{size / 1_000_000:g} MB"
 
 
+def read_capped(path, cap: int) -> tuple[bytes | None, int]:
+    """(the file's bytes, its size), or (None, size) above `cap`. Plain os calls: io.open's buffered
+    file object costs more than reading a small source file."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks, total = [], 0
+        while True:
+            chunk = os.read(fd, cap + 1 - total)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > cap:
+                return None, os.fstat(fd).st_size
+        return b"".join(chunks), total
+    finally:
+        os.close(fd)
+
+
 def suppressions(text: str) -> dict[int, tuple[str, ...]]:
     """{line: the rules it names (empty: all)} for every `# openscope: ignore[...]` comment."""
     out: dict[int, tuple[str, ...]] = {}
@@ -40,9 +60,20 @@ def suppressions(text: str) -> dict[int, tuple[str, ...]]:
     return out
 
 
+# The scanner a fork worker extracts with (set just before the workers are forked).
+_WORKER = None
+PARALLEL_MIN_FILES = 2000
+
+
+def _extract_worker(item):
+    path, kind = item
+    return _WORKER.extract(path, kind)
+
+
 class Scanner:
     def __init__(self, display_base: Path, *, registry=None, show_progress: bool = False,
-                 exclude: list[str] | None = None):
+                 exclude: list[str] | None = None, workers: int | None = None,
+                 parallel_min: int = PARALLEL_MIN_FILES):
         if registry is None:
             from openscope.registry import load_registry
 
@@ -54,6 +85,7 @@ class Scanner:
         self.walk_settings = patterns["walk"]
         self.resolver = CandidateResolver(patterns["not_references"], registry, self.rules)
         self.show_progress = show_progress
+        self.workers, self.parallel_min = workers, parallel_min
         self.excludes = Excludes()
         self.excludes.add(Path(self.display_base), list(exclude or ()), "--exclude")
         self.found: dict[tuple, tuple] = {}  # ref_key -> (first ModelRef, {(path, line): ignore rules})
@@ -66,14 +98,15 @@ class Scanner:
         self.known_rules = frozenset(flag_names()) | {"spectrum", "unknown"}
 
     # -- which files -----------------------------------------------------------------------
-    def kind_of(self, path: Path) -> str | None:
-        name, files = path.name, self.files
+    def kind_of(self, path: Path | str) -> str | None:
+        name, files = os.path.basename(path), self.files
         lower = name.lower()
         if name in files["manifest_names"] or lower.endswith(tuple(files["manifest_suffixes"])):
             return "manifest"
         if name in files["toml_names"]:
             return "toml"
-        suffix = path.suffix.lower()
+        dot = lower.rfind(".")
+        suffix = lower[dot:] if dot > 0 else ""
         if suffix in files["python"]:
             return "python"
         if suffix in files["notebook"]:
@@ -99,13 +132,22 @@ class Scanner:
             return "."
         return Path(absolute).as_posix()
 
-    def _file_key(self, path: Path) -> str:
+    def _folder(self, path: Path | str) -> tuple[str, str, str]:
+        """(absolute, real, displayed) path of a file's folder, worked out once per folder."""
+        parent = os.path.dirname(os.fspath(path)) or "."
+        known = self._real_dirs.get(parent)
+        if known is None:
+            absolute = os.path.abspath(parent)
+            shown = self.display(absolute)
+            known = self._real_dirs[parent] = (absolute, os.path.realpath(absolute), "" if shown == "." else shown + "/")
+        return known
+
+    def _file_key(self, path: Path | str) -> str:
         """Absolute path with real parent folders, the form `gitdiff` uses (the file itself may be a link)."""
-        parent = os.path.dirname(os.path.abspath(path))
-        real = self._real_dirs.get(parent)
-        if real is None:
-            real = self._real_dirs[parent] = os.path.realpath(parent)
-        return os.path.join(real, path.name)
+        return os.path.join(self._folder(path)[1], os.path.basename(path))
+
+    def _display_file(self, path: Path | str) -> str:
+        return self._folder(path)[2] + os.path.basename(path)
 
     # -- the loop --------------------------------------------------------------------------
     def read_excludes(self, root: Path) -> None:
@@ -151,11 +193,19 @@ class Scanner:
                 self._skip_file(self.display(root), "not a file type scan reads (Python, notebook, YAML/JSON "
                                                     "config, .env, Dockerfile, shell script, models manifest, "
                                                     "pyproject.toml/openscope.toml)")
+        keyed = [(path, kind, self._file_key(path)) for path, kind in work]
         if added is not None:
             # TOML files are read anyway: a manifest they list may have changed while they did not.
-            work = [(path, kind) for path, kind in work if kind == "toml" or self._file_key(path) in added]
-        for path, kind in self._progress(work):
-            self.scan_file(path, kind, added)
+            keyed = [item for item in keyed if item[1] == "toml" or item[2] in added]
+        work = []
+        for item in keyed:
+            if item[2] not in self.done:  # a file can be reached twice: a root and a manifest list
+                self.done.add(item[2])
+                work.append(item)
+        parallel = [item for item in work if item[1] != "toml"] if self._parallel_ok(len(work)) else []
+        extracted = self._extract_in_parallel(parallel) if parallel else {}
+        for path, kind, key in self._progress(work):
+            self.scan_file(path, kind, added, key=key, result=extracted.pop(key, None) if extracted else None)
 
     def _progress(self, work):
         if not self.show_progress or len(work) < self.walk_settings["progress_threshold"]:
@@ -170,46 +220,77 @@ class Scanner:
                 yield item
                 bar.advance(task)
 
-    def scan_file(self, path: Path, kind: str, added: dict | None = None) -> None:
-        key = self._file_key(path)
-        if key in self.done:
-            return
-        self.done.add(key)
-        rel = self.display(path)
-        data = self._read(path, rel, kind)
+    # -- both cores --------------------------------------------------------------------------
+    def _parallel_ok(self, n_files: int) -> bool:
+        """Reading and parsing is CPU-bound: on a big tree, fork workers do it (Linux only, where fork
+        shares the loaded rules for free); resolving and merging stay here, in order."""
+        if self.workers is not None:
+            return self.workers > 1 and n_files >= self.parallel_min
+        cores = os.cpu_count() or 1
+        if n_files < self.parallel_min or cores < 2 or sys.platform != "linux":
+            return False
+        # Only with a core to spare: on a machine already busy, workers add their overhead and no speed.
+        return os.getloadavg()[0] < cores - 0.5
+
+    def _extract_in_parallel(self, work) -> dict:
+        import multiprocessing
+
+        global _WORKER
+        _WORKER = self
+        processes = self.workers or min(os.cpu_count() or 2, 4)
+        try:
+            with multiprocessing.get_context("fork").Pool(processes) as pool:
+                results = pool.map(_extract_worker, [(str(p), k) for p, k, _ in work], chunksize=64)
+        finally:
+            _WORKER = None
+        return {key: result for (_, _, key), result in zip(work, results)}
+
+    # -- one file ----------------------------------------------------------------------------
+    def scan_file(self, path: Path, kind: str, added: dict | None = None, *, key: str | None = None,
+                  result=None) -> None:
+        """Read one file; `key` says the caller has already claimed it (see scan_root)."""
+        if key is None:
+            key = self._file_key(path)
+            if key in self.done:
+                return
+            self.done.add(key)
+        rel = self._display_file(path)
+        if result is None:
+            result = self.extract(path, kind, added)
+        problem, extraction, marks = result
+        if problem is not None:
+            return self._skip_file(rel, problem)
+        self.stats["files_scanned"] += 1
+        self.stats["strings_ignored"] += extraction.dropped
+        # None keeps every line: no --since, or an untracked file (gitdiff.ALL_LINES).
+        self._collect(path, rel, extraction, None if added is None else added.get(key, set()), marks)
+
+    def extract(self, path: Path, kind: str, added=None) -> tuple[str | None, Extraction | None, dict]:
+        """(why the whole file is skipped, or None; what it holds; its suppression comments)."""
+        cap = self.walk_settings["max_notebook_bytes" if kind == "notebook" else "max_file_bytes"]
+        try:
+            data, size = read_capped(path, cap)
+        except OSError as exc:
+            return f"cannot read ({exc.strerror or exc})", None, {}
         if data is None:
-            return
+            return f"larger than {_mb(cap)} ({_mb(size)}), not scanned", None, {}
+        if b"\0" in data[:BINARY_PROBE]:
+            return "binary file, not scanned", None, {}
         if kind == "python":
-            extraction = scan_python(data, self.rules, rel)
+            extraction = scan_python(data, self.rules, os.path.basename(path))
             text = None
         else:
             try:
                 text = data.decode("utf-8-sig")
             except UnicodeDecodeError:
-                return self._skip_file(rel, "not UTF-8 text, not scanned")
-            extraction = self._extract_text(path, kind, text, added)
+                return "not UTF-8 text, not scanned", None, {}
+            extraction = self._extract_text(Path(path), kind, text, added)
         if extraction.file_problem:
-            return self._skip_file(rel, extraction.file_problem)
-        self.stats["files_scanned"] += 1
-        self.stats["strings_ignored"] += extraction.dropped
+            return extraction.file_problem, None, {}
         marks = {}
         if SUPPRESSION_MARK in data:
             marks = suppressions(text if text is not None else data.decode("utf-8", "replace"))
-        # None keeps every line: no --since, or an untracked file (gitdiff.ALL_LINES).
-        self._collect(path, rel, extraction, None if added is None else added.get(key, set()), marks)
-
-    def _read(self, path: Path, rel: str, kind: str) -> bytes | None:
-        cap = self.walk_settings["max_notebook_bytes" if kind == "notebook" else "max_file_bytes"]
-        try:
-            size = path.stat().st_size
-            if size > cap:
-                return self._skip_file(rel, f"larger than {_mb(cap)} ({_mb(size)}), not scanned")
-            data = path.read_bytes()
-        except OSError as exc:
-            return self._skip_file(rel, f"cannot read ({exc.strerror or exc})")
-        if b"\0" in data[:BINARY_PROBE]:
-            return self._skip_file(rel, "binary file, not scanned")
-        return data
+        return None, extraction, marks
 
     def _extract_text(self, path: Path, kind: str, text: str, added) -> Extraction:
         rules = self.rules
@@ -254,7 +335,7 @@ class Scanner:
                 continue
             self._skip(rel, item.line, item.reason)
             self.stats["refs_unresolved"] += 1
-        base_dir = Path(os.path.abspath(path.parent))
+        base_dir = Path(self._folder(path)[0]) if extraction.candidates else None
         for cand in extraction.candidates:
             if not wanted(cand.line, cand.other_lines):
                 continue

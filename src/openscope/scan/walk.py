@@ -98,23 +98,23 @@ def _filter_git_listing(root: Path, listed: list[str], skip_dirs: set[str], venv
 def _walk_tree(root: Path, skip_dirs: set[str], venv_marker: str, excluded=None) -> WalkResult:
     result = WalkResult()
     # Each stack entry: a directory and the .gitignore rules in force there.
-    stack: list[tuple[Path, tuple[IgnoreFile, ...]]] = [(root, ())]
+    stack: list[tuple[Path | str, tuple[IgnoreFile, ...]]] = [(root, ())]
     while stack:
         directory, rules = stack.pop()
         try:
             with os.scandir(directory) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
-            result.problems.append((directory, f"cannot list directory ({exc.strerror or exc})"))
+            result.problems.append((Path(directory), f"cannot list directory ({exc.strerror or exc})"))
             continue
         names = {e.name for e in entries}
         if directory != root and venv_marker in names:
             continue
         if ".gitignore" in names:
-            rules = rules + (IgnoreFile.read(directory / ".gitignore", directory),)
+            rules = rules + (IgnoreFile.read(Path(directory) / ".gitignore", Path(directory)),)
         subdirs = []
         for entry in entries:
-            path = Path(entry.path)
+            path = entry.path  # a str: Path objects cost more than the rest of the walk
             try:
                 is_link = entry.is_symlink()
                 is_dir = entry.is_dir(follow_symlinks=False)
@@ -134,12 +134,13 @@ def _walk_tree(root: Path, skip_dirs: set[str], venv_marker: str, excluded=None)
             else:
                 result.files.append(path)
         stack.extend(reversed(subdirs))
+    result.files = [Path(p) for p in result.files]
     return result
 
 
-def _is_dir(path: Path) -> bool:
+def _is_dir(path: Path | str) -> bool:
     try:
-        return path.is_dir()
+        return os.path.isdir(path)
     except OSError:  # a symlink loop: not a directory we can enter
         return False
 
@@ -185,9 +186,9 @@ class IgnoreFile:
             text = ""
         return cls(base, compile_gitignore(text.splitlines()))
 
-    def match(self, path: Path, is_dir: bool) -> bool | None:
+    def match(self, path: Path | str, is_dir: bool) -> bool | None:
         """True: ignored; False: re-included by `!`; None: no rule says anything."""
-        rel = path.relative_to(self.base).as_posix()
+        rel = os.path.relpath(path, self.base).replace(os.sep, "/")
         return self.spec.check_file(rel + "/" if is_dir else rel).include
 
 
