@@ -275,3 +275,17 @@ def test_cli_scan_of_the_fixture(tmp_path):
     ignored = [loc for m in report["models"] for loc in m["locations"] if "ignore" in loc]
     assert ignored == [{"path": "app/experimental.py", "line": 6, "ignore": ["user-cap"]}]
     assert {(s["path"], s["line"]) for s in report["skipped"]} >= {("configs/app.yaml", 34), ("app/llm.py", 38)}
+
+
+def test_check_reads_exclude_from_the_policy_it_applies(tmp_path, monkeypatch):
+    from openscope.api import check
+
+    root = _copy(tmp_path, git=False)
+    policy = root / "policy" / "openscope.toml"
+    policy.parent.mkdir()
+    policy.write_text('exclude = ["/*.py"]\nunknown = "warn"\n', encoding="utf-8")  # relative to policy/
+    (root / "policy" / "tool.py").write_text('AutoModel.from_pretrained("policy-org/excluded")\n', encoding="utf-8")
+    monkeypatch.chdir(root)
+    report = check(["."], policy_path=str(policy), offline=True, exclude=["scripts/"])
+    paths = {loc.path for m in report.models for loc in m.locations}
+    assert paths and not any(p.startswith(("policy/", "scripts/", "vendor/")) for p in paths)

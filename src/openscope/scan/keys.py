@@ -48,8 +48,10 @@ class SlotNames:
         self.command_keys = frozenset(keys["command_keys"])
         self.env_keys = frozenset(keys["env_keys"])
         self.slot = functools.lru_cache(maxsize=4096)(self._slot)
+        self.normal = functools.lru_cache(maxsize=4096)(self._normal)
 
-    def normal(self, name: str) -> str:
+    @staticmethod
+    def _normal(name: str) -> str:
         return "_".join(words(name))
 
     def usage_word(self, word: str) -> str | None:

@@ -111,9 +111,9 @@ def _env_default(node: ast.AST) -> ast.AST | None:
     return next((kw.value for kw in node.keywords if kw.arg == "default"), None)
 
 
-def module_constants(tree: ast.Module) -> tuple[dict[str, tuple[str, int]], Counter]:
+def module_constants(tree: ast.Module, counted: bool = True) -> tuple[dict[str, tuple[str, int]], Counter]:
     """`NAME = "literal"` (or `os.getenv("X", "literal")`) at module level -> {NAME: (value, line)},
-    plus how often each name is bound."""
+    plus how often each name is bound (an empty Counter unless `counted`)."""
     values: dict[str, tuple[str, int]] = {}
     for stmt in tree.body:
         if isinstance(stmt, ast.Assign):
@@ -127,7 +127,7 @@ def module_constants(tree: ast.Module) -> tuple[dict[str, tuple[str, int]], Coun
             for target in targets:
                 if isinstance(target, ast.Name):
                     values[target.id] = (value.value, value.lineno)
-    return values, _bound_names(tree.body)
+    return values, _bound_names(tree.body) if counted else Counter()
 
 
 def rebound_globally(tree: ast.Module) -> set[str]:
@@ -190,7 +190,9 @@ class _Finder:
     @property
     def constants(self) -> dict[str, tuple[str, int]]:
         if self._constants is None:
-            values, bindings = module_constants(self.tree)
+            values, bindings = module_constants(self.tree, counted=False)
+            if values:  # counting every binding of the module is needed only when there are candidates
+                bindings = _bound_names(self.tree.body)
             self._constants = {n: v for n, v in values.items() if bindings[n] == 1 and n not in self.declared_global}
         return self._constants
 
@@ -576,15 +578,23 @@ class _Finder:
                     self.slot_value(ret, slot.hint, report=False)
 
 
+_NO_CHILDREN = frozenset({"ctx", "op", "ops"})  # Load/Store and operator singletons: nothing below them
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def _nodes(tree: ast.AST) -> list[ast.AST]:
-    """Every node under `tree`, in no particular order: ast.walk without a generator per node."""
+    """Every node under `tree`, in no particular order: ast.walk without a generator per node, and
+    without the context and operator singletons hanging off most expressions."""
     out = [tree]
-    append, AST = out.append, ast.AST
+    append, AST, fields_of = out.append, ast.AST, _CHILD_FIELDS
     i = 0
     while i < len(out):
         node = out[i]
         i += 1
-        for name in node._fields:
+        fields = fields_of.get(node.__class__)
+        if fields is None:
+            fields = fields_of[node.__class__] = tuple(f for f in node._fields if f not in _NO_CHILDREN)
+        for name in fields:
             value = getattr(node, name, None)
             if value.__class__ is list:
                 for item in value:
