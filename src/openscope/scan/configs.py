@@ -135,10 +135,11 @@ class Str:
 
 
 class Map:
-    __slots__ = ("pairs",)
+    __slots__ = ("pairs", "key_nodes")
 
-    def __init__(self, pairs):
+    def __init__(self, pairs, key_nodes=None):
         self.pairs = pairs  # [(key or None, node)]
+        self.key_nodes = key_nodes or {}  # key -> Str (with its line), for registries keyed by model id
 
 
 class Seq:
@@ -152,7 +153,8 @@ def _from_json(value, index: LineIndex):
     if isinstance(value, PosStr):
         return Str(str(value), index.line(value.offset))
     if isinstance(value, dict):
-        return Map([(str(k), _from_json(v, index)) for k, v in value.items()])
+        keys = {str(k): Str(str(k), index.line(k.offset)) for k in value if isinstance(k, PosStr)}
+        return Map([(str(k), _from_json(v, index)) for k, v in value.items()], keys)
     if isinstance(value, list):
         return Seq([_from_json(v, index) for v in value])
     return None
@@ -175,6 +177,8 @@ def _from_yaml(node, memo: dict):
         out = memo[id(node)] = Map([])
         for key, val in node.value:
             name = key.value if isinstance(key, yaml.ScalarNode) else None
+            if name is not None:
+                out.key_nodes.setdefault(name, Str(name, key.start_mark.line + 1))
             if name == "<<":  # a merge key: its mapping's pairs belong here
                 merged = _from_yaml(val, memo)
                 for part in ([merged] if isinstance(merged, Map) else getattr(merged, "items", [])):
@@ -293,6 +297,10 @@ class ConfigWalker:
                         self.candidate(item, strength, slot.hint or here_hint, revision, key)
             elif in_model and normal in slots.nested_name_keys:
                 self._model_value(val, here_hint, revision)
+            elif in_model and isinstance(val, Map) and ("/" in key or rules.is_loose_reference(key)) \
+                    and key in node.key_nodes:
+                self.candidate(node.key_nodes[key], SLOT, here_hint)  # {org/model: {price: ...}}: keyed by id
+                self.walk(val, True, here_hint, git)
             elif in_model and isinstance(val, Str) and normal not in slots.provider_keys | slots.repo_type_keys \
                     | slots.revision_keys and not any(w in slots.not_model_words for w in normal.split("_")):
                 self.candidate(val, SLOT, here_hint)  # a registry of models: {chat: org/a, embed: org/b}

@@ -61,8 +61,8 @@ class SlotNames:
         return self.registry.runtime_key(word) or self.registry.provider_key(word)
 
     def _slot(self, name: str) -> Slot | None:
-        if not isinstance(name, str) or not name or len(name) > 80:
-            return None
+        if not isinstance(name, str) or not name or len(name) > 80 or "/" in name or "\\" in name:
+            return None  # a path used as a key ("models/config.json") names a file, not a slot
         ws = words(name)
         normal = "_".join(ws)
         stems = [w.rstrip("0123456789") or w for w in ws]

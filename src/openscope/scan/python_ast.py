@@ -272,11 +272,13 @@ class _Finder:
         are known models (`{"gpt-4o": 0.5}`); nested dicts name their model with `name`, `id`, ..."""
         pairs = [(k.value if _is_str(k) else None, v) for k, v in zip(node.keys, node.values)]
         hint = self._dict_provider(pairs) or hint
-        for key, value in pairs:
+        for (key, value), key_node in zip(pairs, node.keys):
             if key is None:
                 continue
             normal = self.slots.normal(key)
             if isinstance(value, ast.Dict):
+                if "/" in key:  # {"org/model": {...}}: a registry keyed by model id
+                    self.emit(key_node, key, SLOT, usage=usage, hint=hint)
                 self.model_dict(value, hint, usage)
             elif normal in self.slots.nested_name_keys or self.slots.is_model(key):
                 self.slot_value(value, hint, usage)
