@@ -572,3 +572,89 @@ def test_symlinked_directory_is_not_followed(tmp_path):
     walked = _walk_tree(tmp_path, set(), "pyvenv.cfg")
     assert [p.relative_to(tmp_path).as_posix() for p in walked.files] == ["real/a.py"]
     assert walked.symlinked_dirs == 1
+
+
+# -- .env, Dockerfile, shell scripts and command lines ----------------------------------------------
+
+def test_dotenv_lines():
+    from openscope.scan.envfiles import scan_dotenv
+
+    text = ("# comment MODEL=org/commented\nLLM_MODEL=org/plain\nexport EMBEDDING_MODEL='org/quoted' # note\n"
+            'OLLAMA_MODEL="llama3.1:8b"\nMODEL_DIR=/models\nAPI_KEY=sk-1\nCHAT_MODEL=${CHAT_MODEL}\nbroken line\n')
+    out = scan_dotenv(text, RULES.commands)
+    assert [(c.text, c.line, c.hint) for c in out.candidates] == [
+        ("org/plain", 2, None), ("org/quoted", 3, None), ("llama3.1:8b", 4, "ollama")]
+    assert [(u.line, u.reason) for u in out.unresolved] == [(7, "CHAT_MODEL: value is a template or variable, not a literal")]
+
+
+def test_dockerfile_instructions():
+    from openscope.scan.envfiles import scan_dockerfile
+
+    text = "\n".join([
+        "FROM ollama/ollama:latest AS base",                       # 1: an image
+        "ARG BASE_MODEL=org/arg",                                  # 2
+        "ENV MODEL_ID=org/env \\",                                 # 3
+        "    # a comment inside the instruction",                  # 4
+        "    TOKENIZER=org/tokenizer",                             # 5
+        "ENV LEGACY_MODEL org/legacy",                             # 6
+        "RUN pip install x && \\",                                 # 7
+        "    huggingface-cli download org/downloaded --local-dir /m",  # 8
+        'CMD ["vllm", "serve", "org/served", "--served-model-name", "alias"]',  # 9
+        "ENTRYPOINT ollama run llama3.2:3b",                       # 10
+    ]) + "\n"
+    out = scan_dockerfile(text, RULES.commands)
+    assert [(c.text, c.line) for c in out.candidates] == [
+        ("org/arg", 2), ("org/env", 3), ("org/tokenizer", 5), ("org/legacy", 6), ("org/downloaded", 8),
+        ("org/served", 9), ("llama3.2:3b", 10)]
+    assert {c.text: c.hint for c in out.candidates}["llama3.2:3b"] == "ollama"
+
+
+def test_command_lines():
+    from openscope.scan.candidates import Extraction
+    from openscope.scan.commands import split_commands
+
+    assert split_commands("a 'b c' \"d\"\\\n  e && f;g | h # comment\ni") == [
+        [("a", 1), ("b c", 1), ("d", 1), ("e", 2)], [("f", 2)], [("g", 2)], [("h", 2)], [("i", 3)]]
+    assert split_commands("unbalanced 'quote") == [[("unbalanced", 1), ("quote", 1)]]
+    out = Extraction()
+    RULES.commands.scan_text(
+        "MODEL_ID=org/prefix python train.py --model_name_or_path org/flag --output_dir out\n"
+        "python -m vllm.entrypoints.openai.api_server --model=org/equals --served-model-name gpt-4o\n"
+        "hf download org/dataset --repo-type dataset\n"
+        "llama-server -hf org/gguf-repo --port 8080\n"
+        "text-generation-launcher --model-id $MODEL_ID\n", 1, out)
+    assert [(c.text, c.line) for c in out.candidates] == [
+        ("org/prefix", 1), ("org/flag", 1), ("org/equals", 2), ("org/gguf-repo", 4)]
+    assert [(u.line, u.reason) for u in out.unresolved] == [
+        (5, "--model-id: value is a template or variable, not a literal")]
+    assert out.dropped == 1  # the dataset download
+
+
+@pytest.mark.parametrize("kind,text", [
+    ("python", "x = (" * 200 + ")" * 200),
+    ("python", "MODEL = " + " + ".join(['"a"'] * 3000)),
+    ("config.json", "[" * 50000 + "]" * 50000),
+    ("config.yaml", "model: [" * 3000 + "]" * 3000),
+    ("dotenv", "\x01\x02MODEL==\n=\n"),
+    ("dockerfile", "ENV\nCMD [\nRUN '\nARG =\n"),
+    ("shell", "'\"\\"),
+])
+def test_odd_input_never_raises(kind, text):
+    from openscope.scan.envfiles import scan_dockerfile, scan_dotenv
+
+    if kind == "python":
+        out = scan_python(text, RULES)
+    elif kind == "config.json":
+        out = scan_json(text, RULES)
+    elif kind == "config.yaml":
+        out = scan_yaml(text, RULES)
+    elif kind == "dotenv":
+        out = scan_dotenv(text, RULES.commands)
+    elif kind == "dockerfile":
+        out = scan_dockerfile(text, RULES.commands)
+    else:
+        from openscope.scan.candidates import Extraction
+
+        out = Extraction()
+        RULES.commands.scan_text(text, 1, out)
+    assert out.file_problem is None or out.file_problem.startswith("not ")

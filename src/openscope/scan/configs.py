@@ -333,7 +333,10 @@ def scan_json(text: str, rules) -> Extraction:
     except JSONPositionError as exc:
         return Extraction(file_problem=f"not valid JSON ({exc})")
     walker = ConfigWalker(rules)
-    walker.walk(_from_json(data, LineIndex(text.lstrip("\ufeff"))))
+    try:
+        walker.walk(_from_json(data, LineIndex(text.lstrip("\ufeff"))))
+    except RecursionError:
+        return Extraction(file_problem="not valid JSON (nested too deeply)")
     return _in_order(walker.out)
 
 
