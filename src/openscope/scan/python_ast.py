@@ -341,35 +341,45 @@ class _Finder:
 
     # -- the walk -----------------------------------------------------------------------------
     def run(self) -> Extraction:
-        calls, assigns, dicts, strings, functions = [], [], [], [], []
-        for node in _nodes(self.tree):
-            kind = type(node)
-            if kind is ast.Constant:
-                if type(node.value) is str:
-                    strings.append(node)
-            elif kind is ast.Call:
-                calls.append(node)
-            elif kind is ast.Assign or kind is ast.AnnAssign:
-                assigns.append(node)
-            elif kind is ast.Dict:
-                dicts.append(node)
-            elif kind is ast.Expr:
-                if _is_str(node.value):
-                    self.excluded.add(id(node.value))  # docstrings and other bare strings: prose
-            elif kind is ast.JoinedStr:
-                self.excluded.update(id(v) for v in node.values)
-            elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef or kind is ast.Lambda:
-                self.functions.append(node)
-                functions.append(node)
-            elif kind is ast.Global:
-                self.declared_global.update(node.names)
-            elif kind is ast.Import:
-                for alias in node.names:
-                    if alias.asname:
-                        self.imports[alias.asname] = alias.name
-            elif kind is ast.ImportFrom and node.module and not node.level:
-                for alias in node.names:
-                    self.imports[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        strings, calls, assigns, dicts, exprs, joined, functions, globals_, imports = ([] for _ in range(9))
+        buckets = {ast.Constant: strings, ast.Call: calls, ast.Assign: assigns, ast.AnnAssign: assigns,
+                   ast.Dict: dicts, ast.Expr: exprs, ast.JoinedStr: joined, ast.FunctionDef: functions,
+                   ast.AsyncFunctionDef: functions, ast.Lambda: functions, ast.Global: globals_,
+                   ast.Import: imports, ast.ImportFrom: imports}
+        # One pass over the tree, by hand (ast.walk's generator per node costs more than the rest).
+        pending, fields_of, AST = [self.tree], _CHILD_FIELDS, ast.AST
+        pop, push = pending.pop, pending.append
+        while pending:
+            node = pop()
+            cls = node.__class__
+            bucket = buckets.get(cls)
+            if bucket is not None:
+                bucket.append(node)
+            fields = fields_of.get(cls)
+            if fields is None:
+                fields = fields_of[cls] = tuple(f for f in node._fields if f not in _NO_CHILDREN)
+            for name in fields:
+                value = getattr(node, name, None)
+                if value.__class__ is list:
+                    for item in value:
+                        if isinstance(item, AST):  # Dict.keys holds None, Global.names holds str
+                            push(item)
+                elif isinstance(value, AST):
+                    push(value)
+        strings = [n for n in strings if n.value.__class__ is str]
+        for node in exprs:
+            if _is_str(node.value):
+                self.excluded.add(id(node.value))  # docstrings and other bare strings: prose
+        for node in joined:
+            self.excluded.update(id(v) for v in node.values)
+        self.functions.extend(functions)
+        for node in globals_:
+            self.declared_global.update(node.names)
+        for node in imports:
+            if node.__class__ is ast.Import:
+                self.imports.update({a.asname: a.name for a in node.names if a.asname})
+            elif node.module and not node.level:
+                self.imports.update({a.asname or a.name: f"{node.module}.{a.name}" for a in node.names})
         for node in assigns:
             self._bind_clients(node)
         for call in sorted(calls, key=lambda n: (n.lineno, n.col_offset)):
