@@ -91,7 +91,10 @@ def _bound_names(nodes) -> Counter:
         else:
             targets = []
         for target in targets:
-            for sub in ast.walk(target):
+            if type(target) is ast.Name:
+                counts[target.id] += 1
+                continue
+            for sub in ast.walk(target):  # a, b = ...; x[i] = ...
                 if type(sub) is ast.Name:
                     counts[sub.id] += 1
         for name in _COMPOUND_FIELDS:

@@ -141,8 +141,7 @@ class ScanRules:
         # made one alternation of these words the slowest part of a scan.
         if any(word in lowered for word in self._trigger):
             return True
-        loose = self.loose_bytes
-        return any(m.group(1) in loose for m in _QUOTED.finditer(lowered))
+        return not self.loose_bytes.isdisjoint(_QUOTED.findall(lowered))
 
     # -- names that count wherever they are written -------------------------------------------
     @property

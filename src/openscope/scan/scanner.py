@@ -32,20 +32,25 @@ def _mb(size: int) -> str:
 
 
 def read_capped(path, cap: int) -> tuple[bytes | None, int]:
-    """(the file's bytes, its size), or (None, size) above `cap`. Plain os calls: io.open's buffered
-    file object costs more than reading a small source file."""
+    """(the file's bytes, its size), or (None, size) above `cap`. Plain os calls, sized by fstat: io.open's
+    buffered file object, or a read of `cap` bytes, costs more than reading a small source file."""
     fd = os.open(path, os.O_RDONLY)
     try:
-        chunks, total = [], 0
-        while True:
-            chunk = os.read(fd, cap + 1 - total)
+        size = os.fstat(fd).st_size
+        if size > cap:
+            return None, size
+        data = os.read(fd, size + 1)  # one call for a regular file; one byte more shows it grew
+        if len(data) == size:
+            return data, size
+        chunks, total = [data], len(data)
+        while True:  # a short read, a file that grew, or one whose size says nothing (a pipe)
+            chunk = os.read(fd, 65536)
             if not chunk:
-                break
+                return b"".join(chunks), total
             chunks.append(chunk)
             total += len(chunk)
             if total > cap:
-                return None, os.fstat(fd).st_size
-        return b"".join(chunks), total
+                return None, total
     finally:
         os.close(fd)
 
