@@ -94,8 +94,8 @@ def _bound_names(nodes) -> Counter:
             if type(target) is ast.Name:
                 counts[target.id] += 1
                 continue
-            for sub in ast.walk(target):  # a, b = ...; x[i] = ...
-                if type(sub) is ast.Name:
+            for sub in ast.walk(target):  # a, b = ...; but not the x of x[i] = ... (a load)
+                if type(sub) is ast.Name and type(sub.ctx) is not ast.Load:
                     counts[sub.id] += 1
         for name in _COMPOUND_FIELDS:
             stack.extend(getattr(node, name, ()) or ())
