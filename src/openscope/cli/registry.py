@@ -36,6 +36,10 @@ def registry_refresh(ids, from_file, registry_dir):
                 raise InputError(f"{from_file}: cannot read ids ({getattr(exc, 'strerror', None) or exc})") from None
         if not wanted:
             raise InputError("registry refresh: give model ids or --from-file FILE")
+        from openscope.refs import is_hub_url, parse_hub_url
+
+        # A pasted Hub URL names the same repo (a dataset or Space URL is reported by the refresh).
+        wanted = [_url_id(w, parse_hub_url) if is_hub_url(w) else w for w in wanted]
         result = refresh_registry(wanted, Path(registry_dir) if registry_dir else None)
         for exc in result.failures:
             click.echo(f"openscope: error: {exc}", err=True)
@@ -45,3 +49,13 @@ def registry_refresh(ids, from_file, registry_dir):
         return ExitCode.UNASSESSED if result.failures else ExitCode.OK
 
     sys.exit(int(run(go)))
+
+
+def _url_id(url: str, parse_hub_url) -> str:
+    from openscope.errors import InvalidRefError
+
+    try:
+        ref = parse_hub_url(url)
+    except InvalidRefError:
+        return url
+    return f"{ref.id}@{ref.revision}" if ref.revision else ref.id
