@@ -80,7 +80,8 @@ def test_hub_urls_that_are_not_models_say_so(text, what):
     ("ollama:mistral", "hub", "mistralai/Mistral-7B-Instruct-v0.3", None),
     ("ollama:hf.co/bartowski/Llama-3.2-3B-Instruct-GGUF:Q4_K_M", "hub", "bartowski/Llama-3.2-3B-Instruct-GGUF", None),
     ("groq:llama-3.1-8b-instant", "api", "llama-3.1-8b-instant", "groq"),
-    ("together_ai:meta-llama/Llama-3.3-70B-Instruct-Turbo", "api", "meta-llama/Llama-3.3-70B-Instruct-Turbo", "together"),
+    ("together_ai:meta-llama/Llama-3.3-70B-Instruct-Turbo", "api", "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+     "together"),
     ("google-gla:gemini-1.5-flash", "api", "gemini-1.5-flash", "google"),  # pydantic-ai's spelling
     ("bedrock:meta.llama3-1-8b-instruct-v1:0", "api", "meta.llama3-1-8b-instruct-v1:0", "bedrock"),
     ("azure:support-gpt4o", "api", "support-gpt4o", "azure-openai"),  # any deployment name, with the prefix

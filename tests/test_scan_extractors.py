@@ -584,7 +584,8 @@ def test_dotenv_lines():
     out = scan_dotenv(text, RULES.commands)
     assert [(c.text, c.line, c.hint) for c in out.candidates] == [
         ("org/plain", 2, None), ("org/quoted", 3, None), ("llama3.1:8b", 4, "ollama")]
-    assert [(u.line, u.reason) for u in out.unresolved] == [(7, "CHAT_MODEL: value is a template or variable, not a literal")]
+    assert [(u.line, u.reason) for u in out.unresolved] == [
+        (7, "CHAT_MODEL: value is a template or variable, not a literal")]
 
 
 def test_dockerfile_instructions():

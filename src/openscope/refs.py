@@ -62,7 +62,8 @@ def parse_hub_url(text: str, raw: str | None = None) -> ModelRef:
         if revision == "refs" and len(parts) >= 6 and parts[4] in ("pr", "convert"):
             revision = "/".join(parts[3:6])  # refs/pr/1 written unescaped
     elif len(parts) > 2 and parts[2] not in ("discussions", "commits", "settings"):
-        raise InvalidRefError(raw, f"{raw!r}: not a model page (expected /tree/REV, /blob/REV/FILE or /resolve/REV/FILE)")
+        raise InvalidRefError(raw, f"{raw!r}: not a model page "
+                                   "(expected /tree/REV, /blob/REV/FILE or /resolve/REV/FILE)")
     m = HUB_ID_RE.match(repo if revision is None else f"{repo}@{revision}")
     if m is None or "--" in repo or ".." in repo:
         raise InvalidRefError(raw, f"{raw!r}: {repo!r} is not a valid Hub id")
@@ -154,7 +155,8 @@ def parse_ref(text: str, registry=None, *, usage: str | None = None) -> ModelRef
         return ModelRef(raw=raw, kind="hub", id=registry.hub(m["repo"]).id, revision=m["rev"])
     if m and registry.hub(f"sentence-transformers/{m['repo']}") is not None:
         # sentence-transformers resolves a bare name in its own Hub organisation (all-mpnet-base-v2).
-        return ModelRef(raw=raw, kind="hub", id=registry.hub(f"sentence-transformers/{m['repo']}").id, revision=m["rev"])
+        entry = registry.hub(f"sentence-transformers/{m['repo']}")
+        return ModelRef(raw=raw, kind="hub", id=entry.id, revision=m["rev"])
 
     raise InvalidRefError(
         raw, f"{shown!r}: not a Hub id (org/name[@revision]), a local model folder or card, or a known API model name"

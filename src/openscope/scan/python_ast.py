@@ -253,8 +253,9 @@ class _Finder:
             parts = dotted_parts(value.func) or ["?"]
             if parts[-1] in _FIELD_CALLS:
                 default = next((kw.value for kw in value.keywords if kw.arg == "default"), None)
-                if default is None and value.args and not (_is_str(value.args[0]) and value.args[0].value.startswith("-")):
-                    default = value.args[0]
+                first = value.args[0] if value.args else None
+                if default is None and first is not None and not (_is_str(first) and first.value.startswith("-")):
+                    default = first  # typer.Option("default", "--flag"), Field("default")
                 if default is not None:
                     self.slot_value(default, hint, usage, strength, other, report)
                 return
@@ -394,7 +395,8 @@ class _Finder:
         for fn in functions:
             self._function(fn)
         for node in strings:
-            if id(node) not in self.excluded and id(node) not in self.found and self.rules.is_loose_reference(node.value):
+            key = id(node)
+            if key not in self.excluded and key not in self.found and self.rules.is_loose_reference(node.value):
                 self.emit(node, node.value, LOOSE)
         out = Extraction(unresolved=self.unresolved, dropped=self.dropped)
         out.candidates = sorted((c for _, c in self.found.values()), key=lambda c: c.line)

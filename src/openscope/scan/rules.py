@@ -165,8 +165,9 @@ class ScanRules:
     def is_loose_reference(self, text: str) -> bool:
         if len(text) > 200 or not text:
             return False
-        return text.lower() in self.loose_names or (text.startswith(("https://", "http://", "hf.co/", "huggingface.co/"))
-                                                   and is_hub_url(text))
+        if text.lower() in self.loose_names:
+            return True
+        return text.startswith(("https://", "http://", "hf.co/", "huggingface.co/")) and is_hub_url(text)
 
     # -- hosts ------------------------------------------------------------------------------------
     def provider_of_url(self, url: str | None) -> str | None:

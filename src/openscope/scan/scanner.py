@@ -144,7 +144,8 @@ class Scanner:
         if known is None:
             absolute = os.path.abspath(parent)
             shown = self.display(absolute)
-            known = self._real_dirs[parent] = (absolute, os.path.realpath(absolute), "" if shown == "." else shown + "/")
+            prefix = "" if shown == "." else shown + "/"
+            known = self._real_dirs[parent] = (absolute, os.path.realpath(absolute), prefix)
         return known
 
     def _file_key(self, path: Path | str) -> str:
