@@ -67,12 +67,17 @@ def suppressions(text: str) -> dict[int, tuple[str, ...]]:
 
 # The scanner a fork worker extracts with (set just before the workers are forked).
 _WORKER = None
+_NOTHING = (None, Extraction(), {})  # a file read and parsed that holds nothing (never mutated)
 PARALLEL_MIN_FILES = 2000
 
 
 def _extract_worker(item):
     path, kind = item
-    return _WORKER.extract(path, kind)
+    result = _WORKER.extract(path, kind)
+    problem, extraction, marks = result
+    if problem is None and not (extraction.candidates or extraction.unresolved or extraction.dropped or marks):
+        return None  # most files hold nothing: send back as little as possible
+    return result
 
 
 class Scanner:
@@ -246,10 +251,10 @@ class Scanner:
         processes = self.workers or min(os.cpu_count() or 2, 4)
         try:
             with multiprocessing.get_context("fork").Pool(processes) as pool:
-                results = pool.map(_extract_worker, [(str(p), k) for p, k, _ in work], chunksize=64)
+                results = pool.map(_extract_worker, [(str(p), k) for p, k, _ in work], chunksize=256)
         finally:
             _WORKER = None
-        return {key: result for (_, _, key), result in zip(work, results)}
+        return {key: result or _NOTHING for (_, _, key), result in zip(work, results)}
 
     # -- one file ----------------------------------------------------------------------------
     def scan_file(self, path: Path, kind: str, added: dict | None = None, *, key: str | None = None,

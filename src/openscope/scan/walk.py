@@ -13,8 +13,6 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pathspec
-
 
 @dataclass
 class WalkResult:
@@ -154,9 +152,11 @@ def _ignored(path: Path, is_dir: bool, rules) -> bool:
     return ignored
 
 
-def compile_gitignore(lines, *, strict: bool = False, source: str = "") -> pathspec.GitIgnoreSpec:
-    """Git's ignore patterns, one per line, by `pathspec`. A pattern git would reject is skipped
-    (a .gitignore never stops a scan); with `strict`, it is an InputError naming it instead."""
+def compile_gitignore(lines, *, strict: bool = False, source: str = ""):
+    """Git's ignore patterns, one per line, as a `pathspec.GitIgnoreSpec`. A pattern git would reject
+    is skipped (a .gitignore never stops a scan); with `strict`, it is an InputError naming it instead."""
+    import pathspec  # only when there are patterns: most scans in a git work tree need none
+
     good = []
     for line in lines:
         try:
@@ -174,7 +174,7 @@ def compile_gitignore(lines, *, strict: bool = False, source: str = "") -> paths
 class IgnoreFile:
     """One .gitignore file: its patterns (git's syntax, by pathspec) apply below its folder."""
 
-    def __init__(self, base: Path, spec: pathspec.GitIgnoreSpec):
+    def __init__(self, base: Path, spec):
         self.base = base
         self.spec = spec
 
@@ -197,7 +197,7 @@ class Excludes:
     patterns, each relative to a folder (the scan's base for --exclude, the TOML file's folder)."""
 
     def __init__(self):
-        self.sources: list[tuple[str, pathspec.GitIgnoreSpec, str]] = []  # (folder, spec, label)
+        self.sources: list[tuple[str, object, str]] = []  # (folder, pathspec.GitIgnoreSpec, label)
 
     def add(self, folder: Path, patterns: list[str], label: str) -> None:
         if patterns:
