@@ -153,6 +153,7 @@ DECOYS = [
     "Llama-3.1-70B-Instruct",  # named only in README prose
     "vendor-org/never-reported", "backup-org/never-reported", "markdown-org/not-a-ref",  # excluded, markdown
     "ignored-org/secret",  # in the gitignored .env that the tests add
+    "intent-model/v3", "models/helpdesk-intent-v2", "adapters/support-lora", "checkpoints/run-7",  # local folders
 ]
 
 

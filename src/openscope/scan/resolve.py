@@ -36,8 +36,10 @@ class CandidateResolver:
         self.registry = registry
         self.rules = rules
         self.mime_types = {m.lower() for m in not_references.get("mime_types", ())}
+        self.path_folders = {f.lower() for f in not_references.get("path_folders", ())}
         self.file_suffixes = tuple(s.lower() for s in not_references.get("file_suffixes", ()))
         self._cache: dict[tuple, ModelRef | str | None] = {}
+        self._folders: dict[tuple[str, str], bool] = {}
 
     def is_decoy(self, text: str) -> bool:
         """Strings in code and configs that look nothing like a model reference."""
@@ -49,6 +51,7 @@ class CandidateResolver:
             or ("/" in name and name.split("/", 1)[0].lower() in self.mime_types)  # application/json
             or name.lower().endswith(self.file_suffixes)        # weights.bin, config.json
             or name.startswith((".", "/", "~")) or "\\" in name or name.count("/") > 1  # file paths
+            or ("/" in name and name.split("/", 1)[0].lower() in self.path_folders)  # models/llama-3-8b
         )
 
     def resolve(self, candidate: Candidate, base_dir: Path) -> ModelRef | str | None:
@@ -58,7 +61,20 @@ class CandidateResolver:
         key = (text, candidate.strength, candidate.usage, candidate.hint, candidate.slot_name)
         if key not in self._cache:
             self._cache[key] = self._resolve_found(text, candidate)
-        return self._cache[key]
+        found = self._cache[key]
+        if isinstance(found, ModelRef) and found.kind == "hub" and "/" in text and "://" not in text \
+                and self._is_local_folder(base_dir, text):
+            return None  # `org/name`-shaped, but a folder next to the file: a local path
+        return found
+
+    def _is_local_folder(self, base_dir: Path, text: str) -> bool:
+        key = (str(base_dir), text)
+        if key not in self._folders:
+            try:
+                self._folders[key] = (base_dir / text.split("@", 1)[0]).is_dir()
+            except OSError:
+                self._folders[key] = False
+        return self._folders[key]
 
     # -- found in code and configs --------------------------------------------------------------
     def _parse(self, text: str, usage: str | None) -> ModelRef | str:
