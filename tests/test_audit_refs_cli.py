@@ -45,3 +45,21 @@ def test_no_references_or_an_unreadable_list_is_a_usage_error(tmp_path):
     assert run("--offline").exit_code == 2
     missing = run("-r", str(tmp_path / "nope.txt"), "--offline")
     assert missing.exit_code == 2 and "nope.txt: cannot read references" in missing.stderr
+
+
+def test_a_hub_miss_online_suggests_a_near_name_the_registry_knows(fake_hub, tmp_path):
+    from openscope.errors import ModelNotFoundError
+    from openscope.sources import FactResolver
+    from openscope.sources.cache import FactCache
+    from openscope.sources.hub import HubSource
+    from openscope.types import ModelRef
+
+    live = HubSource(endpoint=fake_hub.url, token=False, cache_dir=tmp_path / "hf", store=FactCache(tmp_path / "os"))
+    resolver = FactResolver(hub_sources=[live])
+    typo = ModelRef(raw="meta-llama/Llama-3.1-8B-Instrct", kind="hub", id="meta-llama/Llama-3.1-8B-Instrct")
+    try:
+        resolver.fetch(typo)
+    except ModelNotFoundError as exc:
+        assert "did you mean meta-llama/Llama-3.1-8B-Instruct?" in str(exc)
+    else:
+        raise AssertionError("the fake Hub has no such model")
