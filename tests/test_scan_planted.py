@@ -290,3 +290,20 @@ def test_check_reads_exclude_from_the_policy_it_applies(tmp_path, monkeypatch):
     report = check(["."], policy_path=str(policy), offline=True, exclude=["scripts/"])
     paths = {loc.path for m in report.models for loc in m.locations}
     assert paths and not any(p.startswith(("policy/", "scripts/", "vendor/")) for p in paths)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork workers are used on Linux only")
+def test_fork_workers_give_the_same_result(tmp_path):
+    from openscope.scan.scanner import Scanner
+
+    root = _copy(tmp_path, git=False)
+
+    def scan(**options):
+        scanner = Scanner(root, **options)
+        scanner.read_excludes(root)
+        scanner.scan_root(root)
+        return scanner.result()
+
+    alone, together = scan(workers=1), scan(workers=2, parallel_min=1)
+    assert (alone.refs, alone.skipped, alone.stats) == (together.refs, together.skipped, together.stats)
+    assert _found(together) == PLANTED
