@@ -307,6 +307,8 @@ class _Finder:
         if not parts:
             return None
         qualified = self.qualify(parts)
+        if not self.rules.any_constructor.fullmatch(qualified):
+            return None  # one combined test first: most calls construct no client
         for client in self.rules.clients:
             if client.constructor is None or not client.constructor.fullmatch(qualified):
                 continue

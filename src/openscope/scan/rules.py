@@ -92,6 +92,8 @@ class ScanRules:
             flag=tuple((c.get("flag") or {}).items()),
         ) for c in patterns["clients"]]
         self.client_modules = {c.module: c.provider for c in self.clients if c.module}
+        self.any_constructor = re.compile("|".join(f"(?:{c.constructor.pattern})" for c in self.clients
+                                                   if c.constructor is not None) or "(?!)")
         self.hosts = sorted(patterns["provider_hosts"].items(), key=lambda kv: -len(kv[0]))
         http = patterns["http_calls"]
         self.http_callees = frozenset(http["callees"])
