@@ -170,7 +170,11 @@ def inputs_digest(texts: list[LabelledText] | None = None, corpus: Path | None =
 
     texts = texts if texts is not None else labelled_texts(corpus or default_corpus())
     h = hashlib.sha256()
-    parts = [SPANS_FILE, *sorted(WRITTEN_DIR.glob("*.yaml")), *sorted((ROOT / "src/openscope/license").glob("*.py")),
+    # What units and rule hits depend on: segmentation, markup removal, the rules and the classifier pass.
+    code = [ROOT / "src/openscope" / name for name in (
+        "license/segment.py", "license/rules.py", "license/clauses.py", "license/matching.py",
+        "license/restrictions.py", "license/thresholds.py", "text/markup.py", "text/sentences.py")]
+    parts = [SPANS_FILE, *sorted(WRITTEN_DIR.glob("*.yaml")), *code,
              *sorted((LICENSES_DIR / "rules").glob("*.yaml")), ROOT / "scripts/classifier_data.py",
              ROOT / "scripts/train_classifier.py"]
     for path in parts:
