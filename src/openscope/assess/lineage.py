@@ -71,10 +71,11 @@ def same_terms(a: CatalogLicense, b: CatalogLicense) -> bool:
 
 
 def trace(facts: ModelFacts, lic: LicenseAssessment, catalog: Catalog, resolve_base: ResolveBase | None = None, *,
-          depth: int = 0, seen: frozenset = frozenset()) -> Lineage:
+          depth: int = 0, seen: frozenset = frozenset(), links=None) -> Lineage:
     """Follow the model's bases and work out the license that really governs its weights.
 
-    Without `resolve_base`, bases named by id are not followed (only family names stand in)."""
+    Without `resolve_base`, bases named by id are not followed (only family names stand in).
+    `links`: `card_base_links(facts)` when the caller has already read them (bulk reads each card once)."""
     out = Lineage(relation=relation_of(facts), license_info=lic.info, own=lic.entry, osi_open=lic.osi_open)
     own_flags = list(lic.flags)
     if lic.info is None:
@@ -89,8 +90,8 @@ def trace(facts: ModelFacts, lic: LicenseAssessment, catalog: Catalog, resolve_b
         out.flags = own_flags
         return out
 
-    links, warnings = card_base_links(facts)
-    out.links, out.warnings = links, warnings
+    links, warnings = card_base_links(facts) if links is None else links
+    out.links, out.warnings = list(links), list(warnings)
     if not links:
         out.relation = "none"
     seen = seen | {facts.id.lower()}
