@@ -140,7 +140,7 @@ def report_task(b: int, stage: str, out_dir: str) -> dict:
 
     stage = Path(stage)
     catalog = load_catalog()
-    graph = _load_json(stage / "graph.json", {})
+    graph = _load_json(stage / "graph" / f"b{b:05d}.json", {})
     special, cyclic, dangling = set(graph["special"]), set(graph["cyclic"]), graph["dangling"]
     local = pq.read_table(stage / "local" / f"b{b:05d}.parquet").to_pylist()
     needed = {r for row in local for r in row["refs"]}
@@ -351,27 +351,24 @@ def _graph(stage: Path, out: Path, buckets: int) -> tuple[dict, dict]:
             if r in edges and r not in wanted:
                 wanted.add(r)
                 stack.append(r)
-    recs: dict[str, str] = {}
-    ids: dict[str, str] = {}
+    # The records stay in arrow buffers (bytes, not Python objects); each is decoded when it is read.
+    kept, ids, rec_at = [], {}, {}
+    value_set = pa.array(sorted(wanted) or [""])
     for f in files:
         t = pq.read_table(f, columns=["key", "id", "rec"])
-        mask = pa.compute.is_in(t.column("key"), value_set=pa.array(sorted(wanted) or [""]))
-        t = t.filter(mask)
-        for key, mid, rec in zip(t.column("key").to_pylist(), t.column("id").to_pylist(), t.column("rec").to_pylist()):
-            if rec is not None:
-                recs[key] = rec
+        t = t.filter(pa.compute.is_in(t.column("key"), value_set=value_set))
+        for i, (key, mid) in enumerate(zip(t.column("key").to_pylist(), t.column("id").to_pylist())):
             ids[key] = mid
-
-    decoded: dict[str, dict] = {}
+            rec_at[key] = (len(kept), i)
+        kept.append(t.column("rec").combine_chunks())
 
     def record(key: str):
         if key not in edges:
             return None
         if key in errors:
             return {"error": errors[key]}
-        if key not in decoded:
-            decoded[key] = json.loads(recs[key])
-        return decoded[key]
+        part, i = rec_at[key]
+        return json.loads(kept[part][i].as_py())
 
     catalog = load_catalog()
     assessor = GraphAssessor(catalog, sh, record)
@@ -390,8 +387,9 @@ def _graph(stage: Path, out: Path, buckets: int) -> tuple[dict, dict]:
             declared = []
         else:
             try:
-                model = assessor.assess(record(key))
-                declared = record(key)["lic"]["declared"]
+                rec = record(key)
+                model = assessor.assess(rec)
+                declared = rec["lic"]["declared"]
             except Exception as exc:
                 model, declared = _error_report(ids.get(key, key), f"{type(exc).__name__}: {exc}"[:500]), []
         rows.append(report.row_of(model, catalog=catalog, declared=declared, dangling=sh.dangling.get(key, []),
@@ -407,8 +405,19 @@ def _graph(stage: Path, out: Path, buckets: int) -> tuple[dict, dict]:
         value_rows["value"].append(records.to_json({"error_rec": {"error": errors[key]}}))
     schema = pa.schema([("key", pa.string()), ("value", pa.large_string())])
     pq.write_table(pa.table(value_rows, schema=schema), stage / "bases.parquet")
-    texts.save(stage / "graph.json", {"special": sorted(special), "cyclic": sorted(sh.cyclic),
-                                      "dangling": sh.dangling})
+    # What each bucket's report task needs to know of the graph, in that bucket's own file.
+    per_bucket: dict[int, dict] = {}
+    for key in special | sh.cyclic | set(sh.dangling):
+        entry = per_bucket.setdefault(dumps.bucket_of(key, buckets), {"special": [], "cyclic": [], "dangling": {}})
+        if key in special:
+            entry["special"].append(key)
+        if key in sh.cyclic:
+            entry["cyclic"].append(key)
+        if key in sh.dangling:
+            entry["dangling"][key] = sh.dangling[key]
+    (stage / "graph").mkdir(exist_ok=True)
+    for b in range(buckets):
+        texts.save(stage / "graph" / f"b{b:05d}.json", per_bucket.get(b, {"special": [], "cyclic": [], "dangling": {}}))
     stats = {"models_with_bases": sum(1 for v in edges.values() if v), "bases_in_dump": len(bases),
              "shared_values": len(assessor.values), "in_cycle": len(sh.cyclic),
              "resolved_one_by_one": len(special), "max_height": max(sh.height.values(), default=0),

@@ -141,9 +141,10 @@ def local_record(row: dict, documents: dict[str, str], catalog, analyze) -> dict
     return {
         "facts": light_facts(facts, keep_body),
         "lic": dump_assessment(lic),
-        "links": [asdict(link) for link in links],
-        "link_warnings": [asdict(w) for w in link_warnings],
-        "findings": [asdict(f) for f in findings],
+        "links": [dict(link.__dict__) for link in links],
+        "link_warnings": [dump_warning(w) for w in link_warnings],
+        "findings": [{"component": f.component, "status": f.status, "reason": f.reason, "kind": f.kind}
+                     for f in findings],
     }
 
 
@@ -153,7 +154,7 @@ def light_facts(facts: ModelFacts, keep_body: bool) -> dict:
         "id": facts.id, "card_data": {k: data[k] for k in LIGHT_KEYS if k in data},
         "card_body": facts.card_body if keep_body else None, "front_matter": facts.front_matter,
         "gated": facts.gated, "tags": list(facts.tags), "training": facts.training, "ratings": facts.ratings,
-        "links": facts.links, "warnings": [asdict(w) for w in facts.warnings],
+        "links": facts.links, "warnings": [dump_warning(w) for w in facts.warnings],
     }
 
 
@@ -169,7 +170,18 @@ def facts_from(d: dict) -> ModelFacts:
 # ------------------------------------------------------------------------------- (de)serialising
 
 def dump_flag(f: FlagFinding) -> dict:
-    return asdict(f)
+    # By hand: dataclasses.asdict deep-copies every value and was a third of the report pass.
+    return {"flag": f.flag, "thresholds": dict(f.thresholds), "source": f.source, "inherited_from": f.inherited_from,
+            "evidence": [{"file": e.file, "section": e.section, "quote": e.quote} for e in f.evidence]}
+
+
+def dump_warning(w: ReportWarning) -> dict:
+    return {"code": w.code, "message": w.message}
+
+
+def dump_info(i: LicenseInfo | None) -> dict | None:
+    return None if i is None else {"id": i.id, "name": i.name, "identified_by": i.identified_by,
+                                   "confidence": i.confidence, "url": i.url, "spdx": i.spdx}
 
 
 def load_flag(d: dict) -> FlagFinding:
@@ -178,9 +190,9 @@ def load_flag(d: dict) -> FlagFinding:
 
 
 def dump_assessment(lic: LicenseAssessment) -> dict:
-    return {"info": asdict(lic.info) if lic.info else None, "entry": lic.entry.key if lic.entry else None,
+    return {"info": dump_info(lic.info), "entry": lic.entry.key if lic.entry else None,
             "osi_open": lic.osi_open, "flags": [dump_flag(f) for f in lic.flags],
-            "warnings": [asdict(w) for w in lic.warnings], "declared": list(lic.declared)}
+            "warnings": [dump_warning(w) for w in lic.warnings], "declared": list(lic.declared)}
 
 
 def entry_of(catalog, key: str | None):

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict
-
-from openscope.bulk.records import to_json
+from openscope.bulk.records import dump_flag, dump_info, dump_warning, to_json
 from openscope.types import ModelReport
 from openscope.vocabulary import flag_names
 
@@ -55,9 +53,10 @@ def row_of(report: ModelReport, *, catalog=None, declared=(), dangling=(), in_cy
         "datasets": [d.id for d in report.datasets], "declared": [str(d) for d in declared],
         "error_code": report.error.code if report.error else None,
         "error_message": report.error.message if report.error else None,
-        "license_json": to_json(asdict(lic)) if lic else None, "effective_license_json": to_json(asdict(eff)) if eff else None,
-        "flags_json": to_json([asdict(f) for f in report.flags]), "components_json": to_json(report.components),
-        "warnings_json": to_json([asdict(w) for w in report.warnings]), "reasons_json": to_json(report.reasons),
+        "license_json": to_json(dump_info(lic)) if lic else None,
+        "effective_license_json": to_json(dump_info(eff)) if eff else None,
+        "flags_json": to_json([dump_flag(f) for f in report.flags]), "components_json": to_json(report.components),
+        "warnings_json": to_json([dump_warning(w) for w in report.warnings]), "reasons_json": to_json(report.reasons),
     }
 
 
