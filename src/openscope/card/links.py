@@ -85,16 +85,9 @@ def body_base_links(body: str | None) -> list[BaseLink]:
     """Bases named by clear statements in the body: "fine-tuned from X", "a LoRA adapter for X"."""
     if not body or not body.strip():
         return []  # registry facts carry no body: don't pay for spaCy
-    window = int(lineage_rules().get("window", 12))
-    matcher = _relation_matcher()
-    vocab = nlp().vocab
     out: list[BaseLink] = []
     for n, sentence in enumerate(card_sentences(body)):
-        doc = nlp().make_doc(sentence.text)
-        for match_id, start, end in sorted(matcher(doc), key=lambda m: m[1]):
-            relation = vocab.strings[match_id]
-            # The name may sit inside the cue ("trained on the Yi-34B model") or right after it.
-            span = doc[start:end + (window * 2 if relation == "merge" else window)].text
+        for relation, span in _relation_spans(sentence.text):
             ids = hub_ids_in(span)
             if ids:
                 for hub_id in ids if relation == "merge" else ids[:1]:
@@ -108,15 +101,33 @@ def body_base_links(body: str | None) -> list[BaseLink]:
     return out
 
 
+@functools.lru_cache(maxsize=65_536)  # card sentences repeat across cards (templates): match each once
+def _relation_spans(text: str) -> tuple[tuple[str, str], ...]:
+    """Each relation cue of a sentence in order, with the text after it that may name the base:
+    the name may sit inside the cue ("trained on the Yi-34B model") or right after it."""
+    window = int(lineage_rules().get("window", 12))
+    doc = nlp().make_doc(text)
+    vocab = nlp().vocab
+    spans = []
+    for match_id, start, end in sorted(_relation_matcher()(doc), key=lambda m: m[1]):
+        relation = vocab.strings[match_id]
+        spans.append((relation, doc[start:end + (window * 2 if relation == "merge" else window)].text))
+    return tuple(spans)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _governs(text: str) -> bool:
+    return bool(_governing_matcher()(nlp().make_doc(text)))
+
+
 def governing_links(body: str | None) -> list[BaseLink]:
     """Statements that other terms also govern the model ("comply with the Gemma Terms")."""
     if not body or not body.strip():
         return []
     sentences = card_sentences(body)
-    matcher = _governing_matcher()
     out: list[BaseLink] = []
     for sentence in sentences:
-        if not matcher(nlp().make_doc(sentence.text)):
+        if not _governs(sentence.text):
             continue
         for group, patterns in family_groups().items():
             if any(p.search(sentence.text) for p in patterns):

@@ -31,6 +31,10 @@ def bulk(dumps, out, licenses, scheduler, workers, bucket_rows, restart, quiet):
     the whole base graph, and resumes from finished partitions when run again on the same --out."""
 
     def go():
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise InputError('openscope bulk reads parquet with pyarrow: pip install "openscope[bulk]"') from None
         if scheduler != "pandas":
             try:
                 import dask  # noqa: F401
