@@ -3,8 +3,9 @@
     read     one task per row group: the needed columns, into buckets by id     _stage/split/bNNNNN/
     texts    hash the fetched license files; analyse each distinct text once    _stage/texts/
     cards    one task per bucket: facts, license, card links and components     _stage/local/bNNNNN.parquet
-    graph    this process: the base graph over the narrow table, shared values  _stage/bases.parquet
-             of every base, and the models near cycles or over-deep chains      DIR/models/part-special.parquet
+    graph    the base graph over the narrow table (this process); each base's   _stage/values/
+             shared value, height by height (tasks); the models near cycles     DIR/models/part-special.parquet
+             or over-deep chains, one by one (this process)
     report   one task per bucket: every model's report row                      DIR/models/part-bNNNNN.parquet
     summary  counts added up                                                   DIR/summary.json
 """
@@ -175,26 +176,29 @@ def report_task(b: int, stage: str, out_dir: str) -> dict:
 
 def _load_values(stage: Path, needed: set[str]) -> dict:
     """Shared base values for `needed` and everything up their chains (conditions read those facts)."""
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
+    import sqlite3
 
-    path = stage / "bases.parquet"
-    if not needed or not path.exists():
-        return {}
-    table = pq.read_table(path)
-    keys = table.column("key")
+    files = sorted((stage / "values").glob("*.sqlite")) if (stage / "values").exists() else []
     values: dict = {}
     frontier = set(needed)
-    while frontier:
-        hit = table.filter(pc.is_in(keys, value_set=__import__("pyarrow").array(sorted(frontier))))
-        frontier = set()
-        for key, blob in zip(hit.column("key").to_pylist(), hit.column("value").to_pylist()):
-            value = json.loads(blob)
-            values[key] = value
-            for member in value.get("chain", [])[1:]:
-                if member.lower() not in values:
-                    frontier.add(member.lower())
-        frontier -= set(values)
+    dbs = [sqlite3.connect(f"file:{f}?mode=ro", uri=True) for f in files]
+    try:
+        while frontier:
+            asked = sorted(frontier)
+            frontier = set()
+            for db in dbs:
+                for i in range(0, len(asked), 900):  # SQLite's bound-parameter limit
+                    chunk = asked[i:i + 900]
+                    query = f"SELECT key, value FROM v WHERE key IN ({','.join('?' * len(chunk))})"
+                    for key, blob in db.execute(query, chunk):
+                        value = json.loads(blob)
+                        values[key] = value
+                        frontier.update(m.lower() for m in value.get("chain", [])[1:])
+            frontier -= set(values)
+            frontier -= set(asked)
+    finally:
+        for db in dbs:
+            db.close()
     return values
 
 
@@ -242,7 +246,7 @@ def run(dumps_in: list[str], out: Path, *, licenses: Path | None = None, schedul
         timings["cards"] = time.monotonic() - t
 
         t = time.monotonic()
-        graph_stats, special_counts = _graph(stage, out, buckets)
+        graph_stats, special_counts = _graph(runner, stage, out, buckets)
         timings["graph"] = time.monotonic() - t
 
         t = time.monotonic()
@@ -320,15 +324,90 @@ def _texts(runner, stage: Path, licenses: Path | None, buckets: int) -> dict:
     return {"files": sum(len(h["rows"]) for h in hashed), "distinct": len(distinct), "analysed": len(by_norm)}
 
 
-def _graph(stage: Path, out: Path, buckets: int) -> tuple[dict, dict]:
-    """The narrow table of the whole dump -> heights, cycles; shared base values; the special models."""
+def _read_records(path: Path, keys: set[str]) -> tuple[dict[str, str], dict]:
+    """The stored records of `keys` in one bucket file, kept as arrow bytes (decoded when read)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from openscope.bulk.graph import GraphAssessor, shape
+    if not keys:
+        return {}, {}
+    t = pq.read_table(path, columns=["key", "id", "rec"])
+    t = t.filter(pa.compute.is_in(t.column("key"), value_set=pa.array(sorted(keys))))
+    recs = t.column("rec").combine_chunks()
+    return dict(zip(t.column("key").to_pylist(), t.column("id").to_pylist())), \
+        {k: (recs, i) for i, k in enumerate(t.column("key").to_pylist())}
+
+
+def _decode(at: dict, key: str):
+    recs, i = at[key]
+    value = recs[i].as_py()
+    return None if value is None else json.loads(value)
+
+
+def _prime(assessor, key: str, model_id: str) -> None:
+    """Compute a base's shared value as the Assessor would when a model names it (depth 1)."""
+    from openscope.assess.lineage import Lineage
+    from openscope.bulk.graph import _Run
     from openscope.card.links import BaseLink
-    from openscope.catalog import load_catalog
     from openscope.types import ModelFacts, ModelRef
+
+    dummy = ModelFacts(ref=ModelRef("<graph>", "hub", "<graph>"), id="<graph>", kind="hub", provenance="hub")
+    _Run(assessor).resolve(BaseLink(model_id, "finetune", "graph", ""), 1, frozenset({"<graph>"}), Lineage(), dummy)
+
+
+def values_task(level: int, part: int, groups: list[tuple[int, list[str]]], errors: dict[str, str],
+                stage: str) -> int:
+    """Task: the shared values of some buckets' bases at one height (the lower heights are done)."""
+    from openscope.bulk.graph import GraphAssessor, Shape
+    from openscope.catalog import load_catalog
+
+    stage = Path(stage)
+    ids, at, keys = {}, {}, []
+    for b, group in groups:
+        i, a = _read_records(stage / "local" / f"b{b:05d}.parquet", set(group))
+        ids.update(i)
+        at.update(a)
+        keys += group
+    needed = set()
+    for key in keys:
+        rec = _decode(at, key)
+        needed.update(link["ref"].lower() for link in (rec or {}).get("links", []) if link["ref"])
+    values = _load_values(stage, needed)
+    heights = {k: v.get("height", 0) for k, v in values.items()} | {k: level for k in keys}
+    assessor = GraphAssessor(load_catalog(), Shape(heights, {}, set(), {}),
+                             lambda k: {"error": errors[k]} if k in errors else (_decode(at, k) if k in at else None),
+                             {k: v for k, v in values.items() if "error_rec" not in v})
+    for key in keys:
+        _prime(assessor, key, ids.get(key, key))
+    rows = [(key, records.to_json({**value, "height": heights.get(key, 0)})) for key, value in assessor.computed.items()]
+    _write_values(stage / "values" / f"h{level}-p{part:04d}.sqlite", rows)
+    return len(rows)
+
+
+def _write_values(path: Path, rows: list[tuple[str, str]]) -> None:
+    """Shared values by key: an indexed SQLite file per task (JSON values), so a reader looks up the
+    few keys it needs instead of scanning every value of the dump."""
+    import sqlite3
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.unlink(missing_ok=True)
+    with sqlite3.connect(tmp) as db:
+        db.execute("CREATE TABLE v (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        db.executemany("INSERT OR IGNORE INTO v VALUES (?, ?)", rows)
+    db.close()
+    os.replace(tmp, path)
+
+
+def _graph(runner, stage: Path, out: Path, buckets: int) -> tuple[dict, dict]:
+    """The narrow table of the whole dump -> heights and cycles; shared base values, height by height,
+    on the workers; the models near cycles or over-deep chains, one by one, here."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from openscope.assess.lineage import MAX_DEPTH
+    from openscope.bulk.graph import GraphAssessor, shape
+    from openscope.catalog import load_catalog
 
     files = [stage / "local" / f"b{b:05d}.parquet" for b in range(buckets)]
     edges: dict[str, list[str]] = {}
@@ -343,68 +422,61 @@ def _graph(stage: Path, out: Path, buckets: int) -> tuple[dict, dict]:
     sh = shape(edges)
     bases = {r for refs in edges.values() for r in refs if r in edges}
     special = {k for k in edges if sh.special(k)}
-    # Records the graph pass reads: every base, every special model and all it reaches.
-    wanted = set(bases) | special
+
+    _write_values(stage / "values" / "errors.sqlite",
+                  [(k, records.to_json({"error_rec": {"error": errors[k]}})) for k in sorted(bases & set(errors))])
+    shared = [k for k in bases if k not in errors and not sh.context.get(k) and sh.height.get(k, 0) <= MAX_DEPTH - 1]
+    computed = 0
+    for level in range(MAX_DEPTH):
+        by_bucket: dict[int, list[str]] = {}
+        for k in shared:
+            if sh.height.get(k, 0) == level:
+                by_bucket.setdefault(dumps.bucket_of(k, buckets), []).append(k)
+        # A few tasks per height, not one per bucket: each reads the lower heights' values once.
+        parts = max(1, min(len(by_bucket), math.ceil(buckets / 8)))  # fixed by the input: resumable
+        groups: list[list] = [[] for _ in range(parts)]
+        for n, (b, keys) in enumerate(sorted(by_bucket.items())):
+            groups[n % parts].append((b, sorted(keys)))
+        items = []
+        for part, group in enumerate(g for g in groups if g):
+            refs = {r for _, keys in group for k in keys for r in edges[k]}
+            items.append((level, part, group, {r: errors[r] for r in refs if r in errors}, str(stage)))
+        computed += sum(runner.map(f"graph: height {level}", values_task, items,
+                                   [engine.marker(stage, f"values-{level}-{it[1]}") for it in items]))
+
+    # The special models, resolved one by one with every record they reach.
+    reach = set(special)
     stack = list(special)
     while stack:
         for r in edges.get(stack.pop(), ()):
-            if r in edges and r not in wanted:
-                wanted.add(r)
+            if r in edges and r not in reach:
+                reach.add(r)
                 stack.append(r)
-    # The records stay in arrow buffers (bytes, not Python objects); each is decoded when it is read.
-    kept, ids, rec_at = [], {}, {}
-    value_set = pa.array(sorted(wanted) or [""])
-    for f in files:
-        t = pq.read_table(f, columns=["key", "id", "rec"])
-        t = t.filter(pa.compute.is_in(t.column("key"), value_set=value_set))
-        for i, (key, mid) in enumerate(zip(t.column("key").to_pylist(), t.column("id").to_pylist())):
-            ids[key] = mid
-            rec_at[key] = (len(kept), i)
-        kept.append(t.column("rec").combine_chunks())
-
-    def record(key: str):
-        if key not in edges:
-            return None
-        if key in errors:
-            return {"error": errors[key]}
-        part, i = rec_at[key]
-        return json.loads(kept[part][i].as_py())
-
+    ids, at = {}, {}
+    for b in range(buckets):
+        mine = {k for k in reach if dumps.bucket_of(k, buckets) == b}
+        i, a = _read_records(files[b], mine)
+        ids.update(i)
+        at.update(a)
+    values = _load_values(stage, {r for k in reach for r in edges.get(k, ())} | reach)
     catalog = load_catalog()
-    assessor = GraphAssessor(catalog, sh, record)
-    dummy = ModelFacts(ref=ModelRef("<graph>", "hub", "<graph>"), id="<graph>", kind="hub", provenance="hub")
-    from openscope.assess.lineage import Lineage
-    from openscope.bulk.graph import _Run
-
-    for key in sorted(bases, key=lambda k: sh.height.get(k, 0)):  # bottom-up: each value once
-        if assessor.shareable(key, 1) and key not in assessor.values and key not in errors:
-            _Run(assessor).resolve(BaseLink(ids.get(key, key), "finetune", "graph", ""), 1,
-                                   frozenset({"<graph>"}), Lineage(), dummy)
+    assessor = GraphAssessor(catalog, sh, lambda k: None if k not in edges else
+                             ({"error": errors[k]} if k in errors else _decode(at, k)),
+                             {k: v for k, v in values.items() if "error_rec" not in v})
     rows = []
     for key in sorted(special):
         if key in errors:
-            model = _error_report(ids.get(key, key), errors[key])
-            declared = []
+            model, declared = _error_report(ids.get(key, key), errors[key]), []
         else:
             try:
-                rec = record(key)
-                model = assessor.assess(rec)
-                declared = rec["lic"]["declared"]
+                rec = _decode(at, key)
+                model, declared = assessor.assess(rec), rec["lic"]["declared"]
             except Exception as exc:
                 model, declared = _error_report(ids.get(key, key), f"{type(exc).__name__}: {exc}"[:500]), []
         rows.append(report.row_of(model, catalog=catalog, declared=declared, dangling=sh.dangling.get(key, []),
                                   in_cycle=key in sh.cyclic))
     (out / "models").mkdir(parents=True, exist_ok=True)
     report.write_rows(rows, out / "models" / "part-special.parquet")
-    value_rows = {"key": [], "value": []}
-    for key, value in assessor.values.items():
-        value_rows["key"].append(key)
-        value_rows["value"].append(records.to_json({**value, "height": sh.height.get(key, 0)}))
-    for key in sorted(bases & set(errors)):
-        value_rows["key"].append(key)
-        value_rows["value"].append(records.to_json({"error_rec": {"error": errors[key]}}))
-    schema = pa.schema([("key", pa.string()), ("value", pa.large_string())])
-    pq.write_table(pa.table(value_rows, schema=schema), stage / "bases.parquet")
     # What each bucket's report task needs to know of the graph, in that bucket's own file.
     per_bucket: dict[int, dict] = {}
     for key in special | sh.cyclic | set(sh.dangling):
@@ -419,7 +491,7 @@ def _graph(stage: Path, out: Path, buckets: int) -> tuple[dict, dict]:
     for b in range(buckets):
         texts.save(stage / "graph" / f"b{b:05d}.json", per_bucket.get(b, {"special": [], "cyclic": [], "dangling": {}}))
     stats = {"models_with_bases": sum(1 for v in edges.values() if v), "bases_in_dump": len(bases),
-             "shared_values": len(assessor.values), "in_cycle": len(sh.cyclic),
+             "shared_values": computed, "in_cycle": len(sh.cyclic),
              "resolved_one_by_one": len(special), "max_height": max(sh.height.values(), default=0),
              "with_dangling_bases": len(sh.dangling),
              "dangling_ids": len({r for v in sh.dangling.values() for r in v})}
