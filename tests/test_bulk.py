@@ -183,14 +183,27 @@ def comparable(out: Path):
 def test_pandas_only_and_dask_give_identical_output(dump600, tmp_path):
     pytest.importorskip("dask")
     pytest.importorskip("distributed")
-    outs = {}
+    outs, runs = {}, {}
     for scheduler in ("pandas", "synchronous", "processes"):
         out = tmp_path / scheduler
-        pipeline.run(inputs(dump600), out, licenses=dump600 / "licenses", scheduler=scheduler, workers=2,
-                     progress=False, bucket_rows=150)
+        runs[scheduler] = pipeline.run(inputs(dump600), out, licenses=dump600 / "licenses", scheduler=scheduler,
+                                       workers=2, progress=False, bucket_rows=150)["run"]
         outs[scheduler] = comparable(out)
     assert outs["pandas"] == outs["synchronous"] == outs["processes"]
     assert len(outs["pandas"][0]) == 600
+    # Peak memory is measured per worker process (two of them), and stays bounded.
+    peaks = runs["processes"]["worker_peak_rss_mb"]
+    assert len(peaks) == 2 and all(0 < mb < 1500 for mb in peaks.values())
+
+
+def test_dask_is_imported_only_when_a_dask_scheduler_is_asked_for(dump600, tmp_path):
+    code = ("import sys; from openscope.bulk import pipeline; "
+            f"pipeline.run({inputs(dump600)!r}, {str(tmp_path / 'o')!r}, progress=False, bucket_rows=300); "
+            "print('dask' in sys.modules, 'distributed' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["False", "False"]
 
 
 def test_an_interrupted_run_resumes_from_finished_partitions(dump600, tmp_path):

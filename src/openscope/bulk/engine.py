@@ -79,8 +79,12 @@ class Runner:
             from distributed import Client, LocalCluster
 
             if self.scheduler == "processes":
+                import logging
+
+                # One thread per process: matching is CPU-bound Python. Dask's own chatter stays off stderr.
                 self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                            memory_limit=self.memory_limit, dashboard_address=None)
+                                            memory_limit=self.memory_limit, dashboard_address=None,
+                                            silence_logs=logging.ERROR)
                 self.client = Client(self.cluster)
             else:
                 self.client = Client(self.scheduler)
