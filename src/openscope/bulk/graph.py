@@ -180,6 +180,15 @@ class GraphAssessor:
             task=task.strip() if isinstance(task, str) and task.strip() else None, datasets=datasets_of(facts),
         )
 
+    def prime(self, key: str, model_id: str) -> None:
+        """Compute a base's shared value as the Assessor does when a model names it (depth 1)."""
+        from openscope.assess.lineage import Lineage
+        from openscope.card.links import BaseLink
+        from openscope.types import ModelFacts, ModelRef
+
+        top = ModelFacts(ref=ModelRef("<graph>", "hub", "<graph>"), id="<graph>", kind="hub", provenance="hub")
+        _Run(self).resolve(BaseLink(model_id, "finetune", "graph", ""), 1, frozenset({"<graph>"}), Lineage(), top)
+
     def shareable(self, key: str, depth: int) -> bool:
         return not self.shape.context.get(key, False) and depth + self.shape.height.get(key, 0) <= MAX_DEPTH
 

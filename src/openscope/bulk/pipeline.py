@@ -344,17 +344,6 @@ def _decode(at: dict, key: str):
     return None if value is None else json.loads(value)
 
 
-def _prime(assessor, key: str, model_id: str) -> None:
-    """Compute a base's shared value as the Assessor would when a model names it (depth 1)."""
-    from openscope.assess.lineage import Lineage
-    from openscope.bulk.graph import _Run
-    from openscope.card.links import BaseLink
-    from openscope.types import ModelFacts, ModelRef
-
-    dummy = ModelFacts(ref=ModelRef("<graph>", "hub", "<graph>"), id="<graph>", kind="hub", provenance="hub")
-    _Run(assessor).resolve(BaseLink(model_id, "finetune", "graph", ""), 1, frozenset({"<graph>"}), Lineage(), dummy)
-
-
 def values_task(level: int, part: int, groups: list[tuple[int, list[str]]], errors: dict[str, str],
                 stage: str) -> int:
     """Task: the shared values of some buckets' bases at one height (the lower heights are done)."""
@@ -378,7 +367,7 @@ def values_task(level: int, part: int, groups: list[tuple[int, list[str]]], erro
                              lambda k: {"error": errors[k]} if k in errors else (_decode(at, k) if k in at else None),
                              {k: v for k, v in values.items() if "error_rec" not in v})
     for key in keys:
-        _prime(assessor, key, ids.get(key, key))
+        assessor.prime(key, ids.get(key, key))
     rows = [(key, records.to_json({**value, "height": heights.get(key, 0)})) for key, value in assessor.computed.items()]
     _write_values(stage / "values" / f"h{level}-p{part:04d}.sqlite", rows)
     return len(rows)
@@ -402,7 +391,6 @@ def _write_values(path: Path, rows: list[tuple[str, str]]) -> None:
 def _graph(runner, stage: Path, out: Path, buckets: int) -> tuple[dict, dict]:
     """The narrow table of the whole dump -> heights and cycles; shared base values, height by height,
     on the workers; the models near cycles or over-deep chains, one by one, here."""
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     from openscope.assess.lineage import MAX_DEPTH
