@@ -140,8 +140,8 @@ def assess_license(facts: ModelFacts, catalog: Catalog, analyze=None) -> License
         info = license_info(declared_entry, "declared", 1.0)
     elif declared:
         name = facts.card_data.get("license_name") or declared[0]
+        # Whether the terms stay unknown is said by lineage, once the card's text and the bases are read.
         info = LicenseInfo(None, str(name), "declared", 0.3, facts.card_data.get("license_link"))
-        warnings.append(ReportWarning("license-unknown", f"declared license {', '.join(declared)!r} is not in the catalog"))
     else:
         info = None
 

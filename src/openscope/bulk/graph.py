@@ -165,7 +165,7 @@ class GraphAssessor:
         facts = R.facts_from(rec["facts"])
         lic = R.load_assessment(rec["lic"], self.catalog)
         run = _Run(self)
-        lineage = trace(facts, lic, self.catalog, run.resolve, links=R.load_links(rec))
+        lineage = trace(facts, lic, self.catalog, run.resolve, links=R.load_links(rec, guess_from_name=True))
         placement = place(facts, lic, self.catalog, lineage=lineage, findings=R.load_findings(rec))
         flags, unmet = apply_conditions(lineage.flags, facts, self.catalog, run.base_facts)
         task = facts.card_data.get("pipeline_tag")
@@ -246,7 +246,7 @@ class _Run:
         self.facts[base_facts.id.lower()] = self.facts[key]
         base_lic = R.load_assessment(rec["lic"], catalog)
         base_lineage = trace(base_facts, base_lic, catalog, self.resolve, depth=depth, seen=seen,
-                             links=R.load_links(rec))
+                             links=R.load_links(rec, guess_from_name=False))
         placement = place(base_facts, base_lic, catalog, lineage=base_lineage, findings=R.load_findings(rec))
         out.warnings.extend(w for w in base_lineage.warnings if w.code in ("lineage-cycle", "lineage-depth"))
         node = BaseNode(

@@ -27,7 +27,7 @@ from openscope.types import (
 
 MAX_CARD_CHARS = 300_000  # real cards are far below; a bigger one is an error row, so a task's time stays bounded
 # Card metadata the later passes read (lineage relation, conditions, task, datasets); the rest stays behind.
-LIGHT_KEYS = ("base_model_relation", "tags", "quantized_by", "library_name", "pipeline_tag", "datasets")
+LIGHT_KEYS = ("license_link", "base_model_relation", "tags", "quantized_by", "library_name", "pipeline_tag", "datasets")
 STATEMENT_MEMO = 50_000  # card sentences remembered per process: templated cards repeat most of theirs
 
 
@@ -105,7 +105,7 @@ def text_statements(body: str | None, model_id: str | None):
 
     A sentence's statements depend on its text, its URLs and (for rules that need the model's own
     repository) the model's organisation; those three are the key."""
-    from openscope.card.components import classifier_statements, rule_statements
+    from openscope.card.components import classifier_statements, sentence_statements
     from openscope.card.sentences import card_sentences
 
     out = []
@@ -114,7 +114,7 @@ def text_statements(body: str | None, model_id: str | None):
         key = (sentence.text, tuple(sentence.urls), org if sentence.urls and "/" in (model_id or "") else "")
         found = _statements.get(key)
         if found is None:
-            found = rule_statements(sentence, model_id) or classifier_statements(sentence)
+            found = sentence_statements(sentence, model_id) or classifier_statements(sentence)
             _statements[key] = found
             if len(_statements) > STATEMENT_MEMO:
                 _statements.popitem(last=False)
@@ -130,19 +130,27 @@ def local_record(row: dict, documents: dict[str, str], catalog, analyze) -> dict
     """Everything the later passes need about one model, from its own row and texts."""
     from openscope.assess.licensing import assess_license
     from openscope.card.components import gather
-    from openscope.card.links import body_license, card_base_links
+    from openscope.card.links import card_base_links, name_links, relation_of
+    from openscope.card.terms import stated_license
 
     facts = facts_of(row, documents)
     lic = assess_license(facts, catalog, analyze)
-    links, link_warnings = card_base_links(facts)
+    # Lineage guesses a base from the model's name only for the model audited, not for a base: keep both
+    # readings where they differ (rare: the card names no base at all).
+    links, link_warnings = card_base_links(facts, guess_from_name=False)
+    guessed = None
+    if all(link.relation == "governed" for link in links) and name_links(facts, relation_of(facts)):
+        guessed = card_base_links(facts, guess_from_name=True)
     findings = gather(facts, catalog, text_statements(facts.card_body, facts.id))
     # The body is kept only where lineage reads it again: a license stated in the body.
-    keep_body = lic.info is None and body_license(facts.card_body, catalog)[0] is not None
+    keep_body = lic.entry is None and stated_license(facts.card_body, facts.card_data, catalog)[0] is not None
     return {
         "facts": light_facts(facts, keep_body),
         "lic": dump_assessment(lic),
         "links": [dict(link.__dict__) for link in links],
         "link_warnings": [dump_warning(w) for w in link_warnings],
+        "guessed_links": None if guessed is None else [dict(link.__dict__) for link in guessed[0]],
+        "guessed_link_warnings": None if guessed is None else [dump_warning(w) for w in guessed[1]],
         "findings": [{"component": f.component, "status": f.status, "reason": f.reason, "kind": f.kind}
                      for f in findings],
     }
@@ -207,7 +215,11 @@ def load_assessment(d: dict, catalog) -> LicenseAssessment:
     )
 
 
-def load_links(rec: dict) -> tuple[list[BaseLink], list[ReportWarning]]:
+def load_links(rec: dict, guess_from_name: bool) -> tuple[list[BaseLink], list[ReportWarning]]:
+    """The card's base links as lineage would read them (`guess_from_name` as in `card_base_links`)."""
+    if guess_from_name and rec.get("guessed_links") is not None:
+        return ([BaseLink(**link) for link in rec["guessed_links"]],
+                [ReportWarning(**w) for w in rec["guessed_link_warnings"]])
     return [BaseLink(**link) for link in rec["links"]], [ReportWarning(**w) for w in rec["link_warnings"]]
 
 
