@@ -17,8 +17,8 @@ from openscope.data import DATA_DIR, DATA_INDEX, parse_yaml_file  # noqa: E402
 
 # Every YAML file openscope reads at run time (registry sources are read only by `openscope registry build`).
 INDEXED = ["licenses/*.yaml", "licenses/catalog/*.yaml", "licenses/rules/*.yaml", "licenses/obligations/*.yaml",
-           "models_registry/closed_api.yaml", "models_registry/datasets.yaml", "cardrules/*.yaml", "scan/*.yaml",
-           "policies/*.yaml"]
+           "models_registry/closed_api.yaml", "models_registry/renamed_orgs.yaml", "models_registry/datasets.yaml",
+           "cardrules/*.yaml", "scan/*.yaml", "policies/*.yaml"]
 
 
 def indexed_paths() -> list[Path]:

@@ -66,3 +66,31 @@ def test_openscope_beats_the_declared_tag_baseline(results):
     ours, naive = results["ours"], results["naive"]
     assert ours["spectrum_accuracy"] > naive["spectrum_accuracy"]
     assert ours["flag_f1"] > naive["flag_f1"]
+
+
+def test_fully_open_recall_and_precision(results, bench):
+    ours = results["ours"]
+    assert ours["fully_open_recall"] >= bench.TARGETS["fully_open_recall"], ours["spectrum_misses"]
+    assert ours["fully_open_precision"] >= bench.TARGETS["fully_open_precision"], ours["spectrum_misses"]
+
+
+@pytest.fixture(scope="module")
+def second(all_results):
+    """The second sample (2026-12-01). Its first, untuned run is in docs/spectrum.md; the card readers
+    were then developed against it, so these are regression checks, not unseen scores."""
+    if "second" not in all_results["samples"]:
+        pytest.skip("the corpus holds no card of the second sample (bench/samples.yaml)")
+    return all_results["samples"]["second"]["ours"]
+
+
+def test_second_sample_conflicts(second, bench):
+    # Reached with the lineage work (first run 0.50); spectrum 0.93 and fully-open recall 0.60 are still
+    # below target on this sample (docs/spectrum.md says which cards and why), so they are not asserted.
+    assert second["conflict_recall"] >= bench.TARGETS["conflict_recall"], second["conflict_misses"]
+    assert second["false_conflicts"] == 0, second["conflict_misses"]
+
+
+def test_second_sample_flags_and_fully_open_precision(second, bench):
+    assert second["flag_f1"] >= bench.TARGETS["flag_f1"], second["flag_misses"]
+    assert second["threshold_accuracy"] == 1.0
+    assert second["fully_open_precision"] >= bench.TARGETS["fully_open_precision"], second["spectrum_misses"]

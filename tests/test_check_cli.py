@@ -43,7 +43,7 @@ def fake_scan(monkeypatch, tmp_path):
         models: list = []
         calls: list = []
 
-        def __call__(self, paths, *, offline=False, since=None, progress=False):
+        def __call__(self, paths, *, offline=False, since=None, progress=False, **scan_options):
             self.calls.append({"paths": tuple(paths), "offline": offline, "since": since})
             return Report(models=list(self.models))
 

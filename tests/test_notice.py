@@ -61,8 +61,8 @@ def test_sample_repo_bundle_names_each_models_license_credit_and_texts(sample_bu
     assert {e["model"] for e in bundle["hosted"]} >= {"openai:gpt-4o", "anthropic:claude-3-5-sonnet-20241022"}
     assert "openai:gpt-4o" not in entries
     assert {m["code"] for m in bundle["missing"]} == {"not-found"}
-    assert proc.returncode == 3  # written, but two references could not be assessed
-    assert "2 not included" in proc.stderr
+    assert proc.returncode == 3  # written, but three references could not be assessed
+    assert "3 not included" in proc.stderr
 
 
 def test_sample_repo_text_bundle_reads_like_a_notice_file(sample_bundle):

@@ -86,7 +86,8 @@ def test_every_corpus_closed_model_resolves_as_api(corpus, registry):
 def test_typical_api_names_resolve_to_their_provider(registry):
     cases = {"gpt-4.1-mini": "openai", "o4-mini": "openai", "text-embedding-3-large": "openai",
              "claude-3-5-sonnet-20241022": "anthropic", "claude-opus-4-1-20250805": "anthropic",
-             "anthropic.claude-3-5-sonnet-20241022-v2:0": "anthropic", "gemini-2.5-pro-preview-05-06": "google",
+             # Bedrock model ids are used only through Bedrock, so Bedrock's terms govern them.
+             "anthropic.claude-3-5-sonnet-20241022-v2:0": "bedrock", "gemini-2.5-pro-preview-05-06": "google",
              "grok-4": "xai", "codestral-latest": "mistral", "command-r-plus": "cohere",
              "amazon.nova-pro-v1:0": "amazon", "deepseek-reasoner": "deepseek", "qwen-max": "alibaba"}
     for name, provider in cases.items():
@@ -382,3 +383,63 @@ def test_api_names_with_published_weights_are_open_weights_not_closed():
     for prov in registry.providers.values():
         for repo in (prov.get("open_weights") or {}).values():
             assert registry.hub(repo) is not None, repo
+
+
+# ------------------------------------------------------------------ providers reached by usage, local runtimes
+
+
+def test_every_provider_names_its_terms_and_no_name_or_alias_belongs_to_two(providers):
+    seen_names: dict[str, str] = {}
+    seen_aliases: dict[str, str] = {}
+    for key, prov in providers.items():
+        assert prov.get("name") and prov.get("terms_url", "").startswith("https://"), key
+        for name in prov.get("names", []):
+            assert seen_names.setdefault(name.lower(), key) == key, f"{name} is listed by two providers"
+        for alias in (key, *prov.get("aliases", [])):
+            assert seen_aliases.setdefault(alias.lower(), key) == key, f"alias {alias} names two providers"
+        for pattern in prov.get("path_patterns", []):
+            assert pattern.count("/") >= 2, f"{key}: a path pattern must need two '/', or it could match a Hub id"
+
+
+def test_scoped_names_count_only_when_usage_names_the_provider(registry):
+    assert registry.match_api("meta-llama/Llama-3.3-70B-Instruct-Turbo") is None  # written alone: a Hub id
+    together = registry.match_api("meta-llama/Llama-3.3-70B-Instruct-Turbo", provider="together_ai")
+    assert together.provider == "together" and together.weights_repo == "meta-llama/Llama-3.3-70B-Instruct"
+    assert registry.match_api("support-gpt4o") is None  # an Azure deployment name is any word
+    assert registry.match_api("support-gpt4o", provider="azure").provider == "azure-openai"
+    assert registry.match_api("whisper-large-v3") is None
+    assert registry.match_api("whisper-large-v3", provider="groq").weights_repo == "openai/whisper-large-v3"
+    assert registry.match_api("gpt-4o", provider="groq") is None
+
+
+@pytest.mark.parametrize("name,provider,weights", [
+    ("command-r", "cohere", "CohereForAI/c4ai-command-r-v01"),
+    ("llama-3.1-8b-instant", "groq", "meta-llama/Llama-3.1-8B-Instruct"),
+    ("meta.llama3-1-8b-instruct-v1:0", "bedrock", "meta-llama/Llama-3.1-8B-Instruct"),
+    ("us.anthropic.claude-3-5-haiku-20241022-v1:0", "bedrock", None),
+    ("accounts/fireworks/models/deepseek-r1", "fireworks", "deepseek-ai/DeepSeek-R1"),
+    ("kimi-k2-0711-preview", "moonshot", "moonshotai/Kimi-K2-Instruct"),
+    ("glm-4.5", "zhipu", "zai-org/GLM-4.5"),
+    ("deepseek-chat", "deepseek", "deepseek-ai/DeepSeek-V3"),
+    ("open-mixtral-8x7b", "mistral", "mistralai/Mixtral-8x7B-Instruct-v0.1"),
+])
+def test_api_names_of_open_weights_models_name_their_hub_repo(registry, name, provider, weights):
+    api = registry.match_api(name)
+    assert (api.provider, api.weights_repo) == (provider, weights)
+
+
+def test_ollama_names_map_to_hub_repos_in_the_snapshot(registry):
+    models = registry.local_runtimes["ollama"]["models"]
+    assert len(models) >= 100
+    missing = sorted({repo for repo in models.values() if registry.hub(repo) is None})
+    assert not missing, f"Ollama names mapped to repos the snapshot lacks: {missing}"
+    assert registry.runtime_repo("ollama", "llama3.1:8b-instruct-q4_K_M") == "meta-llama/Llama-3.1-8B-Instruct"
+    assert registry.runtime_repo("ollama", "llama3.1:latest") == "meta-llama/Llama-3.1-8B-Instruct"
+    assert registry.runtime_repo("ollama", "llama3.1:13b") is None  # no such size: not guessed
+    assert registry.runtime_repo("ollama_chat", "phi3:mini") == "microsoft/Phi-3-mini-4k-instruct"
+
+
+def test_renamed_orgs_are_suggested_both_ways(registry):
+    assert registry.suggest("CohereLabs/c4ai-command-r-plus") == ["CohereForAI/c4ai-command-r-plus"]
+    assert registry.suggest("THUDM/GLM-4.5") == ["zai-org/GLM-4.5"]
+    assert registry.suggest("meta-llama/Llama-3.1-8B-Instruct") == []  # a known id needs no suggestion

@@ -22,8 +22,9 @@ from openscope.scan import collect_refs
 
 SAMPLE = Path(__file__).parent / "fixtures" / "sample_repo"
 
-# A registry of our own, so these tests do not move when the shipped registry grows.
-TEST_REGISTRY = Registry([], {
+# A registry of our own, so these tests do not move when the shipped registry grows. The two Hub ids
+# are the ones train.yaml lists under `repo_id`, which counts only for models the registry knows.
+TEST_REGISTRY = Registry([{"id": "HuggingFaceTB/SmolLM2-135M"}, {"id": "allenai/OLMo-2-1124-7B"}], {
     "openai": {"names": ["gpt-4o", "gpt-4o-mini", "gpt-4.1-mini", "text-embedding-3-small"]},
     "anthropic": {"names": ["claude-3-5-sonnet-20241022", "claude-3-haiku-20240307"]},
     "google": {"names": ["gemini-2.0-flash", "gemini-1.5-pro", "gemini-1.5-flash"]},
@@ -42,7 +43,8 @@ PLANTED = {
     ("api", "text-embedding-3-small", None, "openai"): [("app/apis.py", 16)],
     ("hub", "acme-lab/support-lora", "v2", None): [("app/inference.py", 24)],
     ("hub", "allenai/OLMo-2-1124-7B", None, None): [
-        ("configs/train.yaml", 19), ("notebooks/explore.ipynb", 40), ("openscope.toml", 2)],
+        ("configs/train.yaml", 19), ("notebooks/explore.ipynb", 20), ("notebooks/explore.ipynb", 40),
+        ("openscope.toml", 2)],
     ("hub", "black-forest-labs/FLUX.1-schnell", None, None): [("app/embeddings.py", 10)],
     ("hub", "distilbert/distilbert-base-uncased-finetuned-sst-2-english", None, None): [("app/inference.py", 29)],
     ("hub", "EleutherAI/pythia-160m", None, None): [("deploy/extra-models.list", 2)],
@@ -54,7 +56,10 @@ PLANTED = {
     ("hub", "meta-llama/Llama-3.1-8B-Instruct", None, None): [("app/inference.py", 19), ("models.txt", 2)],
     ("hub", "meta-llama/Llama-3.2-1B", None, None): [("configs/train.yaml", 5)],
     ("hub", "microsoft/phi-2", None, None): [("configs/serve.json", 3), ("configs/serve.json", 4)],
-    ("hub", "mistralai/Mistral-7B-v0.1", None, None): [("app/inference.py", 21)],
+    # BASE_MODEL = "..." (a model-named constant) and its use in from_pretrained
+    ("hub", "mistralai/Mistral-7B-v0.1", None, None): [("app/inference.py", 11), ("app/inference.py", 21)],
+    # `model: {name_or_path: ...}`: a nested model key
+    ("hub", "not-a-listed-key/value", None, None): [("configs/train.yaml", 4)],
     ("hub", "mistralai/Mixtral-8x7B-Instruct-v0.1", "main", None): [("models.txt", 3)],
     ("hub", "Qwen/Qwen2.5-0.5B", None, None): [("configs/train.yaml", 7)],
     ("hub", "Qwen/Qwen2.5-7B-Instruct", None, None): [("app/embeddings.py", 12)],
@@ -279,7 +284,8 @@ def test_since_keeps_only_references_added_after_the_ref(tmp_path):
 
     result = collect_refs([root], since="base", registry=TEST_REGISTRY, base=root)
     assert _found(result) == {
-        ("hub", "org-b/changed-constant", None, None): [("app.py", 3)],  # the constant's line changed
+        # The constant's line changed: MODEL is a model slot itself (line 1), and its use counts (line 3).
+        ("hub", "org-b/changed-constant", None, None): [("app.py", 1), ("app.py", 3)],
         ("hub", "org-b/committed-new", None, None): [("app.py", 4)],
         ("hub", "org-c/uncommitted", None, None): [("app.py", 5)],
         ("hub", "org-b/listed-new", None, None): [("models.txt", 2)],

@@ -111,6 +111,9 @@ def _assess_all(refs: Iterable, *, offline: bool = False, resolver=None, workers
     facts_of: list = []
     entries: list = []  # a ModelRef to fetch, or the report of a reference that did not parse
     for raw in refs:
+        if isinstance(raw, ModelError):  # a reference that already failed to parse (e.g. a line of `-r FILE`)
+            entries.append(_error_report(raw.ref, "hub", raw))
+            continue
         try:
             entries.append(raw if isinstance(raw, ModelRef) else parse_ref(raw))
         except ModelError as exc:
@@ -207,22 +210,23 @@ def analyze_license_files(paths: Iterable, *, stdin_text: str | bytes | None = N
 
 
 def scan(paths, *, offline: bool = False, since: str | None = None, progress: bool = False,
-         resolver=None) -> Report:
+         resolver=None, exclude=(), policy_file=None) -> Report:
     """`openscope scan`: find references under paths, assess each with its locations.
 
     References seen but not resolvable (variables, unknown names) and files that could not be
-    read go to `report.skipped`; they are listed, not failures.
+    read go to `report.skipped`; they are listed, not failures. `exclude`: gitignore-style patterns
+    of paths not to scan (with `exclude = [...]` of the scanned folder's and `policy_file`'s table).
     """
     from openscope.scan import collect_refs
 
-    found = collect_refs(paths, since=since, progress=progress)
+    found = collect_refs(paths, since=since, progress=progress, exclude=exclude, policy_file=policy_file)
     report = audit(found.refs, offline=offline, resolver=resolver)
     report.skipped = list(found.skipped)
     return report
 
 
 def check(paths, *, policy_path=None, offline: bool = False, since: str | None = None, policy=None,
-          today=None, progress: bool = False, baseline=None) -> Report:
+          today=None, progress: bool = False, exclude=(), baseline=None) -> Report:
     """`openscope check`: scan, assess, then judge the report against the policy (SPEC §6).
 
     The policy (and the `baseline` report, when given) is loaded before scanning, so a broken one fails at
@@ -237,7 +241,9 @@ def check(paths, *, policy_path=None, offline: bool = False, since: str | None =
         from openscope.drift import load_report
 
         baseline_report = load_report(baseline)
-    report = scan(paths, offline=offline, since=since, progress=progress)
+    source = Path(policy.source) if policy.source and not policy.source.startswith("<") else None
+    report = scan(paths, offline=offline, since=since, progress=progress, exclude=exclude,
+                  policy_file=source if source is not None and source.is_file() else None)
     report.policy = apply_policy(policy, report, today=today)
     if baseline_report is not None:
         from openscope.drift import compare, violations

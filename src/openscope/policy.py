@@ -26,7 +26,7 @@ ALLOWABLE_SPECTRA = tuple(s for s in SPECTRUM_VALUES if s != "unknown")
 WAIVABLE_RULES = ("spectrum", "unknown")
 _KEYS = ("allow-spectrum", "deny-flags", "warn-flags", "unknown", "exceptions")
 # Keys of the same table that `scan` reads (declared model lists); accepted here, validated there.
-SCAN_KEYS = ("models", "models-files")
+SCAN_KEYS = ("models", "models-files", "exclude")
 _EXCEPTION_KEYS = ("model", "flags", "reason", "expires")
 
 

@@ -111,6 +111,9 @@ class ErrorInfo:
 class Location:
     path: str
     line: int
+    # Policy rules waived on this line by `# openscope: ignore[user-cap, ...]` (flag names, "spectrum",
+    # "unknown"), for the policy stage to honour; empty when the line waives nothing.
+    ignore: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -233,6 +236,10 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
+        for model in d["models"]:
+            for location in model["locations"]:
+                if not location.get("ignore"):
+                    location.pop("ignore", None)  # SPEC §5's {"path", "line"} unless a line waives something
         # Keep the contract's key order: schema and tool first.
         return {"schema": d.pop("schema"), "tool": d.pop("tool"), **d}
 
@@ -450,6 +457,7 @@ class TextAnalysis:
     warnings: list[ReportWarning] = field(default_factory=list)
     unwrapped: str | None = None  # "html" | "markdown" when that wrapping was removed before analysis
     obligations: list[ObligationFinding] = field(default_factory=list)
+    readable: bool = True  # False: not in a language the readers cover, so its restrictions are unknown
 
 
 @dataclass

@@ -11,16 +11,19 @@ A base that cannot be resolved gives a warning, never a crash.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from openscope.assess.licensing import (
     PLACEHOLDER_LICENSES,
     catalog_flags,
     catalog_obligations,
     license_info,
+    merge_flags,
     osi_open_of,
 )
-from openscope.card.links import BaseLink, body_license, card_base_links, relation_of
+from openscope.card.links import BaseLink, card_base_links, relation_of
+from openscope.card.rules import lineage_rules
+from openscope.card.terms import stated_license
 from openscope.catalog import Catalog
 from openscope.types import (
     CatalogLicense,
@@ -48,6 +51,7 @@ class BaseNode:
     components: dict[str, tuple[str, float, list[str]]] = field(default_factory=dict)
     chain: list[str] = field(default_factory=list)
     obligations: list[ObligationFinding] = field(default_factory=list)  # its own and what it inherited
+    guessed: bool = False  # inferred from a name: may pass restrictions down, never make a model look open
 
 
 @dataclass
@@ -76,32 +80,45 @@ ResolveBase = Callable[[BaseLink, int, frozenset, "Lineage", ModelFacts], "BaseN
 
 
 def same_terms(a: CatalogLicense, b: CatalogLicense) -> bool:
-    return a.key == b.key or (a.family is not None and a.family == b.family)
+    """Whether declaring `a` over weights bound by `b` states their terms (cardrules/lineage.yaml
+    `compatible_terms`): the same license, or a pair that does not contradict each other."""
+    if a.key == b.key:
+        return True
+    rules = lineage_rules().get("compatible_terms") or {}
+    if a.family is not None and a.family == b.family and a.family in rules.get("families", []):
+        return True
+    return any(a.key in group and b.key in group for group in rules.get("keys", []))
 
 
 def trace(facts: ModelFacts, lic: LicenseAssessment, catalog: Catalog, resolve_base: ResolveBase | None = None, *,
-          depth: int = 0, seen: frozenset = frozenset()) -> Lineage:
+          depth: int = 0, seen: frozenset = frozenset(), links=None) -> Lineage:
     """Follow the model's bases and work out the license that really governs its weights.
 
-    Without `resolve_base`, bases named by id are not followed (only family names stand in)."""
+    Without `resolve_base`, bases named by id are not followed (only family names stand in).
+    `links`: `card_base_links(facts)` when the caller has already read them (bulk reads each card once)."""
     out = Lineage(relation=relation_of(facts), license_info=lic.info, own=lic.entry, osi_open=lic.osi_open)
     own_flags = list(lic.flags)
     out.obligations = list(lic.obligations)
-    if lic.info is None:
-        entry, line = body_license(facts.card_body, catalog)
-        if entry is not None:
-            out.own = entry
-            out.license_info = license_info(entry, "declared", 0.8)
-            own_flags = catalog_flags(entry, catalog)
-            out.obligations = catalog_obligations(entry, catalog)
-            out.osi_open = osi_open_of(entry, own_flags)
-            out.reasons.append(f'license read from the card body: "{line[:120]}"')
     if facts.kind == "api":
         out.flags = own_flags
         return out
+    if lic.entry is None:
+        # Nothing catalogued in the front matter (none, `other`, an unknown name): read what the card states.
+        entry, line = stated_license(facts.card_body, facts.card_data, catalog)
+        if entry is not None:
+            out.own = entry
+            out.license_info = license_info(entry, "declared", 0.8)
+            own_flags = merge_flags(own_flags, catalog_flags(entry, catalog))
+            out.obligations = out.obligations or catalog_obligations(entry, catalog)
+            out.osi_open = osi_open_of(entry, own_flags)
+            out.reasons.append(f'license read from the card: "{line[:120]}"')
 
-    links, warnings = card_base_links(facts)
-    out.links, out.warnings = links, warnings
+    # A name is a guess worth making for the card audited, not for models whose facts were recorded
+    # (a base, or a registry entry: the curated facts name a base where one is known).
+    if links is None:
+        links = card_base_links(facts, guess_from_name=depth == 0 and facts.provenance != "registry")
+    links, warnings = links
+    out.links, out.warnings = list(links), list(warnings)
     if not links:
         out.relation = "none"
     seen = seen | {facts.id.lower()}
@@ -116,7 +133,30 @@ def trace(facts: ModelFacts, lic: LicenseAssessment, catalog: Catalog, resolve_b
             if from_body and node.license is not None:
                 settled_statement = link.statement
     _inherit(out, own_flags, facts)
+    _say_unknown_terms(out, lic, facts)
     return out
+
+
+def _say_unknown_terms(out: Lineage, lic: LicenseAssessment, facts: ModelFacts) -> None:
+    """Terms nobody could read must never look like no restrictions: say so (`license-unknown`).
+
+    A license file that was read speaks for itself (the text reader's flags and warnings)."""
+    if any(d.name.upper().startswith(("LICENSE", "LICENCE")) for d in facts.documents):
+        return
+    named = [d for d in lic.declared if d.strip().lower() not in PLACEHOLDER_LICENSES]
+    name = facts.card_data.get("license_name")
+    if out.own is None and (named or isinstance(name, str) and name.strip()):
+        what = ", ".join(named) or str(name)
+        tail = (f"only the terms of {out.effective_origin} ({out.effective.key}) are known"
+                if out.effective is not None else "its restrictions are unknown, not absent")
+        out.warnings.append(ReportWarning(
+            "license-unknown", f"{facts.id}: declares the license {what!r}, which openscope does not know, and the "
+                               f"card states no terms it can read; {tail}"))
+    elif out.effective is None:
+        declared = f"declares {lic.declared[0]!r} but names no license" if lic.declared else "declares no license"
+        out.warnings.append(ReportWarning(
+            "license-unknown", f"{facts.id}: {declared}, the card states none and no base gives one; "
+                               "its restrictions are unknown, not absent"))
 
 
 def _resolve_link(link: BaseLink, facts: ModelFacts, catalog: Catalog, resolve_base: ResolveBase | None,
@@ -132,9 +172,23 @@ def _resolve_link(link: BaseLink, facts: ModelFacts, catalog: Catalog, resolve_b
             return None
         node = resolve_base(link, depth + 1, seen, out, facts)
         if node is not None:
-            return node
+            return replace(node, guessed=link.guessed)
+        for alternate in link.alternates:
+            if alternate.lower() in seen:
+                continue
+            node = resolve_base(replace(link, ref=alternate, alternates=()), depth + 1, seen, out, facts)
+            if node is not None:
+                out.warnings.append(ReportWarning(
+                    "base-model-guessed", f"{facts.id}: base {link.ref} could not be fetched; followed the model it "
+                                          f"re-uploads, {alternate} (guessed from the name)"))
+                return replace(node, guessed=True)
     if link.license_key is None:
         return None
+    guessed = link.guessed or (link.ref is not None and link.source in ("base_model", "tags"))
+    if guessed and link.source != "model name":
+        out.warnings.append(ReportWarning(
+            "base-model-guessed", f"{facts.id}: terms of base {link.ref} assumed from the {link.family} family its "
+                                  f"name carries ({link.license_key})"))
     entry = catalog.get(link.license_key) or catalog.lookup(link.license_key)
     if entry is None:
         out.warnings.append(ReportWarning("base-license-unknown", f"{facts.id}: {link.family or link.license_key} "
@@ -143,7 +197,7 @@ def _resolve_link(link: BaseLink, facts: ModelFacts, catalog: Catalog, resolve_b
     origin = link.ref or link.family or entry.key
     flags = catalog_flags(entry, catalog)
     return BaseNode(origin, link.relation, entry, origin, flags, osi_open_of(entry, flags), chain=[origin],
-                    obligations=catalog_obligations(entry, catalog))
+                    obligations=catalog_obligations(entry, catalog), guessed=guessed)
 
 
 def _inherit(out: Lineage, own_flags: list[FlagFinding], facts: ModelFacts) -> None:
@@ -160,7 +214,7 @@ def _inherit(out: Lineage, own_flags: list[FlagFinding], facts: ModelFacts) -> N
                                                   f"{facts.id}: the license of base {node.id} is not known"))
             continue
         if not base_lic.binds_derivatives:
-            if own is None and out.effective is None:
+            if own is None and out.effective is None and not node.guessed:
                 out.effective, out.effective_origin, out.osi_open = base_lic, node.license_origin, node.osi_open
                 out.reasons.append(f"no license declared: the weights follow base {node.id} ({base_lic.key})")
             continue

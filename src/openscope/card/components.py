@@ -78,6 +78,14 @@ def _negated(doc, start: int, end: int) -> bool:
     return any(t.lower_ in negations for t in doc[max(0, start - window):end])
 
 
+def _promised(doc, start: int, end: int) -> bool:
+    """"We will release the code soon": a promise, not a release (the release reader's future words)."""
+    future = {str(w).lower() for w in component_rules()["release"]["future"]}
+    window = int(component_rules().get("negation_window", 3))
+    words = {t.lower_ for t in doc[max(0, start - window):min(len(doc), end + 3)]}
+    return bool(words & future) or {"coming", "soon"} <= words
+
+
 def _own_repo(urls: list[str], model_id: str | None) -> bool:
     """A GitHub repository owned by the model's own organisation (its code, not a third-party tool)."""
     if not model_id or "/" not in model_id:
@@ -101,6 +109,8 @@ def rule_statements(sentence: Sentence, model_id: str | None = None) -> list[Sta
         if rule.get("needs_own_repo") and not _own_repo(sentence.urls, model_id):
             continue
         status = rule["status"]
+        if status == "open" and _promised(doc, start, end):
+            continue
         if status == "open" and _negated(doc, start, end):
             status = "closed"
         prev = found.get(rule["component"])
@@ -170,11 +180,33 @@ def classifier_statements(sentence: Sentence) -> list[Statement]:
     return [Statement(component, status, f"classifier p={p:.2f}", sentence.text, sentence.urls)]
 
 
+def release_statements(sentence: Sentence, model_id: str | None = None) -> list[Statement]:
+    """Release statements and component links (card/release.py), one statement per component."""
+    from openscope.card.release import link_findings, release_findings
+
+    found: dict[str, Statement] = {}
+    for component, status, rule in release_findings(sentence.text) + link_findings(sentence.text, model_id):
+        prev = found.get(component)
+        if prev is None or STATUS_ORDER[status] < STATUS_ORDER[prev.status]:
+            found[component] = Statement(component, status, rule, sentence.text, sentence.urls)
+    return list(found.values())
+
+
+def sentence_statements(sentence: Sentence, model_id: str | None = None) -> list[Statement]:
+    """Matcher rules and release statements; within a sentence a closed reading wins per component."""
+    found: dict[str, Statement] = {}
+    for st in rule_statements(sentence, model_id) + release_statements(sentence, model_id):
+        prev = found.get(st.component)
+        if prev is None or STATUS_ORDER[st.status] < STATUS_ORDER[prev.status]:
+            found[st.component] = st
+    return list(found.values())
+
+
 def text_statements(body: str | None, model_id: str | None = None) -> list[Statement]:
     """Rules first; the classifier speaks only for sentences no rule matched."""
     out: list[Statement] = []
     for sentence in card_sentences(body):
-        found = rule_statements(sentence, model_id)
+        found = sentence_statements(sentence, model_id)
         out.extend(found or classifier_statements(sentence))
     return out
 
@@ -332,7 +364,8 @@ def gather(facts: ModelFacts, catalog, statements: list[Statement] | None = None
     if statements is None:
         statements = text_statements(facts.card_body, facts.id)
     for st in statements:
-        kind = "classifier" if st.rule.startswith("classifier") else "rule"
+        kind = ("classifier" if st.rule.startswith("classifier")
+                else "metadata" if st.rule == "training-dataset-link" else "rule")
         where = f"card text ({st.rule})"
         findings.append(Finding(st.component, st.status, f'{where}: "{_quote(st.sentence)}"', kind))
     return findings

@@ -1,9 +1,11 @@
 """Lineage as a card states it: the bases a model derives from, and terms it says also govern it.
 
 Bases come from the card's `base_model` (a string or a list), `base_model:` tags, and, when those
-give nothing usable, clear statements in the card body ("fine-tuned from Llama 2"). A family named
-where no Hub id is given ("based on Llama 2") stands for that family's license. `body_license` reads
-a license declared in the body ("**License:** MIT") when the front matter declares none.
+give nothing usable, clear statements in the card body ("fine-tuned from Llama 2"), and last the
+model's own name (a mirror's publisher, a family the name carries; always said to be a guess). A
+family named where no Hub id is given ("based on Llama 2") stands for that family's license; a base
+on a mirror or quantizer account is followed to its publisher when it cannot be fetched
+(`cardrules/lineage.yaml`). Licenses the card states in its text: card/terms.py.
 """
 
 from __future__ import annotations
@@ -15,12 +17,10 @@ from dataclasses import dataclass
 from openscope.card.parse import as_list
 from openscope.card.rules import Family, families, family_groups, lineage_rules
 from openscope.card.sentences import card_sentences
-from openscope.catalog import Catalog
 from openscope.refs import HUB_ID_RE
-from openscope.text.markup import clean_markdown
 from openscope.text.patterns import build_matcher
 from openscope.text.sentences import nlp
-from openscope.types import CatalogLicense, ModelFacts, ReportWarning
+from openscope.types import ModelFacts, ReportWarning
 
 QUANTIZED_NAME = re.compile(r"(?:^|[-_.])(gguf|gptq|awq|exl2|mlx|bnb|4bit|8bit|int4|int8|fp8|q[2-8]_k)(?:$|[-_.])", re.I)
 
@@ -37,10 +37,30 @@ def family_in(text: str) -> Family | None:
     return min(hits, key=lambda h: (h[0], h[1]))[2] if hits else None
 
 
+@dataclass(frozen=True)
+class _Cue:
+    relation: str
+    after: int  # tokens after the cue where the name may be
+    before: int  # tokens before the cue where the name may be (instead)
+
+
 @functools.cache
 def _relation_matcher():
+    """The relation cues of cardrules/lineage.yaml: a Matcher, and each pattern's cue (by match name)."""
     rules = lineage_rules()
-    return build_matcher({rel: specs for rel, specs in rules["relations"].items()})
+    window = int(rules.get("window", 12))
+    named: dict[str, list[str]] = {}
+    cues: dict[str, _Cue] = {}
+    for rel, specs in rules["relations"].items():
+        for n, spec in enumerate(specs):
+            name = f"{rel}:{n}"
+            if isinstance(spec, dict):
+                named[name] = [spec["pattern"]]
+                cues[name] = _Cue(rel, int(spec.get("after", 0)), int(spec.get("before", 0)))
+            else:
+                named[name] = [spec]
+                cues[name] = _Cue(rel, window * 2 if rel == "merge" else window, 0)
+    return build_matcher(named), cues
 
 
 @functools.cache
@@ -48,15 +68,22 @@ def _governing_matcher():
     return build_matcher({"governing": lineage_rules()["governing"]})
 
 
+@functools.cache
+def _gap_blockers() -> frozenset:
+    return frozenset(w.lower() for w in lineage_rules().get("gap_blockers", []))
+
+
 @dataclass
 class BaseLink:
     ref: str | None  # Hub id of the base, when one is named
     relation: str  # quantized | adapter | merge | finetune | governed
-    source: str  # where it was read: base_model, tags, card body, base_model name
+    source: str  # where it was read: base_model, tags, card body, base_model name, model name
     evidence: str
     license_key: str | None = None  # a license known from a family name or a governing statement
     family: str | None = None
     statement: int = 0  # body links: which statement named it; later statements are fallbacks
+    alternates: tuple[str, ...] = ()  # Hub ids to try when `ref` cannot be fetched (a mirror's publisher)
+    guessed: bool = False  # the base is inferred from a name, not stated
 
 
 def is_hub_id(value: str) -> bool:
@@ -70,42 +97,163 @@ def _looks_like_model_id(candidate: str) -> bool:
     return is_hub_id(candidate) and not (org.isalpha() and org.islower() and name.isalpha() and name.islower())
 
 
+_URL_ANY = re.compile(r"https?://\S+")
+
+
+def _names_at(text: str) -> list[tuple[int, int, str | None, Family | None]]:
+    """Model names in `text` with their places: (start, end, Hub id or None, family or None)."""
+    out: list[tuple[int, int, str | None, Family | None]] = []
+    for m in _HF_URL.finditer(text):
+        hub_id = m[1].rstrip(".")
+        if is_hub_id(hub_id):
+            out.append((m.start(), m.end(), hub_id, None))
+    # URLs blanked with spaces of the same length, so places stay true.
+    blanked = _URL_ANY.sub(lambda m: " " * len(m[0]), text)
+    for m in _HUB_ID_IN_TEXT.finditer(blanked):
+        hub_id = m[1].rstrip(".")
+        if _looks_like_model_id(hub_id):
+            out.append((m.start(1), m.start(1) + len(hub_id), hub_id, None))
+    for i, fam in enumerate(families()):
+        for m in fam.pattern.finditer(blanked):
+            out.append((m.start(), m.end(), None, fam))
+    # At one place a Hub id beats a family name, and an earlier-listed (more specific) family a later one.
+    out.sort(key=lambda n: (n[0], n[2] is None, families().index(n[3]) if n[3] else 0))
+    return out
+
+
 def hub_ids_in(text: str) -> list[str]:
-    out = [m[1].rstrip(".") for m in _HF_URL.finditer(text)]
-    stripped = re.sub(r"https?://\S+", " ", text)
-    out += [m[1].rstrip(".") for m in _HUB_ID_IN_TEXT.finditer(stripped) if _looks_like_model_id(m[1].rstrip("."))]
     seen: list[str] = []
-    for x in out:
-        if x.lower() not in (s.lower() for s in seen) and is_hub_id(x):
-            seen.append(x)
+    for _, _, hub_id, _ in _names_at(text):
+        if hub_id and hub_id.lower() not in (s.lower() for s in seen):
+            seen.append(hub_id)
     return seen
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in re.findall(r"[A-Za-z]+", text)}
+
+
+def _name_ok(sentence: str, cue_start: int, cue_end: int, start: int, end: int, scratch: bool = False) -> bool:
+    """A name read as a base: no `gap_blockers` word between the cue and it ("the same architecture as
+    Llama 2"), no `gap_prepositions` word after the cue ("fine-tune with X"), and no `name_blockers`
+    word after it ("the Llama 2 architecture", "the Llama 3 prompt format")."""
+    rules = lineage_rules()
+    blockers = _gap_blockers()
+    if start >= cue_start:
+        gap = sentence[cue_start:start]
+        after_cue = sentence[cue_end:start] if start >= cue_end else ""
+    else:
+        gap, after_cue = sentence[end:cue_start], ""
+    if _words(gap) & blockers:
+        return False
+    if _words(after_cue) & {w.lower() for w in rules.get("gap_prepositions", [])}:
+        return False
+    following = {w.lower() for w in re.findall(r"[A-Za-z]+", sentence[end:end + 40])[:2]}
+    if scratch and following & {w.lower() for w in rules.get("architecture_words", [])}:
+        return False
+    return not following & {w.lower() for w in rules.get("name_blockers", [])}
+
+
+def _trained_from_scratch(body: str) -> bool:
+    return any(re.search(p, body, re.I) for p in lineage_rules().get("from_scratch", []))
 
 
 def body_base_links(body: str | None) -> list[BaseLink]:
     """Bases named by clear statements in the body: "fine-tuned from X", "a LoRA adapter for X"."""
     if not body or not body.strip():
         return []  # registry facts carry no body: don't pay for spaCy
-    window = int(lineage_rules().get("window", 12))
-    matcher = _relation_matcher()
+    matcher, cues = _relation_matcher()
     vocab = nlp().vocab
+    scratch = _trained_from_scratch(body)
     out: list[BaseLink] = []
     for n, sentence in enumerate(card_sentences(body)):
         doc = nlp().make_doc(sentence.text)
+        text = sentence.text
         for match_id, start, end in sorted(matcher(doc), key=lambda m: m[1]):
-            relation = vocab.strings[match_id]
-            # The name may sit inside the cue ("trained on the Yi-34B model") or right after it.
-            span = doc[start:end + (window * 2 if relation == "merge" else window)].text
-            ids = hub_ids_in(span)
+            cue = cues[vocab.strings[match_id]]
+            cue_start, cue_end = doc[start].idx, doc[end - 1].idx + len(doc[end - 1])
+            if cue.before:
+                lo = doc[max(0, start - cue.before)].idx
+                names = [(a + lo, b + lo, i, f) for a, b, i, f in _names_at(text[lo:cue_start])]
+                names = [x for x in names if _name_ok(text, cue_start, cue_end, x[0], x[1], scratch)][-1:]
+            else:
+                hi_tok = min(len(doc), end + cue.after)
+                hi = doc[hi_tok - 1].idx + len(doc[hi_tok - 1]) if hi_tok > 0 else cue_start
+                names = [(a + cue_start, b + cue_start, i, f) for a, b, i, f in _names_at(text[cue_start:hi])]
+                names = [x for x in names if _name_ok(text, cue_start, cue_end, x[0], x[1], scratch)]
+            ids = [x[2] for x in names if x[2]]
             if ids:
-                for hub_id in ids if relation == "merge" else ids[:1]:
-                    out.append(BaseLink(hub_id, relation, "card body", sentence.text, statement=n))
+                for hub_id in ids if cue.relation == "merge" else ids[:1]:
+                    out.append(BaseLink(hub_id, cue.relation, "card body", text, statement=n))
                 break
-            fam = family_in(span)
+            fam = next((x[3] for x in names if x[3] is not None), None)
             if fam is not None:
-                out.append(BaseLink(fam.model, relation, "card body", sentence.text, fam.license, fam.name,
-                                    statement=n))
+                out.append(BaseLink(fam.model, cue.relation, "card body", text, fam.license, fam.name, statement=n))
                 break
     return out
+
+
+@functools.cache
+def _mirror_rules() -> tuple[frozenset, tuple, tuple]:
+    raw = lineage_rules().get("mirrors") or {}
+    orgs = frozenset(o.lower() for o in raw.get("orgs", []))
+    strip = tuple(re.compile(p, re.I) for p in raw.get("strip", []))
+    publishers = tuple((re.compile(p["pattern"], re.I), p["org"]) for p in raw.get("publishers", []))
+    return orgs, strip, publishers
+
+
+def publisher_ids(hub_id: str) -> list[str]:
+    """Where a mirror's or quantizer's re-upload comes from: [publisher/name], or [] if it is not one."""
+    orgs, strip, publishers = _mirror_rules()
+    org, _, name = hub_id.partition("/")
+    if org.lower() not in orgs:
+        return []
+    changed = True
+    while changed:
+        changed = False
+        for pattern in strip:
+            shorter = pattern.sub("", name)
+            if shorter != name and shorter:
+                name, changed = shorter, True
+    for pattern, publisher in publishers:
+        if pattern.search(name):
+            return [] if publisher.lower() == org.lower() else [f"{publisher}/{name}"]
+    return []
+
+
+def _name_family(hub_id: str) -> Family | None:
+    """The family a repository's name carries, unless the organisation publishes that family itself."""
+    org, _, name = hub_id.partition("/")
+    fam = family_in(name)
+    return None if fam is None or fam.owned_by(org) else fam
+
+
+def _with_fallbacks(link: BaseLink) -> BaseLink:
+    """A base named by Hub id: its mirror's publisher and its name's family stand in if it cannot be fetched."""
+    if link.ref is None:
+        return link
+    link.alternates = tuple(publisher_ids(link.ref))
+    if link.license_key is None:
+        fam = _name_family(link.ref)
+        if fam is not None:
+            link.license_key, link.family = fam.license, fam.name
+    return link
+
+
+def name_links(facts: ModelFacts, relation: str) -> list[BaseLink]:
+    """A base guessed from the model's own id: a mirror's publisher, else a family its name carries."""
+    ids = publisher_ids(facts.id)
+    fam = _name_family(facts.id) if "/" in facts.id else None
+    if not ids and fam is None:
+        return []
+    ref = ids[0] if ids else fam.model
+    return [BaseLink(ref, relation, "model name", f"model id {facts.id}", fam.license if fam else None,
+                     fam.name if fam else None, alternates=tuple(ids[1:]), guessed=True)]
+
+
+@functools.lru_cache(maxsize=65_536)
+def _governs(text: str) -> bool:
+    return bool(_governing_matcher()(nlp().make_doc(text)))
 
 
 def governing_links(body: str | None) -> list[BaseLink]:
@@ -113,10 +261,9 @@ def governing_links(body: str | None) -> list[BaseLink]:
     if not body or not body.strip():
         return []
     sentences = card_sentences(body)
-    matcher = _governing_matcher()
     out: list[BaseLink] = []
     for sentence in sentences:
-        if not matcher(nlp().make_doc(sentence.text)):
+        if not _governs(sentence.text):
             continue
         for group, patterns in family_groups().items():
             if any(p.search(sentence.text) for p in patterns):
@@ -156,8 +303,9 @@ def relation_of(facts: ModelFacts) -> str:
     return "finetune"
 
 
-def card_base_links(facts: ModelFacts) -> tuple[list[BaseLink], list[ReportWarning]]:
-    """Bases from metadata (base_model, tags), else from the body; plus governing statements."""
+def card_base_links(facts: ModelFacts, guess_from_name: bool = True) -> tuple[list[BaseLink], list[ReportWarning]]:
+    """Bases from metadata (base_model, tags), else from the body, else (`guess_from_name`) from the
+    model's own name; plus governing statements."""
     data = facts.card_data or {}
     relation = relation_of(facts)
     links: list[BaseLink] = []
@@ -178,12 +326,19 @@ def card_base_links(facts: ModelFacts) -> tuple[list[BaseLink], list[ReportWarni
         m = re.match(r"base_model:(?:(?:adapter|quantized|finetune|merge):)?(.+)$", tag)
         if m and is_hub_id(m[1]) and all(m[1].lower() != (link.ref or "").lower() for link in links):
             links.append(BaseLink(m[1], relation, "tags", f"tag {tag}"))
+    links = [_with_fallbacks(link) for link in links]
     if not links:
-        body_links = body_base_links(facts.card_body)
+        body_links = [_with_fallbacks(link) for link in body_base_links(facts.card_body)]
         for link in body_links:
             if relation != "finetune" and link.relation == "finetune":
                 link.relation = relation
         links = body_links or hints
+        if not links and guess_from_name:
+            links = name_links(facts, relation)
+            for link in links:
+                what = link.ref if link.ref and not link.family else f"{link.family} ({link.ref or link.license_key})"
+                warnings.append(ReportWarning("base-model-guessed", f"{facts.id}: the card names no base model; "
+                                              f"guessed {what} from the model's own name"))
         for link in hints:
             if link not in links:
                 warnings.append(ReportWarning("base-model-guessed", f"{facts.id}: {link.evidence!r} looks like "
@@ -193,40 +348,3 @@ def card_base_links(facts: ModelFacts) -> tuple[list[BaseLink], list[ReportWarni
                                           f"from the name in {hints[0].evidence!r}"))
     links.extend(governing_links(facts.card_body))
     return links, warnings
-
-
-def body_license(body: str | None, catalog: Catalog) -> tuple[CatalogLicense | None, str | None]:
-    """A license declared in the body ("**License:** MIT") when the front matter declares none."""
-    if not body:
-        return None, None
-    rules = lineage_rules()
-    line_re = re.compile(rules["license_line"], re.I)
-    placeholders = {p.lower() for p in rules.get("license_placeholders", [])}
-    for line in clean_markdown(body).splitlines():
-        m = line_re.match(line.replace("**", "").replace("__", "") if "licen" in line.lower() else "")
-        if not m:
-            continue
-        value = m["value"].strip().strip("*_ ")
-        if not value or value.lower().strip("[]() ") in placeholders or value.lower() in placeholders:
-            continue
-        for piece in _license_candidates(value):
-            entry = catalog.lookup(piece) or _by_url(catalog, piece)
-            if entry is not None:
-                return entry, line.strip()
-    return None, None
-
-
-def _license_candidates(value: str) -> list[str]:
-    pieces = [value]
-    pieces += [p.strip() for p in re.split(r"[()\[\],;]", value) if p.strip()]
-    return pieces
-
-
-def _by_url(catalog: Catalog, text: str) -> CatalogLicense | None:
-    if not text.startswith("http"):
-        return None
-    norm = text.rstrip("/").lower()
-    for entry in catalog:
-        if entry.url and entry.url.rstrip("/").lower() == norm:
-            return entry
-    return None

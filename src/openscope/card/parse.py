@@ -32,19 +32,44 @@ def parse_card(text: str) -> ParsedCard:
     if end is None:
         return ParsedCard(body=stripped, front_matter="invalid-yaml", problem="front matter is never closed with '---'")
     header, body = "".join(lines[1:end]), "".join(lines[end + 1 :])
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         data = yaml.load(header, Loader=loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        return ParsedCard(body=body, front_matter="invalid-yaml", problem=f"front matter is not valid YAML{where}: {problem}")
+        message = f"front matter is not valid YAML{where}: {problem}"
+        recovered = _recover(lines[1:end], yaml, loader)
+        if recovered:
+            return ParsedCard(data=recovered, body=body, front_matter="invalid-yaml",
+                              problem=f"{message}; the keys around it were read")
+        return ParsedCard(body=body, front_matter="invalid-yaml", problem=message)
     if data is None:
         data = {}
     if not isinstance(data, dict):
         return ParsedCard(body=body, front_matter="invalid-yaml", problem="front matter is not a YAML mapping")
     return ParsedCard(data=data, body=body, front_matter="valid-yaml")
+
+
+def _recover(header_lines: list[str], yaml, loader, attempts: int = 5) -> dict:
+    """Best effort for a broken header: drop the lines the parser stops at (a template placeholder such
+    as "[instance_prompt]", a stray word) and read the rest; {} when that does not give a mapping."""
+    kept = list(header_lines)
+    for _ in range(attempts):
+        try:
+            data = yaml.load("".join(kept), Loader=loader)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            if mark is None or not kept:
+                return {}
+            # The parser may stop on the line after the culprit; drop the nearest line that is no key.
+            at = min(mark.line, len(kept) - 1)
+            culprit = next((i for i in (at, at - 1) if 0 <= i < len(kept) and ":" not in kept[i]), at)
+            del kept[culprit]
+            continue
+        return data if isinstance(data, dict) else {}
+    return {}
 
 
 def as_list(value) -> list[str]:

@@ -29,12 +29,19 @@ class Family:
     license: str
     model: str | None
     group: str | None
+    owners: tuple[str, ...] = ()
+
+    def owned_by(self, org: str) -> bool:
+        """Whether `org` publishes the family itself (its own models are not derivatives by name)."""
+        orgs = {o.lower() for o in self.owners} | ({self.model.split("/")[0].lower()} if self.model else set())
+        return org.lower() in orgs
 
 
 @functools.cache
 def families() -> tuple[Family, ...]:
     raw = load_yaml(RULES_DIR / "families.yaml")
-    return tuple(Family(f["name"], re.compile(f["pattern"], re.I), f["license"], f.get("model"), f.get("group"))
+    return tuple(Family(f["name"], re.compile(f["pattern"], re.I), f["license"], f.get("model"), f.get("group"),
+                        tuple(f.get("owners") or ()))
                  for f in raw["families"])
 
 

@@ -1,8 +1,9 @@
-"""`openscope audit REF...`"""
+"""`openscope audit REF...` (and `-r FILE`, `-r -` for stdin)"""
 
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
 import click
 
@@ -10,16 +11,50 @@ from openscope.cli.common import common_options, emit, run, summarize
 
 
 @click.command()
-@click.argument("refs", nargs=-1, required=True)
+@click.argument("refs", nargs=-1)
+@click.option("--refs-file", "-r", "refs_files", multiple=True, metavar="FILE",
+              help="Also read references from FILE, one per line (# comments); '-' reads stdin. Repeatable.")
 @common_options
-def audit(refs, fmt, output, offline):
-    """Assess models: Hub ids (org/name[@rev]), local folders or cards, API model names."""
+def audit(refs, refs_files, fmt, output, offline):
+    """Assess models: Hub ids (org/name[@rev]) or Hub URLs, local folders or cards, API model names
+    (gpt-4o, provider:name), Ollama names (ollama:llama3.1:8b)."""
 
     def go():
         from openscope.api import audit as run_audit
+        from openscope.errors import InputError
 
-        report = run_audit(refs, offline=offline)
+        wanted = list(refs)
+        for name in refs_files:
+            wanted += read_refs_file(name)
+        if not wanted:
+            raise InputError("audit: give model references, or -r FILE (one per line; '-' for stdin)")
+        report = run_audit(wanted, offline=offline)
         emit(report, fmt, output)
         return summarize(report)
 
     sys.exit(int(run(go)))
+
+
+def read_refs_file(name: str) -> list:
+    """Each line of FILE as a ModelRef that knows its place (FILE:LINE), or the error naming that place."""
+    from openscope.errors import InputError, InvalidRefError
+    from openscope.refs import parse_ref, ref_lines
+    from openscope.types import Location
+
+    if name == "-":
+        text, shown = sys.stdin.read(), "<stdin>"
+    else:
+        try:
+            with open(name, encoding="utf-8-sig") as fh:
+                text, shown = fh.read(), name
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{name}: cannot read references ({getattr(exc, 'strerror', None) or exc})") from None
+    out: list = []
+    for number, entry in ref_lines(text):
+        try:
+            ref = parse_ref(entry)
+        except InvalidRefError as exc:
+            out.append(InvalidRefError(entry, f"{shown}:{number}: {exc}"))
+            continue
+        out.append(replace(ref, locations=(Location(shown, number),)))
+    return out

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from openscope.cli.common import common_options, emit, run
+from openscope.cli.common import common_options, emit, exclude_option, run
 from openscope.errors import OpenscopeError
 
 
@@ -24,8 +24,9 @@ from openscope.errors import OpenscopeError
 @click.option("--quiet", "-q", is_flag=True, help="Print no report, only the violations and the summary (stderr).")
 @click.option("--markdown-summary", type=click.Path(dir_okay=False), metavar="FILE",
               help='Also append the Markdown report to FILE (e.g. "$GITHUB_STEP_SUMMARY").')
+@exclude_option
 @common_options
-def check(paths, policy_path, base_ref, baseline, warn_only, quiet, markdown_summary, fmt, output, offline):
+def check(paths, policy_path, base_ref, baseline, warn_only, quiet, markdown_summary, exclude, fmt, output, offline):
     """The pre-merge gate: scan PATHs (default .), assess the models, apply the policy.
 
     Exit codes: 0 passed; 1 policy violated; 2 bad policy or usage; 3 passed except that some models
@@ -41,7 +42,7 @@ def check(paths, policy_path, base_ref, baseline, warn_only, quiet, markdown_sum
             click.echo("openscope: no openscope.toml or [tool.openscope] found; using the built-in default policy",
                        err=True)
         report = run_check(paths or (".",), policy=policy, offline=offline, since=base_ref, progress=True,
-                           baseline=baseline)
+                           exclude=exclude, baseline=baseline)
         emit(report, fmt, output, quiet=quiet)
         if markdown_summary:
             append_markdown(report, markdown_summary)

@@ -62,6 +62,12 @@ def common_options(fn):
     return format_options(fn)
 
 
+def exclude_option(fn):
+    return click.option("--exclude", "exclude", multiple=True, metavar="GLOB",
+                        help="Do not scan paths matching GLOB (gitignore syntax, relative to the scanned folder "
+                             "or the current one; repeatable). Adds to `exclude = [...]` in the policy table.")(fn)
+
+
 def emit(report, specs, output: str | None, *, quiet: bool = False) -> list[str]:
     """Write the report in every requested format; returns the files written.
 

@@ -42,6 +42,10 @@ def registry_refresh(ids, from_file, output, registry_dir):
             raise InputError("registry refresh: give model ids or --from-file FILE")
         if output and registry_dir:
             raise InputError("registry refresh: give --output or --registry-dir, not both")
+        from openscope.refs import is_hub_url, parse_hub_url
+
+        # A pasted Hub URL names the same repo (a dataset or Space URL is reported by the refresh).
+        wanted = [_url_id(w, parse_hub_url) if is_hub_url(w) else w for w in wanted]
         result = refresh_registry(wanted, Path(registry_dir) if registry_dir else None,
                                   path=Path(output) if output else None)
         for exc in result.failures:
@@ -52,6 +56,16 @@ def registry_refresh(ids, from_file, output, registry_dir):
         return ExitCode.UNASSESSED if result.failures else ExitCode.OK
 
     sys.exit(int(run(go)))
+
+
+def _url_id(url: str, parse_hub_url) -> str:
+    from openscope.errors import InvalidRefError
+
+    try:
+        ref = parse_hub_url(url)
+    except InvalidRefError:
+        return url
+    return f"{ref.id}@{ref.revision}" if ref.revision else ref.id
 
 
 @registry.command("build")

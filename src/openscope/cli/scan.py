@@ -6,15 +6,16 @@ import sys
 
 import click
 
-from openscope.cli.common import common_options, emit, run, summarize
+from openscope.cli.common import common_options, emit, exclude_option, run, summarize
 
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @click.option("--since", metavar="GIT_REF",
               help="Only references on lines added since this git ref (committed, uncommitted or untracked).")
+@exclude_option
 @common_options
-def scan(paths, since, fmt, output, offline):
+def scan(paths, since, exclude, fmt, output, offline):
     """Find model references in code, notebooks, configs and manifests under PATHs (default .), then assess them.
 
     References that cannot be resolved statically (variables, unknown names) are listed under
@@ -24,7 +25,7 @@ def scan(paths, since, fmt, output, offline):
     def go():
         from openscope.api import scan as run_scan
 
-        report = run_scan(paths or (".",), offline=offline, since=since, progress=True)
+        report = run_scan(paths or (".",), offline=offline, since=since, progress=True, exclude=exclude)
         emit(report, fmt, output)
         if report.skipped:
             click.echo(f"openscope: {len(report.skipped)} reference(s) or file(s) skipped (see 'skipped' in the report)",

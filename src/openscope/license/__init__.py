@@ -27,19 +27,36 @@ def analyze_text(text: str, filename: str) -> TextAnalysis:
 
     The flags describe the text as it reads (SPEC §2); when identification finds a known license
     that this text differs from, a `license-modified` warning names the license and the differences.
+    A text the readers cannot read (not English) says so: `readable` is False and a `text-not-english`
+    warning explains that its restrictions are unknown; where it also holds an English version, that
+    version is read (`text-partly-english`).
     """
     from openscope.license.identify import identify_text
     from openscope.license.obligations import read_obligations
     from openscope.license.restrictions import extract
+    from openscope.text.language import check
 
     identification = identify_text(text)
-    extraction = extract(text, filename)
     warnings = []
+    language = check(text)
+    readable = language.english or language.english_part is not None
+    if language.english:
+        read = text
+    elif language.english_part is not None:
+        read = language.english_part
+        warnings.append(ReportWarning("text-partly-english", f"{filename}: mostly written in another language "
+                                      f"({language.script.lower()} script); only its English version was read"))
+    else:
+        read = text
+        warnings.append(ReportWarning("text-not-english", f"{filename}: not written in English "
+                                      f"({language.script.lower()} script); openscope cannot read its terms, so its "
+                                      "restrictions are unknown (not none)"))
+    extraction = extract(read, filename)
     if identification is not None and identification.key and identification.modified:
         warnings.append(modified_warning(identification, filename))
     # Obligations read the same segmentation the restriction reader made (one spaCy pass per text).
     return TextAnalysis(identification=identification, flags=extraction.findings, warnings=warnings,
-                        unwrapped=extraction.segmented.unwrapped,
+                        unwrapped=extraction.segmented.unwrapped, readable=readable,
                         obligations=read_obligations(extraction.segmented, filename))
 
 

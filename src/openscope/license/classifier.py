@@ -1,11 +1,13 @@
-"""Sentence classifier for the flags whose wording varies most (TF-IDF + one-vs-rest logistic regression).
+"""The sentence classifier: TF-IDF + one logistic regression per flag, for all 12 flags.
 
-Trained by `scripts/train_classifier.py` from `licenses/classifier/training.yaml` (sentences written
-for openscope) and stored as plain JSON in `licenses/classifier/model.json`: vocabularies, idf,
-coefficients, intercepts and a high-precision threshold per flag. Scoring is plain Python: it
-re-implements the two scikit-learn TfidfVectorizers used in training (word 1-2 grams and char_wb
-3-5 grams, sublinear tf, l2 norm each) and the logistic function, so scikit-learn is not imported
-at run time.
+Trained by `scripts/train_classifier.py` on tens of thousands of sentences (scripts/classifier_data.py:
+clauses we wrote, span-labelled sentences of real licenses, the LicenseDB's permissive texts as
+negatives) and stored as plain JSON in `licenses/classifier/model.json`: vocabularies, idf,
+coefficients, intercepts and two operating points per flag: `thresholds` (the classifier alone may
+raise the flag) and `veto` (a rule's hit on a sentence scoring below it is dropped). Scoring is plain
+Python/numpy: it re-implements the two scikit-learn TfidfVectorizers used in training (word 1-2 grams
+and char_wb 3-5 grams, sublinear tf, l2 norm each) and the logistic function, so scikit-learn is not
+imported at run time.
 """
 
 from __future__ import annotations
@@ -22,8 +24,7 @@ from openscope.text.tfidf import Vectorizer
 
 MODEL_DIR = LICENSES_DIR / "classifier"
 MODEL_FILE = MODEL_DIR / "model.json"
-TRAINING_FILE = MODEL_DIR / "training.yaml"
-FORMAT = "openscope.sentence-classifier/2"
+FORMAT = "openscope.sentence-classifier/3"
 
 
 @dataclass
@@ -33,6 +34,7 @@ class SentenceModel:
     coef: dict[str, dict[int, float]]  # flag -> sparse weights over the joint feature vector
     intercept: dict[str, float]
     thresholds: dict[str, float]
+    veto: dict[str, float] = None  # flag -> the score a rule's sentence needs for the rule to stand
 
     def features(self, text: str) -> dict[int, float]:
         feats: dict[int, float] = {}
@@ -98,6 +100,7 @@ def model_from_dict(raw: dict) -> SentenceModel:
         coef={f: {int(i): float(w) for i, w in raw["coef"][f].items()} for f in flags},
         intercept={f: float(raw["intercept"][f]) for f in flags},
         thresholds={f: float(raw["thresholds"][f]) for f in flags},
+        veto={f: float((raw.get("veto") or {}).get(f, 0.0)) for f in flags},
     )
 
 

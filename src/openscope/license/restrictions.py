@@ -102,38 +102,51 @@ def _apply_text_conditions(hits: list[SentenceHit], ruleset) -> list[SentenceHit
     return kept
 
 
-def _classifier_hits(seg, matches, ruleset, raised: set[str]) -> list[SentenceHit]:
-    from openscope.license import classifier
-    from openscope.license.rules import classifier_allowed, lead_in_keys
-
-    model = classifier.load_model()
-    if model is None:
-        return []
-    wanted = [f for f in model.flags if f not in raised]
-    if not wanted:
-        return []
+def classifier_units(seg, block_sentences: list[list[tuple[int, int]]]) -> list[tuple[int, int, int, int, str]]:
+    """What the classifier reads: every sentence of at least MIN_CLASSIFIED_WORDS words, after the
+    lead-in of the list it belongs to: (block, sentence number, start, end, text). Training reads the
+    same units (scripts/classifier_data.py)."""
     from spacy.attrs import IS_ALPHA
 
     from openscope.license.segment import sentence_text
 
-    units = []  # (block, sentence index, start, end, text)
-    for i, (block, doc, bm) in enumerate(zip(seg.blocks, seg.docs, matches)):
+    units = []
+    for i, (block, doc) in enumerate(zip(seg.blocks, seg.docs)):
         if not len(doc):
             continue
         context = ""
         if block.lead_ins:
             j = block.lead_ins[-1]
-            s, e = matches[j].sentences[-1]
-            context = sentence_text(seg.blocks[j], seg.docs[j], s, e) + " " if len(seg.docs[j]) else ""
+            if len(seg.docs[j]) and block_sentences[j]:
+                s, e = block_sentences[j][-1]
+                context = sentence_text(seg.blocks[j], seg.docs[j], s, e) + " "
         words = doc.to_array(IS_ALPHA).cumsum().tolist()  # words up to and including each token
-        for k, (s, e) in enumerate(bm.sentences):
+        for k, (s, e) in enumerate(block_sentences[i]):
             if words[e - 1] - (words[s - 1] if s else 0) >= MIN_CLASSIFIED_WORDS:  # headings are not clauses
                 units.append((i, k, s, e, context + sentence_text(block, doc, s, e)))
+    return units
+
+
+def _classifier_pass(seg, matches, ruleset, hits: list[SentenceHit], model) -> list[SentenceHit]:
+    """The classifier's two roles. As a verifier: a rule's hit on a sentence the classifier scores
+    below the flag's `veto` is dropped (boilerplate that happens to hold a rule's words). As a
+    backstop: for a flag no remaining rule raised, a sentence scoring at or above its `thresholds`
+    raises it, where the flag's cues allow (rules.classifier_allowed)."""
+    from openscope.license.rules import classifier_allowed, lead_in_keys
+
+    units = classifier_units(seg, [bm.sentences for bm in matches])
     if not units:
-        return []
+        return hits
     scores = model.scores([u[4] for u in units])
-    hits = []
-    for flag in wanted:
+    by_sentence = {(u[0], u[2]): n for n, u in enumerate(units)}
+    kept = []
+    for h in hits:
+        n = by_sentence.get((h.block, h.sent_start))
+        if h.flag in scores and n is not None and scores[h.flag][n] < (model.veto or {}).get(h.flag, 0.0):
+            continue  # too short to score, or not scored: the rule stands
+        kept.append(h)
+    raised = {h.flag for h in kept}
+    for flag in (f for f in model.flags if f not in raised):
         for (i, k, s, e, _), score in zip(units, scores[flag]):
             if score < model.thresholds[flag]:
                 continue
@@ -141,13 +154,15 @@ def _classifier_hits(seg, matches, ruleset, raised: set[str]) -> list[SentenceHi
             for j in seg.blocks[i].lead_ins:
                 lead_keys |= lead_in_keys(matches[j])
             if classifier_allowed(ruleset, flag, matches[i], k, lead_keys):
-                hits.append(SentenceHit(flag, "classifier", f"classifier:{score:.3f}", i, s, e, s, e))
-    return hits
+                kept.append(SentenceHit(flag, "classifier", f"classifier:{score:.3f}", i, s, e, s, e))
+    return kept
 
 
 @functools.lru_cache(maxsize=32)
-def _analyse(text: str, use_classifier: bool) -> tuple[object, list[SentenceHit]]:
-    """Segmentation and sentence hits of a text; cached because many models share a license text."""
+def _analyse(text: str, use_classifier: bool, model=None) -> tuple[object, list[SentenceHit]]:
+    """Segmentation and sentence hits of a text; cached because many models share a license text.
+    `model`: a sentence model to use instead of the stored one (benches that hold licenses out)."""
+    from openscope.license import classifier
     from openscope.license.rules import load_rules
     from openscope.license.segment import segment
 
@@ -155,18 +170,19 @@ def _analyse(text: str, use_classifier: bool) -> tuple[object, list[SentenceHit]
     ruleset = load_rules()
     hits, matches = _rule_hits(seg, ruleset)
     hits = _apply_text_conditions(hits, ruleset)
-    if use_classifier:
-        hits += _classifier_hits(seg, matches, ruleset, {h.flag for h in hits})
+    model = model or (classifier.load_model() if use_classifier else None)
+    if use_classifier and model is not None:
+        hits = _apply_text_conditions(_classifier_pass(seg, matches, ruleset, hits, model), ruleset)
     return seg, hits
 
 
-def extract(text: str, filename: str, *, use_classifier: bool = True) -> Extraction:
+def extract(text: str, filename: str, *, use_classifier: bool = True, model=None) -> Extraction:
     from openscope.license.rules import clause_ids
     from openscope.license.segment import sentence_text
     from openscope.license.thresholds import thresholds_for
     from openscope.vocabulary import flag_names
 
-    seg, hits = _analyse(text, use_classifier)
+    seg, hits = _analyse(text, use_classifier, model)
     by_flag: dict[str, list[SentenceHit]] = {}
     for h in sorted(hits, key=lambda h: (h.block, h.sent_start, h.source != "rules")):
         by_flag.setdefault(h.flag, []).append(h)

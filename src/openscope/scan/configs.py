@@ -1,4 +1,16 @@
-"""Model ids in YAML and JSON config files, under the keys listed in patterns.yaml (`config_keys`).
+"""Model ids in YAML and JSON config files (and docker-compose, Kubernetes and CI files, which are YAML).
+
+What is read, at any depth (slot names follow keys.py):
+- string values (or lists of them) under model keys: `model`, `embedding_model`, `defaultModel`, ...;
+  under a model key, a mapping names the model with `name`, `name_or_path`, `id`, ... and its other
+  string values are a registry of models (`models: {chat: org/a, embed: org/b}`);
+- a `provider:` beside a model key says how to read it (`{provider: ollama, model: llama3.1}`), and a
+  `revision:` beside it pins the Hub id;
+- `repo_id` and the like only when known as a model or said to be one, never beside git keys or a
+  `repo_type` naming a dataset or Space;
+- environment lists (`- MODEL=org/x`, `{name: MODEL, value: org/x}`) and command lines
+  (`command:`, `args:`, `run:`), read as commands.py reads them;
+- anywhere else, only a string that is exactly a model the registry knows, or a Hub model URL.
 
 Line numbers come from the parsers themselves: YAML node marks from `yaml.compose`, and for JSON a
 small position-keeping parser (the standard `json` module forgets where things were).
@@ -11,10 +23,11 @@ import re
 from json.decoder import scanstring
 from json.scanner import NUMBER_RE
 
-from openscope.scan.candidates import Candidate, Extraction, Unresolved
+from openscope.scan.candidates import AMBIGUOUS, LOOSE, SLOT, Candidate, Extraction, Unresolved
+from openscope.scan.commands import TEMPLATE_REASON, TEMPLATE_RE, literal_value
+from openscope.scan.keys import AMBIGUOUS as AMBIGUOUS_SLOT
+from openscope.scan.keys import MODEL
 
-TEMPLATE_RE = re.compile(r"\$\{|\{\{|\{%|%\(|^\$[A-Za-z_]")
-TEMPLATE_REASON = "value is a template or variable, not a literal"
 _WS = re.compile(r"[ \t\n\r]*")
 
 
@@ -111,46 +124,226 @@ class LineIndex:
         return bisect.bisect_right(self.starts, offset)
 
 
-def _key_matches(key, keys: frozenset[str]) -> bool:
-    return isinstance(key, str) and key.lower() in keys
+# -- one tree for both formats ---------------------------------------------------------------------
+
+class Str:
+    __slots__ = ("text", "line", "body_line")
+
+    def __init__(self, text: str, line: int, body_line: int | None = None):
+        self.text, self.line = text, line
+        self.body_line = body_line or line  # first line of a block scalar's content (`run: |`)
 
 
-def _collect(value, line: int, out: Extraction):
-    text = str(value)
-    if TEMPLATE_RE.search(text):
-        out.unresolved.append(Unresolved(line, TEMPLATE_REASON))
-    else:
-        out.candidates.append(Candidate(text, line))
+class Map:
+    __slots__ = ("pairs", "key_nodes")
+
+    def __init__(self, pairs, key_nodes=None):
+        self.pairs = pairs  # [(key or None, node)]
+        self.key_nodes = key_nodes or {}  # key -> Str (with its line), for registries keyed by model id
 
 
-def scan_json(text: str, keys: frozenset[str]) -> Extraction:
+class Seq:
+    __slots__ = ("items",)
+
+    def __init__(self, items):
+        self.items = items
+
+
+def _from_json(value, index: LineIndex):
+    if isinstance(value, PosStr):
+        return Str(str(value), index.line(value.offset))
+    if isinstance(value, dict):
+        keys = {str(k): Str(str(k), index.line(k.offset)) for k in value if isinstance(k, PosStr)}
+        return Map([(str(k), _from_json(v, index)) for k, v in value.items()], keys)
+    if isinstance(value, list):
+        return Seq([_from_json(v, index) for v in value])
+    return None
+
+
+def _from_yaml(node, memo: dict):
+    import yaml
+
+    if id(node) in memo:  # anchors and aliases share (or even loop back to) a node: read it once
+        return memo[id(node)]
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag != "tag:yaml.org,2002:str" and not node.tag.startswith("!"):
+            out = None
+        else:
+            line = node.start_mark.line + 1
+            out = Str(node.value, line, line + 1 if node.style in ("|", ">") else line)
+        memo[id(node)] = out
+        return out
+    if isinstance(node, yaml.MappingNode):
+        out = memo[id(node)] = Map([])
+        for key, val in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else None
+            if name is not None:
+                out.key_nodes.setdefault(name, Str(name, key.start_mark.line + 1))
+            if name == "<<":  # a merge key: its mapping's pairs belong here
+                merged = _from_yaml(val, memo)
+                for part in ([merged] if isinstance(merged, Map) else getattr(merged, "items", [])):
+                    if isinstance(part, Map):
+                        out.pairs.extend(part.pairs)
+                continue
+            out.pairs.append((name, _from_yaml(val, memo)))
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        out = memo[id(node)] = Seq([])
+        out.items.extend(_from_yaml(v, memo) for v in node.value)
+        return out
+    return None
+
+
+# -- the walk --------------------------------------------------------------------------------------
+
+class ConfigWalker:
+    def __init__(self, rules):
+        self.rules = rules
+        self.slots = rules.slots
+        self.out = Extraction()
+        self.seen: set[int] = set()
+        self.emitted: set[int] = set()
+
+    def candidate(self, node: Str, strength: str, hint=None, revision=None, slot_name=None):
+        if id(node) in self.emitted:
+            return
+        self.emitted.add(id(node))
+        text = node.text
+        if TEMPLATE_RE.search(text) and strength != LOOSE:
+            defaulted = Extraction()
+            literal_value(text, node.line, hint, defaulted, "value")
+            if defaulted.candidates:
+                text = defaulted.candidates[0].text
+            else:
+                self.out.unresolved.append(Unresolved(node.line, TEMPLATE_REASON))
+                return
+        if revision and "/" in text and "@" not in text and "://" not in text:
+            text = f"{text}@{revision}"
+        self.out.candidates.append(Candidate(text, node.line, strength=strength, hint=hint, slot_name=slot_name))
+
+    def loose(self, node):
+        if isinstance(node, Str) and self.rules.is_loose_reference(node.text):
+            self.candidate(node, LOOSE)
+
+    def walk(self, node, in_model: bool = False, hint: str | None = None, git: bool = False):
+        if node is None or id(node) in self.seen:
+            return
+        self.seen.add(id(node))
+        if isinstance(node, Map):
+            self._map(node, in_model, hint, git)
+        elif isinstance(node, Seq):
+            for item in node.items:
+                self.walk(item, in_model, hint, git)
+        else:
+            self.loose(node)
+
+    def _model_value(self, node, hint, revision, slot_name=None):
+        if isinstance(node, Str):
+            self.candidate(node, SLOT, hint, revision, slot_name)
+        elif isinstance(node, Seq):
+            for item in node.items:
+                if isinstance(item, Str):
+                    self.candidate(item, SLOT, hint, revision, slot_name)
+                else:
+                    self.walk(item, True, hint)
+        elif isinstance(node, Map):
+            self.walk(node, True, hint)
+
+    def _map(self, node: Map, in_model: bool, hint: str | None, git: bool):
+        slots, rules = self.slots, self.rules
+        keys = {slots.normal(k): v for k, v in node.pairs if isinstance(k, str)}
+        provider = next((slots.usage_word(v.text.lower()) for k, v in keys.items()
+                         if k in slots.provider_keys and isinstance(v, Str)), None)
+        repo_type = next((v.text.lower() for k, v in keys.items()
+                          if k in slots.repo_type_keys and isinstance(v, Str)), None)
+        revision = next((v.text for k, v in keys.items() if k in slots.revision_keys and isinstance(v, Str)), None)
+        git = git or any(k in slots.git_context for k in keys)
+        here_hint = provider or hint
+        # Kubernetes-style environment entries: {name: MODEL_ID, value: org/x}
+        if isinstance(keys.get("name"), Str) and isinstance(keys.get("value"), Str) and not in_model:
+            value = keys["value"]
+            slot = slots.slot(keys["name"].text)
+            if slot is not None and slot.kind == MODEL:
+                self.emitted.add(id(value))
+                self.rules.commands.env_value(keys["name"].text, value.text, value.line, self.out)
+        for key, val in node.pairs:
+            if not isinstance(key, str):
+                self.walk(val, False, here_hint, git)
+                continue
+            normal = slots.normal(key)
+            slot = slots.slot(key)
+            if normal in slots.command_keys:
+                self._command(val)
+                continue
+            if normal in slots.env_keys and isinstance(val, Seq):
+                for item in val.items:
+                    if isinstance(item, Str) and "=" in item.text:
+                        name, _, value = item.text.partition("=")
+                        self.emitted.add(id(item))
+                        rules.commands.env_value(name, value, item.line, self.out)
+                    else:
+                        self.walk(item, False, here_hint, git)
+                continue
+            if slot is not None and slot.kind == MODEL:
+                self._model_value(val, slot.hint or here_hint, revision)
+            elif slot is not None and slot.kind == AMBIGUOUS_SLOT:
+                if git or (repo_type in rules.non_model_repo_types):
+                    self.out.dropped += 1
+                    continue
+                strength = SLOT if (in_model or repo_type == "model") else AMBIGUOUS
+                items = val.items if isinstance(val, Seq) else [val]
+                for item in items:
+                    if isinstance(item, Str):
+                        self.candidate(item, strength, slot.hint or here_hint, revision, key)
+            elif in_model and normal in slots.nested_name_keys:
+                self._model_value(val, here_hint, revision)
+            elif in_model and isinstance(val, Map) and ("/" in key or rules.is_loose_reference(key)) \
+                    and key in node.key_nodes:
+                self.candidate(node.key_nodes[key], SLOT, here_hint)  # {org/model: {price: ...}}: keyed by id
+                self.walk(val, True, here_hint, git)
+            elif in_model and isinstance(val, Str) and normal not in slots.provider_keys | slots.repo_type_keys \
+                    | slots.revision_keys and not any(w in slots.not_model_words for w in normal.split("_")):
+                self.candidate(val, SLOT, here_hint)  # a registry of models: {chat: org/a, embed: org/b}
+            else:
+                self.walk(val, False, here_hint, git)
+
+    def _command(self, node):
+        commands = self.rules.commands
+        if isinstance(node, Str):
+            self.emitted.add(id(node))
+            commands.scan_text(node.text, node.body_line, self.out)
+        elif isinstance(node, Seq):
+            words = [(item.text, item.line) for item in node.items if isinstance(item, Str)]
+            if any("\n" in w or " " in w.strip() for w, _ in words):  # CI `script: [cmd one, cmd two]`
+                for item in node.items:
+                    if isinstance(item, Str):
+                        commands.scan_text(item.text, item.body_line, self.out)
+            else:
+                commands.scan_argv(words, self.out)
+            for item in node.items:
+                if not isinstance(item, Str):
+                    self.walk(item)
+        else:
+            self.walk(node)  # `run:` holding a mapping is a section, not a command
+
+
+def scan_json(text: str, rules) -> Extraction:
     try:
         data = loads_with_positions(text.lstrip("\ufeff"))
     except JSONPositionError as exc:
         return Extraction(file_problem=f"not valid JSON ({exc})")
-    index = LineIndex(text.lstrip("\ufeff"))
-    out = Extraction()
-    hits: list[PosStr] = []
-    stack = [data]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            for key, val in node.items():
-                if _key_matches(key, keys):
-                    hits.extend(item for item in (val if isinstance(val, list) else [val]) if isinstance(item, PosStr))
-                stack.append(val)
-        elif isinstance(node, list):
-            stack.extend(node)
-    for item in sorted(hits, key=lambda s: s.offset):  # document order
-        _collect(item, index.line(item.offset), out)
-    return out
+    walker = ConfigWalker(rules)
+    try:
+        walker.walk(_from_json(data, LineIndex(text.lstrip("\ufeff"))))
+    except RecursionError:
+        return Extraction(file_problem="not valid JSON (nested too deeply)")
+    return _in_order(walker.out)
 
 
-def scan_yaml(text: str, keys: frozenset[str]) -> Extraction:
+def scan_yaml(text: str, rules) -> Extraction:
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    out = Extraction()
     try:
         documents = list(yaml.compose_all(text, Loader=loader))
     except yaml.YAMLError as exc:
@@ -160,23 +353,18 @@ def scan_yaml(text: str, keys: frozenset[str]) -> Extraction:
         return Extraction(file_problem=f"not parseable YAML ({problem}{where})")
     except RecursionError:
         return Extraction(file_problem="not parseable YAML (nested too deeply)")
-    hits: list = []
-    seen: set[int] = set()  # anchors and aliases can share (or even loop back to) a node
-    stack = [d for d in documents if d is not None]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            for key, val in node.value:
-                if isinstance(key, yaml.ScalarNode) and _key_matches(key.value, keys):
-                    items = val.value if isinstance(val, yaml.SequenceNode) else [val]
-                    hits.extend(item for item in items
-                                if isinstance(item, yaml.ScalarNode) and item.tag == "tag:yaml.org,2002:str")
-                stack.append(val)
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-    for item in sorted(set(hits), key=lambda n: n.start_mark.index):  # document order; aliases count once
-        _collect(item.value, item.start_mark.line + 1, out)
+    walker = ConfigWalker(rules)
+    memo: dict = {}
+    try:
+        for document in documents:
+            if document is not None:
+                walker.walk(_from_yaml(document, memo))
+    except RecursionError:
+        return Extraction(file_problem="not parseable YAML (nested too deeply)")
+    return _in_order(walker.out)
+
+
+def _in_order(out: Extraction) -> Extraction:
+    out.candidates.sort(key=lambda c: c.line)  # document order
+    out.unresolved.sort(key=lambda u: u.line)
     return out

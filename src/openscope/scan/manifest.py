@@ -8,20 +8,36 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from openscope.errors import InputError
+from openscope.refs import ref_lines
 from openscope.scan.candidates import Candidate, Extraction, Unresolved
-
-_INLINE_COMMENT = re.compile(r"\s+#.*$")
 
 
 def scan_manifest(text: str) -> Extraction:
     """One reference per line; `#` starts a comment (at line start, or after whitespace)."""
-    out = Extraction()
-    for number, line in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
-        entry = _INLINE_COMMENT.sub("", line).strip()
-        if entry and not entry.startswith("#"):
-            out.candidates.append(Candidate(entry, number, explicit=True))
-    return out
+    return Extraction(candidates=[Candidate(entry, number, explicit=True) for number, entry in ref_lines(text)])
+
+
+def toml_excludes(path: Path) -> list[str]:
+    """`exclude = [...]` of openscope.toml (top level) or pyproject.toml ([tool.openscope]).
+    A value that is not a list of strings is an InputError naming the file and key: a gate must not
+    silently scan what it was told to skip, nor skip what it was told to scan."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return []  # reported when the file itself is scanned
+    table, section = _table(data, path.name)
+    value = table.get("exclude")
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        key = f"{section}.exclude" if section else "exclude"
+        raise InputError(f"{path}: {key}: must be a list of gitignore-style patterns (strings)")
+    return value
 
 
 @dataclass

@@ -19,8 +19,8 @@ from openscope.scan.configs import (
     loads_with_positions,
 )
 from openscope.scan.python_ast import (
-    CallRules,
-    find_calls,
+    find_references,
+    module_imports,
     parse_python,
     usable_constants,
 )
@@ -44,7 +44,7 @@ def _cell_lines(source, index: LineIndex) -> tuple[list[str], list[int]]:
     return lines, file_lines
 
 
-def scan_notebook(text: str, rules: CallRules) -> Extraction:
+def scan_notebook(text: str, rules) -> Extraction:
     try:
         data = loads_with_positions(text.lstrip("\ufeff"))
     except JSONPositionError as exc:
@@ -70,15 +70,16 @@ def scan_notebook(text: str, rules: CallRules) -> Extraction:
     def to_file_line(file_lines: list[int], n: int) -> int:
         return file_lines[min(max(n, 1), len(file_lines)) - 1] if file_lines else 0
 
+    trees = [tree for _, tree, _ in parsed]
     constants = {
         name: (value, to_file_line(parsed[i][2], line))
-        for name, (value, line, i) in usable_constants([tree for _, tree, _ in parsed]).items()
+        for name, (value, line, i) in usable_constants(trees).items()
     }
+    imports = module_imports(trees)
     for number, tree, file_lines in parsed:
-        found = find_calls(tree, rules, constants)  # lines within the cell
-        for cand in found.candidates:
-            out.candidates.append(replace(cand, line=to_file_line(file_lines, cand.line)))
+        found = find_references(tree, rules, constants, lambda n, fl=file_lines: to_file_line(fl, n), imports)
+        out.candidates.extend(found.candidates)
+        out.dropped += found.dropped
         for item in found.unresolved:
-            out.unresolved.append(replace(item, line=to_file_line(file_lines, item.line),
-                                          reason=f"cell {number}, line {item.line}: {item.reason}"))
+            out.unresolved.append(replace(item, reason=f"cell {number}, line {item.local_line or 0}: {item.reason}"))
     return out

@@ -3,75 +3,189 @@
 from __future__ import annotations
 
 import os
+import re
+import sys
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
 from openscope.scan.candidates import Extraction, Unresolved, load_patterns
 from openscope.scan.configs import scan_json, scan_yaml
+from openscope.scan.envfiles import scan_dockerfile, scan_dotenv
 from openscope.scan.manifest import scan_manifest, scan_toml
 from openscope.scan.notebook import scan_notebook
-from openscope.scan.python_ast import CallRules, scan_python
+from openscope.scan.python_ast import scan_python
 from openscope.scan.resolve import CandidateResolver, ref_key
-from openscope.scan.walk import walk
+from openscope.scan.rules import ScanRules
+from openscope.scan.walk import Excludes, walk
 from openscope.types import Location, ScanResult, SkippedRef
 
 BINARY_PROBE = 8192
-
-
-def _file_key(path: Path) -> Path:
-    """Absolute path with real parent folders, the form `gitdiff` uses (the file itself may be a link)."""
-    return path.parent.resolve() / path.name
+# `# openscope: ignore` drops the reference on that line; `# openscope: ignore[user-cap, non-commercial]`
+# keeps it and records which policy rules the line waives (Location.ignore), as linters' noqa codes do.
+SUPPRESSION = re.compile(r"#\s*openscope:\s*ignore\b(?:\[([^\]]*)\])?", re.IGNORECASE)
+SUPPRESSION_MARK = b"openscope:"
 
 
 def _mb(size: int) -> str:
     return f"{size / 1_000_000:g} MB"
 
 
+def read_capped(path, cap: int) -> tuple[bytes | None, int]:
+    """(the file's bytes, its size), or (None, size) above `cap`. Plain os calls, sized by fstat: io.open's
+    buffered file object, or a read of `cap` bytes, costs more than reading a small source file."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        if size > cap:
+            return None, size
+        data = os.read(fd, size + 1)  # one call for a regular file; one byte more shows it grew
+        if len(data) == size:
+            return data, size
+        chunks, total = [data], len(data)
+        while True:  # a short read, a file that grew, or one whose size says nothing (a pipe)
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return b"".join(chunks), total
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > cap:
+                return None, total
+    finally:
+        os.close(fd)
+
+
+def suppressions(text: str) -> dict[int, tuple[str, ...]]:
+    """{line: the rules it names (empty: all)} for every `# openscope: ignore[...]` comment."""
+    out: dict[int, tuple[str, ...]] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        m = SUPPRESSION.search(line)
+        if m:
+            out[number] = tuple(r.strip().lower() for r in (m.group(1) or "").split(",") if r.strip())
+    return out
+
+
+# The scanner a fork worker extracts with (set just before the workers are forked).
+_WORKER = None
+_NOTHING = (None, Extraction(), {})  # a file read and parsed that holds nothing (never mutated)
+PARALLEL_MIN_FILES = 2000
+
+
+def _extract_worker(item):
+    path, kind = item
+    result = _WORKER.extract(path, kind)
+    problem, extraction, marks = result
+    if problem is None and not (extraction.candidates or extraction.unresolved or extraction.dropped or marks):
+        return None  # most files hold nothing: send back as little as possible
+    return result
+
+
 class Scanner:
-    def __init__(self, display_base: Path, *, registry=None, show_progress: bool = False):
+    def __init__(self, display_base: Path, *, registry=None, show_progress: bool = False,
+                 exclude: list[str] | None = None, workers: int | None = None,
+                 parallel_min: int = PARALLEL_MIN_FILES):
+        if registry is None:
+            from openscope.registry import load_registry
+
+            registry = load_registry()
         patterns = load_patterns()
-        self.display_base = Path(os.path.abspath(display_base))
-        self.rules = CallRules(patterns["calls"], patterns["litellm_providers"])
-        self.config_keys = frozenset(k.lower() for k in patterns["config_keys"])
+        self.display_base = os.path.abspath(display_base)
+        self.rules = ScanRules(patterns, registry)
         self.files = patterns["files"]
         self.walk_settings = patterns["walk"]
-        self.resolver = CandidateResolver(patterns["not_references"], registry)
+        self.resolver = CandidateResolver(patterns["not_references"], registry, self.rules)
         self.show_progress = show_progress
-        self.found: dict[tuple, tuple] = {}  # ref_key -> (first ModelRef, set of Locations)
+        self.workers, self.parallel_min = workers, parallel_min
+        self.excludes = Excludes()
+        self.excludes.add(Path(self.display_base), list(exclude or ()), "--exclude")
+        self.found: dict[tuple, tuple] = {}  # ref_key -> (first ModelRef, {(path, line): ignore rules})
         self.skipped: set[tuple[str, int, str]] = set()
         self.stats: Counter = Counter()
-        self.done: set[Path] = set()
+        self.done: set[str] = set()
+        self._real_dirs: dict[str, str] = {}
+        from openscope.vocabulary import flag_names
+
+        self.known_rules = frozenset(flag_names()) | {"spectrum", "unknown"}
 
     # -- which files -----------------------------------------------------------------------
-    def kind_of(self, path: Path) -> str | None:
-        name, files = path.name, self.files
+    def kind_of(self, path: Path | str) -> str | None:
+        name, files = os.path.basename(path), self.files
         lower = name.lower()
         if name in files["manifest_names"] or lower.endswith(tuple(files["manifest_suffixes"])):
             return "manifest"
         if name in files["toml_names"]:
             return "toml"
-        suffix = path.suffix.lower()
+        dot = lower.rfind(".")
+        suffix = lower[dot:] if dot > 0 else ""
         if suffix in files["python"]:
             return "python"
         if suffix in files["notebook"]:
             return "notebook"
         if suffix in files["config"] and name not in files["config_excluded_names"]:
             return "config"
+        if lower in files["dotenv_names"] or lower.startswith(tuple(files["dotenv_prefixes"])) \
+                or lower.endswith(tuple(files["dotenv_suffixes"])):
+            return "dotenv"
+        if lower in files["dockerfile_names"] or lower.startswith(tuple(files["dockerfile_prefixes"])) \
+                or lower.endswith(tuple(files["dockerfile_suffixes"])):
+            return "dockerfile"
+        if suffix in files["shell"]:
+            return "shell"
         return None
 
-    def display(self, path: Path) -> str:
-        absolute = Path(os.path.abspath(path))
-        try:
-            return absolute.relative_to(self.display_base).as_posix()
-        except ValueError:
-            return absolute.as_posix()
+    def display(self, path: Path | str) -> str:
+        absolute = os.path.abspath(path)
+        base = self.display_base
+        if absolute.startswith(base + os.sep):
+            return absolute[len(base) + 1:].replace(os.sep, "/")
+        if absolute == base:
+            return "."
+        return Path(absolute).as_posix()
+
+    def _folder(self, path: Path | str) -> tuple[str, str, str]:
+        """(absolute, real, displayed) path of a file's folder, worked out once per folder."""
+        parent = os.path.dirname(os.fspath(path)) or "."
+        known = self._real_dirs.get(parent)
+        if known is None:
+            absolute = os.path.abspath(parent)
+            shown = self.display(absolute)
+            prefix = "" if shown == "." else shown + "/"
+            known = self._real_dirs[parent] = (absolute, os.path.realpath(absolute), prefix)
+        return known
+
+    def _file_key(self, path: Path | str) -> str:
+        """Absolute path with real parent folders, the form `gitdiff` uses (the file itself may be a link)."""
+        return os.path.join(self._folder(path)[1], os.path.basename(path))
+
+    def _display_file(self, path: Path | str) -> str:
+        return self._folder(path)[2] + os.path.basename(path)
 
     # -- the loop --------------------------------------------------------------------------
+    def read_excludes(self, root: Path) -> None:
+        """`exclude = [...]` in the policy table of the folder being scanned (openscope.toml, or
+        [tool.openscope] of pyproject.toml), relative to that folder."""
+        folder = root if root.is_dir() else root.parent
+        for name in self.files["toml_names"]:
+            self.add_policy_excludes(folder / name)
+
+    def add_policy_excludes(self, path: Path) -> None:
+        from openscope.scan.manifest import toml_excludes
+
+        if path.is_file():
+            patterns = toml_excludes(path)
+            self.excludes.add(path.parent, patterns, f"{self.display(path)}: exclude")
+
     def scan_root(self, root: Path, *, since: str | None = None) -> None:
         settings = self.walk_settings
-        walked = walk(root, set(settings["skip_dirs"]), settings["venv_marker"])
+        if root.is_file():
+            label = self.excludes(root)
+            if label:
+                self.stats["files_excluded"] += 1
+                self._skip(self.display(root), 0, f"excluded by {label}")
+                return
+        walked = walk(root, set(settings["skip_dirs"]), settings["venv_marker"], self.excludes or None)
         self.stats["files_seen"] += len(walked.files)
+        self.stats["files_excluded"] += walked.excluded
         self.stats["symlinked_dirs_not_followed"] += walked.symlinked_dirs
         for directory, reason in walked.problems:
             self._skip(self.display(directory), 0, reason)
@@ -80,7 +194,7 @@ class Scanner:
         if since is not None:
             from openscope.scan.gitdiff import added_lines
 
-            added = added_lines(root, since)
+            added = {str(k): v for k, v in added_lines(root, since).items()}
         work = [(path, kind) for path in walked.files if (kind := self.kind_of(path))]
         if root.is_file() and not work:
             # A file named on the command line: a plain list is read as a manifest, anything else said so.
@@ -88,12 +202,21 @@ class Scanner:
                 work = [(root, "manifest")]
             else:
                 self._skip_file(self.display(root), "not a file type scan reads (Python, notebook, YAML/JSON "
-                                                    "config, models manifest, pyproject.toml/openscope.toml)")
+                                                    "config, .env, Dockerfile, shell script, models manifest, "
+                                                    "pyproject.toml/openscope.toml)")
+        keyed = [(path, kind, self._file_key(path)) for path, kind in work]
         if added is not None:
             # TOML files are read anyway: a manifest they list may have changed while they did not.
-            work = [(path, kind) for path, kind in work if kind == "toml" or _file_key(path) in added]
-        for path, kind in self._progress(work):
-            self.scan_file(path, kind, added)
+            keyed = [item for item in keyed if item[1] == "toml" or item[2] in added]
+        work = []
+        for item in keyed:
+            if item[2] not in self.done:  # a file can be reached twice: a root and a manifest list
+                self.done.add(item[2])
+                work.append(item)
+        parallel = [item for item in work if item[1] != "toml"] if self._parallel_ok(len(work)) else []
+        extracted = self._extract_in_parallel(parallel) if parallel else {}
+        for path, kind, key in self._progress(work):
+            self.scan_file(path, kind, added, key=key, result=extracted.pop(key, None) if extracted else None)
 
     def _progress(self, work):
         if not self.show_progress or len(work) < self.walk_settings["progress_threshold"]:
@@ -108,49 +231,94 @@ class Scanner:
                 yield item
                 bar.advance(task)
 
-    def scan_file(self, path: Path, kind: str, added: dict | None = None) -> None:
-        key = _file_key(path)
-        if key in self.done:
-            return
-        self.done.add(key)
-        rel = self.display(path)
-        data = self._read(path, rel, kind)
+    # -- both cores --------------------------------------------------------------------------
+    def _parallel_ok(self, n_files: int) -> bool:
+        """Reading and parsing is CPU-bound: on a big tree, fork workers do it (Linux only, where fork
+        shares the loaded rules for free); resolving and merging stay here, in order."""
+        if self.workers is not None:
+            return self.workers > 1 and n_files >= self.parallel_min
+        cores = os.cpu_count() or 1
+        if n_files < self.parallel_min or cores < 2 or sys.platform != "linux":
+            return False
+        # Only with a core to spare: on a machine already busy, workers add their overhead and no speed.
+        return os.getloadavg()[0] < cores - 0.5
+
+    def _extract_in_parallel(self, work) -> dict:
+        import multiprocessing
+
+        global _WORKER
+        _WORKER = self
+        processes = self.workers or min(os.cpu_count() or 2, 4)
+        try:
+            with multiprocessing.get_context("fork").Pool(processes) as pool:
+                results = pool.map(_extract_worker, [(str(p), k) for p, k, _ in work], chunksize=256)
+        finally:
+            _WORKER = None
+        return {key: result or _NOTHING for (_, _, key), result in zip(work, results)}
+
+    # -- one file ----------------------------------------------------------------------------
+    def scan_file(self, path: Path, kind: str, added: dict | None = None, *, key: str | None = None,
+                  result=None) -> None:
+        """Read one file; `key` says the caller has already claimed it (see scan_root)."""
+        if key is None:
+            key = self._file_key(path)
+            if key in self.done:
+                return
+            self.done.add(key)
+        rel = self._display_file(path)
+        if result is None:
+            result = self.extract(path, kind, added)
+        problem, extraction, marks = result
+        if problem is not None:
+            return self._skip_file(rel, problem)
+        self.stats["files_scanned"] += 1
+        self.stats["strings_ignored"] += extraction.dropped
+        # None keeps every line: no --since, or an untracked file (gitdiff.ALL_LINES).
+        self._collect(path, rel, extraction, None if added is None else added.get(key, set()), marks)
+
+    def extract(self, path: Path, kind: str, added=None) -> tuple[str | None, Extraction | None, dict]:
+        """(why the whole file is skipped, or None; what it holds; its suppression comments)."""
+        cap = self.walk_settings["max_notebook_bytes" if kind == "notebook" else "max_file_bytes"]
+        try:
+            data, size = read_capped(path, cap)
+        except OSError as exc:
+            return f"cannot read ({exc.strerror or exc})", None, {}
         if data is None:
-            return
+            return f"larger than {_mb(cap)} ({_mb(size)}), not scanned", None, {}
+        if b"\0" in data[:BINARY_PROBE]:
+            return "binary file, not scanned", None, {}
         if kind == "python":
-            extraction = scan_python(data, self.rules, rel)
+            extraction = scan_python(data, self.rules, os.path.basename(path))
+            text = None
         else:
             try:
                 text = data.decode("utf-8-sig")
             except UnicodeDecodeError:
-                return self._skip_file(rel, "not UTF-8 text, not scanned")
-            extraction = self._extract_text(path, kind, text, added)
+                return "not UTF-8 text, not scanned", None, {}
+            extraction = self._extract_text(Path(path), kind, text, added)
         if extraction.file_problem:
-            return self._skip_file(rel, extraction.file_problem)
-        self.stats["files_scanned"] += 1
-        # None keeps every line: no --since, or an untracked file (gitdiff.ALL_LINES).
-        self._collect(path, rel, extraction, None if added is None else added.get(key, set()))
-
-    def _read(self, path: Path, rel: str, kind: str) -> bytes | None:
-        cap = self.walk_settings["max_notebook_bytes" if kind == "notebook" else "max_file_bytes"]
-        try:
-            size = path.stat().st_size
-            if size > cap:
-                return self._skip_file(rel, f"larger than {_mb(cap)} ({_mb(size)}), not scanned")
-            data = path.read_bytes()
-        except OSError as exc:
-            return self._skip_file(rel, f"cannot read ({exc.strerror or exc})")
-        if b"\0" in data[:BINARY_PROBE]:
-            return self._skip_file(rel, "binary file, not scanned")
-        return data
+            return extraction.file_problem, None, {}
+        marks = {}
+        if SUPPRESSION_MARK in data:
+            marks = suppressions(text if text is not None else data.decode("utf-8", "replace"))
+        return None, extraction, marks
 
     def _extract_text(self, path: Path, kind: str, text: str, added) -> Extraction:
+        rules = self.rules
         if kind == "notebook":
-            return scan_notebook(text, self.rules)
+            return scan_notebook(text, rules)
         if kind == "config":
-            return scan_json(text, self.config_keys) if path.suffix.lower() == ".json" else scan_yaml(text, self.config_keys)
+            return scan_json(text, rules) if path.suffix.lower() == ".json" else scan_yaml(text, rules)
         if kind == "manifest":
             return scan_manifest(text)
+        if kind == "dotenv":
+            return scan_dotenv(text, rules.commands)
+        if kind == "dockerfile":
+            return scan_dockerfile(text, rules.commands)
+        if kind == "shell":
+            out = Extraction()
+            rules.commands.scan_text(text, 1, out)
+            return out
         toml = scan_toml(text, path.name)
         for name, line in toml.manifest_files:
             listed = path.parent / name
@@ -160,27 +328,53 @@ class Scanner:
                 toml.extraction.unresolved.append(Unresolved(line, f"models-files: {name}: no such file"))
         return toml.extraction
 
-    def _collect(self, path: Path, rel: str, extraction: Extraction, added_here) -> None:
+    def _collect(self, path: Path, rel: str, extraction: Extraction, added_here, marks: dict) -> None:
         def wanted(line: int, other_lines=()) -> bool:
             return added_here is None or any(n in added_here for n in (line, *other_lines))
 
+        def suppression(line: int, other_lines=()) -> tuple[str, ...] | None:
+            for n in (line, *other_lines):
+                if n in marks:
+                    return marks[n]
+            return None
+
         for item in extraction.unresolved:
-            if wanted(item.line, item.other_lines):
-                self._skip(rel, item.line, item.reason)
-                self.stats["refs_unresolved"] += 1
+            if not wanted(item.line, item.other_lines):
+                continue
+            if suppression(item.line, item.other_lines) == ():
+                self.stats["refs_suppressed"] += 1
+                continue
+            self._skip(rel, item.line, item.reason)
+            self.stats["refs_unresolved"] += 1
+        base_dir = Path(self._folder(path)[0]) if extraction.candidates else None
         for cand in extraction.candidates:
             if not wanted(cand.line, cand.other_lines):
                 continue
-            resolved = self.resolver.resolve(cand, Path(os.path.abspath(path.parent)))
+            resolved = self.resolver.resolve(cand, base_dir)
             if resolved is None:
                 self.stats["strings_ignored"] += 1
-            elif isinstance(resolved, str):
+                continue
+            ignore = suppression(cand.line, cand.other_lines)
+            if isinstance(resolved, str):
+                if ignore == ():
+                    self.stats["refs_suppressed"] += 1
+                    continue
                 self._skip(rel, cand.line, resolved)
                 self.stats["refs_unresolved"] += 1
-            else:
-                self.stats["occurrences"] += 1
-                _, locations = self.found.setdefault(ref_key(resolved), (resolved, set()))
-                locations.add((rel, cand.line))
+                continue
+            if ignore == ():
+                self.stats["refs_suppressed"] += 1
+                self._skip(rel, cand.line, f"suppressed by '# openscope: ignore' ({resolved.raw})")
+                continue
+            unknown = [r for r in (ignore or ()) if r not in self.known_rules]
+            if unknown:
+                self._skip(rel, cand.line, f"openscope: ignore[...] names unknown rule(s) {', '.join(unknown)}; "
+                                           "expected flag names, 'spectrum' or 'unknown'")
+            self.stats["occurrences"] += 1
+            _, locations = self.found.setdefault(ref_key(resolved), (resolved, {}))
+            rules = tuple(r for r in (ignore or ()) if r in self.known_rules)
+            if (rel, cand.line) not in locations or rules:
+                locations[(rel, cand.line)] = rules
 
     def _skip(self, rel: str, line: int, reason: str) -> None:
         self.skipped.add((rel, line, reason))
@@ -193,12 +387,12 @@ class Scanner:
     def result(self):
         refs = []
         for ref, locations in self.found.values():
-            ordered = tuple(Location(p, n) for p, n in sorted(locations))
+            ordered = tuple(Location(p, n, list(rules)) for (p, n), rules in sorted(locations.items()))
             refs.append(replace(ref, locations=ordered))
         refs.sort(key=lambda r: (r.kind, r.id.lower(), r.revision or "", r.provider or ""))
         skipped = [SkippedRef(p, n, reason) for p, n, reason in sorted(self.skipped)]
-        stats = {k: 0 for k in ("files_seen", "files_scanned", "files_skipped", "refs_found", "occurrences",
-                                "refs_unresolved", "strings_ignored")}
+        stats = {k: 0 for k in ("files_seen", "files_scanned", "files_skipped", "files_excluded", "refs_found",
+                                "occurrences", "refs_unresolved", "refs_suppressed", "strings_ignored")}
         stats.update(self.stats)
         stats["refs_found"] = len(refs)
         return ScanResult(refs=refs, skipped=skipped, stats=stats)

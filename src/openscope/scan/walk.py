@@ -2,13 +2,13 @@
 
 Never entered: virtualenvs (by name or by a `pyvenv.cfg` inside), node_modules, VCS folders,
 caches and the other `walk.skip_dirs` of patterns.yaml. Symlinked directories are not followed
-(like git and ripgrep), which also makes symlink loops harmless.
+(like git and ripgrep), which also makes symlink loops harmless. `.gitignore` patterns are git's own
+syntax, matched by `pathspec`; `--exclude` / `exclude = [...]` patterns use the same syntax.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +20,7 @@ class WalkResult:
     # (path, reason) for directories that could not be listed.
     problems: list[tuple[Path, str]] = field(default_factory=list)
     symlinked_dirs: int = 0
+    excluded: int = 0  # folders and files dropped by --exclude / exclude = [...]
 
 
 def git_toplevel(path: Path) -> Path | None:
@@ -54,14 +55,24 @@ def _git_ignores(path: Path) -> bool:
     return proc.returncode == 0
 
 
-def walk(root: Path, skip_dirs: set[str], venv_marker: str) -> WalkResult:
+def walk(root: Path, skip_dirs: set[str], venv_marker: str, excluded=None) -> WalkResult:
     if root.is_file():
         return WalkResult(files=[root])
     if git_toplevel(root) is not None:
         listed = _git_files(root)
         if listed is not None and (listed or not _git_ignores(root)):
-            return _filter_git_listing(root, listed, skip_dirs, venv_marker)
-    return _walk_tree(root, skip_dirs, venv_marker)
+            result = _filter_git_listing(root, listed, skip_dirs, venv_marker)
+            if excluded:
+                kept = [p for p in result.files if not excluded(p)]
+                result.excluded += len(result.files) - len(kept)
+                result.files = kept
+            return result
+    result = _walk_tree(root, skip_dirs, venv_marker, excluded or None)
+    if excluded:
+        kept = [p for p in result.files if not excluded(p)]
+        result.excluded += len(result.files) - len(kept)
+        result.files = kept
+    return result
 
 
 def _filter_git_listing(root: Path, listed: list[str], skip_dirs: set[str], venv_marker: str) -> WalkResult:
@@ -82,26 +93,26 @@ def _filter_git_listing(root: Path, listed: list[str], skip_dirs: set[str], venv
     return result
 
 
-def _walk_tree(root: Path, skip_dirs: set[str], venv_marker: str) -> WalkResult:
+def _walk_tree(root: Path, skip_dirs: set[str], venv_marker: str, excluded=None) -> WalkResult:
     result = WalkResult()
     # Each stack entry: a directory and the .gitignore rules in force there.
-    stack: list[tuple[Path, tuple[IgnoreFile, ...]]] = [(root, ())]
+    stack: list[tuple[Path | str, tuple[IgnoreFile, ...]]] = [(root, ())]
     while stack:
         directory, rules = stack.pop()
         try:
             with os.scandir(directory) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
-            result.problems.append((directory, f"cannot list directory ({exc.strerror or exc})"))
+            result.problems.append((Path(directory), f"cannot list directory ({exc.strerror or exc})"))
             continue
         names = {e.name for e in entries}
         if directory != root and venv_marker in names:
             continue
         if ".gitignore" in names:
-            rules = rules + (IgnoreFile.read(directory / ".gitignore", directory),)
+            rules = rules + (IgnoreFile.read(Path(directory) / ".gitignore", Path(directory)),)
         subdirs = []
         for entry in entries:
-            path = Path(entry.path)
+            path = entry.path  # a str: Path objects cost more than the rest of the walk
             try:
                 is_link = entry.is_symlink()
                 is_dir = entry.is_dir(follow_symlinks=False)
@@ -109,119 +120,99 @@ def _walk_tree(root: Path, skip_dirs: set[str], venv_marker: str) -> WalkResult:
                 is_link, is_dir = False, False
             if is_dir and entry.name in skip_dirs:
                 continue
-            if _ignored(path, is_dir, rules):
+            if rules and _ignored(path, is_dir, rules):
                 continue
             if is_dir:
+                if excluded is not None and excluded(path, True):
+                    result.excluded += 1
+                    continue
                 subdirs.append((path, rules))
             elif is_link and _is_dir(path):
                 result.symlinked_dirs += 1
             else:
                 result.files.append(path)
         stack.extend(reversed(subdirs))
+    result.files = [Path(p) for p in result.files]
     return result
 
 
-def _is_dir(path: Path) -> bool:
+def _is_dir(path: Path | str) -> bool:
     try:
-        return path.is_dir()
+        return os.path.isdir(path)
     except OSError:  # a symlink loop: not a directory we can enter
         return False
 
 
 def _ignored(path: Path, is_dir: bool, rules) -> bool:
     ignored = False
-    for ignore in rules:
+    for ignore in rules:  # deeper .gitignore files come later and win
         verdict = ignore.match(path, is_dir)
         if verdict is not None:
             ignored = verdict
     return ignored
 
 
-@dataclass(frozen=True)
-class IgnoreRule:
-    regex: re.Pattern
-    negate: bool
-    dir_only: bool
-    anchored: bool
+def compile_gitignore(lines, *, strict: bool = False, source: str = ""):
+    """Git's ignore patterns, one per line, as a `pathspec.GitIgnoreSpec`. A pattern git would reject
+    is skipped (a .gitignore never stops a scan); with `strict`, it is an InputError naming it instead."""
+    import pathspec  # only when there are patterns: most scans in a git work tree need none
+
+    good = []
+    for line in lines:
+        try:
+            pathspec.GitIgnoreSpec.from_lines([line])
+        except (ValueError, TypeError) as exc:  # pathspec's GitIgnorePatternError is a ValueError
+            if strict:
+                from openscope.errors import InputError
+
+                raise InputError(f"{source}: invalid pattern {line!r} ({exc})") from None
+            continue
+        good.append(line)
+    return pathspec.GitIgnoreSpec.from_lines(good)
 
 
 class IgnoreFile:
-    """The common subset of .gitignore: globs, `**`, `!` negation, trailing `/`, leading `/`."""
+    """One .gitignore file: its patterns (git's syntax, by pathspec) apply below its folder."""
 
-    def __init__(self, base: Path, rules: list[IgnoreRule]):
+    def __init__(self, base: Path, spec):
         self.base = base
-        self.rules = rules
+        self.spec = spec
 
     @classmethod
     def read(cls, path: Path, base: Path) -> IgnoreFile:
         try:
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
-            return cls(base, [])
-        return cls(base, [rule for line in text.splitlines() if (rule := parse_ignore_line(line))])
+            text = ""
+        return cls(base, compile_gitignore(text.splitlines()))
 
-    def match(self, path: Path, is_dir: bool) -> bool | None:
+    def match(self, path: Path | str, is_dir: bool) -> bool | None:
         """True: ignored; False: re-included by `!`; None: no rule says anything."""
-        rel = path.relative_to(self.base).as_posix()
-        verdict = None
-        for rule in self.rules:
-            if rule.dir_only and not is_dir:
-                continue
-            subject = rel if rule.anchored else rel.rsplit("/", 1)[-1]
-            if rule.regex.fullmatch(subject):
-                verdict = not rule.negate
-        return verdict
+        rel = os.path.relpath(path, self.base).replace(os.sep, "/")
+        return self.spec.check_file(rel + "/" if is_dir else rel).include
 
 
-def parse_ignore_line(line: str) -> IgnoreRule | None:
-    line = line.rstrip("\n")
-    if not line.strip() or line.startswith("#"):
+class Excludes:
+    """`--exclude` globs and `exclude = [...]` of openscope.toml / [tool.openscope]: gitignore-style
+    patterns, each relative to a folder (the scan's base for --exclude, the TOML file's folder)."""
+
+    def __init__(self):
+        self.sources: list[tuple[str, object, str]] = []  # (folder, pathspec.GitIgnoreSpec, label)
+
+    def add(self, folder: Path, patterns: list[str], label: str) -> None:
+        if patterns:
+            self.sources.append((os.path.abspath(folder), compile_gitignore(patterns, strict=True, source=label),
+                                 label))
+
+    def __bool__(self) -> bool:
+        return bool(self.sources)
+
+    def __call__(self, path: Path, is_dir: bool = False) -> str | None:
+        """The label of the exclusion that drops `path`, or None."""
+        absolute = os.path.abspath(path)
+        for folder, spec, label in self.sources:
+            if absolute.startswith(folder + os.sep):
+                rel = absolute[len(folder) + 1:].replace(os.sep, "/")
+                if spec.match_file(rel + "/" if is_dir else rel):
+                    return label
         return None
-    line = re.sub(r"(?<!\\)\s+$", "", line)
-    negate = line.startswith("!")
-    if negate:
-        line = line[1:]
-    line = line.removeprefix("\\")  # `\#file`, `\!file`
-    dir_only = line.endswith("/")
-    line = line.rstrip("/")
-    anchored = "/" in line
-    line = line.lstrip("/")
-    if not line:
-        return None
-    return IgnoreRule(re.compile(_glob_to_regex(line)), negate, dir_only, anchored)
-
-
-def _glob_to_regex(glob: str) -> str:
-    out, i = [], 0
-    while i < len(glob):
-        if glob.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif glob.startswith("/**", i) and i + 3 == len(glob):
-            out.append("/.*")
-            i += 3
-        elif glob.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif glob[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif glob[i] == "?":
-            out.append("[^/]")
-            i += 1
-        elif glob[i] == "[":
-            end = glob.find("]", i + 2)
-            if end == -1:
-                out.append(re.escape(glob[i]))
-                i += 1
-            else:
-                body = glob[i + 1:end].replace("\\", "\\\\")
-                out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
-                i = end + 1
-        elif glob[i] == "\\" and i + 1 < len(glob):
-            out.append(re.escape(glob[i + 1]))
-            i += 2
-        else:
-            out.append(re.escape(glob[i]))
-            i += 1
-    return "".join(out)

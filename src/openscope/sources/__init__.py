@@ -37,7 +37,7 @@ class FactResolver:
                 facts = source.fetch(ref)
             except ModelNotFoundError as exc:
                 if source.authoritative:
-                    raise  # the Hub's own answer: that repo or revision does not exist
+                    raise self._with_suggestion(ref, exc) from None  # the Hub's own answer: no such repo
                 failures.append(exc)  # a cache miss: try the next source
                 continue
             except (NetworkError, GatedModelError) as exc:
@@ -48,8 +48,18 @@ class FactResolver:
             return self._note_fallback(self._with_registry_datasets(facts), failures, source.label)
         if not failures:
             raise ModelNotFoundError(ref.raw, f"{ref.raw}: no source of facts for a {ref.kind} reference")
-        # An unreachable or gated Hub says more than "not cached" or "not in the snapshot".
-        raise next((f for f in failures if not isinstance(f, ModelNotFoundError)), failures[0]) from None
+        # An unreachable or gated Hub says more than "not cached" or "not in the snapshot"; among misses,
+        # the last source asked (the registry) says what the id may have meant and how to fetch it.
+        raise next((f for f in failures if not isinstance(f, ModelNotFoundError)), failures[-1]) from None
+
+    def _with_suggestion(self, ref: ModelRef, exc: ModelNotFoundError) -> ModelNotFoundError:
+        """A near miss of a name the registry knows (a typo, a renamed org) says what it may have meant."""
+        if ref.kind != "hub" or self.registry is None or "did you mean" in str(exc):
+            return exc
+        close = self.registry.registry.suggest(ref.id)
+        if not close:
+            return exc
+        return ModelNotFoundError(exc.ref, f"{exc}; did you mean {' or '.join(close)}?")
 
     @staticmethod
     def _note_fallback(facts: ModelFacts, failures: list[ModelError], used: str) -> ModelFacts:

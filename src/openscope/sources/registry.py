@@ -17,6 +17,15 @@ class RegistrySource:
     def __init__(self, registry=None):
         self.registry = registry or load_registry()
 
+    def miss_message(self, ref: ModelRef) -> str:
+        """Why a Hub id is not here, what it may have meant, and how to fetch it."""
+        date = self.registry.snapshot_date()
+        close = self.registry.suggest(ref.id)
+        hint = f"; did you mean {' or '.join(close)}?" if close else "."
+        return (f"{ref.raw}: not in the bundled registry snapshot{f' (dated {date})' if date else ''}{hint} "
+                f"To fetch it, run without --offline, or add it to the snapshot with "
+                f"`openscope registry refresh {ref.id}`")
+
     def fetch(self, ref: ModelRef) -> ModelFacts:
         if ref.kind == "api":
             api = self.registry.match_api(ref.id, provider=ref.provider)
@@ -26,9 +35,7 @@ class RegistrySource:
                               api=api, gated=None)
         entry = self.registry.hub(ref.id)
         if entry is None:
-            raise ModelNotFoundError(
-                ref.raw, f"{ref.raw}: not in the offline registry snapshot (run without --offline to ask the Hub)"
-            )
+            raise ModelNotFoundError(ref.raw, self.miss_message(ref))
         gated = entry.gated
         return ModelFacts(
             ref=ref, id=entry.id, kind="hub", provenance="registry",

@@ -1,0 +1,337 @@
+"""Release statements and component links in a card sentence: is the training code / data released?
+
+Two readers, both driven by the `release` section of `cardrules/components.yaml` (its comment says
+how a statement is read):
+
+- `release_findings`: a release verb or predicate with the list of things it releases
+  ("we release all code, data and checkpoints", "the scripts and the data mix are public",
+  "fully open: public data mixture and training configs"), read item by item;
+- `link_findings`: an item that names a component right beside a URL of the right kind
+  ("Training code (https://github.com/...)", "the SFT dataset here: https://huggingface.co/datasets/...").
+
+Each returns (component, status, rule) triples for `training_code` and `training_data`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from openscope.card.rules import component_rules
+from openscope.text.sentences import nlp
+
+TRAINING = ("training_code", "training_data")
+
+
+@dataclass(frozen=True)
+class _Vocab:
+    words: dict  # name -> frozenset of lower-case words
+    nouns: dict
+    not_training: dict
+    hosts: dict
+    document_hosts: tuple
+    restricted_patterns: tuple
+    window: int
+
+    def __getattr__(self, name):
+        try:
+            return self.__dict__["words"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+_PREPOSITIONS = frozenset({"for", "of", "by", "with", "after", "before", "about", "on", "in", "at", "from", "without",
+                           "upon", "like", "than", "as", "into", "onto", "over", "under"})
+_ORDER = {"closed": 0, "restricted": 1, "open": 2}
+
+
+@functools.cache
+def vocab() -> _Vocab:
+    raw = component_rules()["release"]
+    words = {k: frozenset(str(w).lower() for w in v) for k, v in raw.items()
+             if isinstance(v, list) and k not in ("restricted_patterns", "document_hosts")}
+    return _Vocab(
+        words=words,
+        document_hosts=tuple(re.compile(p, re.I) for p in raw.get("document_hosts", [])),
+        nouns={c: frozenset(raw["nouns"][c]) for c in TRAINING},
+        not_training={c: frozenset(raw["not_training"][c]) for c in TRAINING},
+        hosts={c: tuple(re.compile(p, re.I) for p in raw["hosts"][c]) for c in TRAINING},
+        restricted_patterns=tuple(re.compile(p, re.I) for p in raw.get("restricted_patterns", [])),
+        window=int(raw.get("window", 7)),
+    )
+
+
+def _clauses(words: list[str]) -> list[tuple[int, int]]:
+    """Clause bounds: ";" and contrastive words ("but", "except") end a clause."""
+    v = vocab()
+    bounds, start = [], 0
+    for i, w in enumerate(words):
+        if w == ";" or (w in v.clause_breaks and i > start):
+            if i > start:
+                bounds.append((start, i))
+            start = i + 1 if w == ";" else i
+    if start < len(words):
+        bounds.append((start, len(words)))
+    return bounds
+
+
+def _items(words: list[str], lo: int, hi: int) -> list[tuple[int, int]]:
+    """Cut a list of things into items at commas and joining words; a parenthesis stays with its item
+    ("logs (coming soon)")."""
+    v = vocab()
+    items, start, depth = [], lo, 0
+    for i in range(lo, hi):
+        depth += (words[i] == "(") - (words[i] == ")")
+        if depth <= 0 and (words[i] in (",", "/", ":") or words[i] in v.item_joins):
+            if i > start:
+                items.append((start, i))
+            start = i + 1
+            depth = 0
+    if hi > start:
+        items.append((start, hi))
+    return items
+
+
+def _head(words: list[str], lo: int, hi: int) -> tuple[str | None, bool]:
+    """(component, explicit) an item names: its last component noun decides; `explicit` when the item
+    itself says it is for training ("training code", "pretraining data"). None for other things."""
+    v = vocab()
+    head, head_at = None, -1
+    for i in range(lo, hi):
+        for comp in TRAINING:
+            if words[i] in v.nouns[comp]:
+                head, head_at = comp, i
+    if head is None or any(w in v.about for w in words[head_at + 1:hi]):
+        return None, False  # "the data card", "the code license": about the thing, not the thing
+    item = set(words[lo:hi])
+    if item & v.training_words:
+        return head, True  # "core repo (training, inference, finetuning)": training is named outright
+    if item & v.not_training[head]:
+        return None, False
+    return head, False
+
+
+def _component(words: list[str], lo: int, hi: int, sentence_words: set[str]) -> str | None:
+    """Which training component an item of a release statement names: a bare "code" or "data" counts
+    only as part of a whole ("all code") or in a sentence about training."""
+    v = vocab()
+    head, explicit = _head(words, lo, hi)
+    if head is None:
+        return None
+    if explicit or set(words[lo:hi]) & v.whole or sentence_words & v.training_context:
+        return head
+    return None
+
+
+class _Reader:
+    """One sentence's tokens, read clause by clause."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.doc = nlp().make_doc(text)
+        self.words = [t.lower_ for t in self.doc]
+        self.sentence_words = set(self.words)
+        self.found: dict[str, tuple[str, str]] = {}
+
+    def note(self, item: tuple[int, int], clause: tuple[int, int], trigger: int, rule: str,
+             negated: bool = False) -> None:
+        comp = _component(self.words, item[0], item[1], self.sentence_words)
+        if comp is None:
+            return
+        status = self.status(clause, item, trigger, negated)
+        if status is None:
+            return
+        prev = self.found.get(comp)
+        # Within a sentence a closed reading wins: "we release X but not Y" must not open Y.
+        if prev is None or _ORDER[status] < _ORDER[prev[0]]:
+            self.found[comp] = (status, rule)
+
+    def status(self, clause, item, trigger, negated) -> str | None:
+        """open / closed / restricted for one item; None when the release is only promised."""
+        v, words = vocab(), self.words
+        lo, hi = clause
+        item_words = set(words[item[0]:item[1]])
+        clause_words = set(words[lo:hi])
+        lead = set(words[lo:trigger + 1])
+        if (item_words | lead) & v.future:
+            return None
+        if negated or lead & v.negations or set(words[max(lo, item[0] - 2):item[0]]) & v.negations \
+                or item_words & {"not", "n't", "no"}:
+            return "closed"
+        after = words[trigger + 1:hi]
+        if words[trigger] in v.predicates and set(after[:2]) & {"in", "within"} and set(after[:6]) & v.described_in:
+            return None  # "available in the paper": described, not released
+        clause_text = " ".join(words[lo:hi])
+        if clause_words & v.restricted or any(p.search(clause_text) for p in v.restricted_patterns):
+            return "restricted"
+        return "open"
+
+    def active_ok(self, lo: int, i: int) -> bool:
+        """A release verb used as a verb: not adjectival ("the recently released X"), not after a preposition."""
+        v, words = vocab(), self.words
+        j = i - 1
+        while j >= lo and words[j] in v.adverbs - {"all", "both", "each", "every"}:
+            j -= 1
+        return j < lo or (words[j] not in v.adjectival and words[j] not in _PREPOSITIONS)
+
+    def object_end(self, start: int, hi: int) -> int:
+        v = vocab()
+        return next((i for i in range(start, hi) if self.words[i] in v.object_ends or self.words[i] in ".!?"), hi)
+
+    def label_mark(self, i: int, hi: int) -> int | None:
+        """Where the list after an openness label starts: "fully open: ...", "fully open model (...)"."""
+        v = vocab()
+        for k in range(i + 1, min(hi, i + 4)):
+            if self.words[k] in v.label_marks:
+                return k
+            if self.words[k] not in v.label_nouns:
+                return None
+        return None
+
+    def passive_link(self, lo: int, i: int) -> int | None:
+        """Where the linking verb of a passive predicate at `i` is ("the data is publicly available")."""
+        v, words = vocab(), self.words
+        j = i - 1
+        while j > lo and (words[j] in v.adverbs or words[j] in ("not", "n't", "yet")):
+            j -= 1
+        return j if j >= lo and words[j] in v.links else None
+
+    def read(self) -> list[tuple[str, str, str]]:
+        v, words = vocab(), self.words
+        if not self.sentence_words & (v.nouns["training_code"] | v.nouns["training_data"]):
+            return []
+        carried = None  # the previous clause's release verb, for "... but not the data"
+        for lo, hi in _clauses(words):
+            triggered = False
+            for i in range(lo, hi):
+                w = words[i]
+                if w in v.predicates and (j := self.passive_link(lo, i)) is not None:
+                    negated = any(x in ("not", "n't") for x in words[j:i])
+                    for item in _items(words, lo, j):
+                        self.note(item, (lo, hi), i, "release-statement", negated)
+                    if i + 2 < hi and words[i + 1] == "," and words[i + 2] == "including":
+                        for item in _items(words, i + 3, self.object_end(i + 3, hi)):
+                            self.note(item, (lo, hi), i, "release-statement", negated)
+                    triggered = True
+                elif w in v.verbs and self.active_ok(lo, i):
+                    for item in _items(words, i + 1, self.object_end(i + 1, hi)):
+                        self.note(item, (lo, hi), i, "release-statement")
+                    triggered = carried = True
+                elif w in v.make_verbs:
+                    end = next((k for k in range(i + 1, min(hi, i + 25)) if words[k] in v.predicates), None)
+                    if end is not None:
+                        for item in _items(words, i + 1, end):
+                            self.note(item, (lo, hi), i, "release-statement")
+                        triggered = carried = True
+                elif w in v.label_words and i > lo and words[i - 1] in v.label_adverbs \
+                        and (mark := self.label_mark(i, hi)) is not None:
+                    for item in _items(words, mark + 1, hi):
+                        self.note(item, (lo, hi), i, "openness-label")
+                    triggered = True
+            if not triggered and carried and words[lo] in v.clause_breaks:
+                # "We release the weights but not the training data": the verb carries over.
+                negated = bool(set(words[lo:min(hi, lo + 3)]) & v.negations)
+                for item in _items(words, lo + 1, self.object_end(lo + 1, hi)):
+                    self.note(item, (lo, hi), lo, "release-statement", negated)
+        return [(comp, status, rule) for comp, (status, rule) in self.found.items()]
+
+
+def release_findings(text: str) -> list[tuple[str, str, str]]:
+    """(component, status, rule) for every training component a release statement in `text` speaks of."""
+    return _Reader(text).read()
+
+
+def _host_kind(url: str) -> str | None:
+    """training_code / training_data for a URL on a host of that kind, "document" for a paper, else None."""
+    if any(p.search(url) for p in vocab().document_hosts):
+        return "document"
+    for comp in TRAINING:
+        if any(p.search(url) for p in vocab().hosts[comp]):
+            return comp
+    return None
+
+
+_LEAD_INS = ("(", ":", "-", "here", "at", "in", "on", "is", "are", "found", "available", "see", "via", "from", "under")
+_ITEM_ENDS = (",", ";", ".", "|", "and", "&")
+
+
+def _label_before(doc, words: list[str], i: int, window: int) -> tuple[int, int]:
+    """The item right before the URL at `i`: back over lead-ins ("here:", "at"), to a comma, "and" or
+    another URL; a parenthesis is part of the item ("Core repo (training, inference)")."""
+    j = i - 1
+    while j >= 0 and (words[j] in _LEAD_INS or set(words[j]) <= set("(:-")):
+        j -= 1
+    lo, depth, outside, inside = j, 0, 0, 0
+    while lo >= 0 and outside < window and inside < 2 * window and not doc[lo].like_url:
+        depth += words[lo].count(")") - words[lo].count("(")  # spaCy may keep "):" as one token
+        if depth <= 0 and words[lo] in _ITEM_ENDS:
+            break
+        if depth > 0:
+            inside += 1
+        else:
+            outside += 1
+        lo -= 1
+    return lo + 1, j + 1
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _own_repo(url: str, model_id: str | None) -> bool:
+    """A repository of the model's own organisation, or one named after the model."""
+    m = re.search(r"(?:github\.com|gitlab\.com)/([^/\s]+)/([^/\s#?]+)", url, re.I)
+    if not m or not model_id or "/" not in model_id:
+        return False
+    org, name = model_id.split("/", 1)
+    repo = _squash(m[2])
+    return m[1].lower() == org.lower() or (len(repo) >= 4 and (_squash(name).startswith(repo) or _squash(org) == repo))
+
+
+def link_findings(text: str, model_id: str | None = None) -> list[tuple[str, str, str]]:
+    """(component, "open", rule) for items that name a training component right beside a URL of its kind.
+
+    A label that says outright it is training code or data counts beside a URL of its kind (or of no
+    known kind); a bare "Dataset" label counts beside a dataset URL; a bare "Code" or "Repository"
+    label in a sentence about training, or as a list entry of its own beside a repository of the
+    model's own organisation ("Code: https://github.com/<org>/...")."""
+    v = vocab()
+    doc = nlp().make_doc(text)
+    words = [t.lower_ for t in doc]
+    sentence_words = set(words)
+    found: dict[str, str] = {}
+    for i, tok in enumerate(doc):
+        if not tok.like_url:
+            continue
+        host = _host_kind(tok.text)
+        after_lo = i + 1 + (1 if i + 1 < len(words) and words[i + 1] == ")" else 0)
+        spans = [_label_before(doc, words, i, v.window), (after_lo, min(len(words), after_lo + 2))]
+        clause_lo = max((k for k in range(i) if words[k] in (";", ".")), default=-1) + 1
+        clause_words = set(words[clause_lo:i])
+        if clause_words & v.future or clause_words & {"not", "n't", "no", "never"}:
+            continue
+        for n, (lo, hi) in enumerate(spans):
+            if hi <= lo:
+                continue
+            comp, explicit = _head(words, lo, hi)
+            if comp is None or host not in (comp, None):
+                continue
+            if explicit:
+                found.setdefault(comp, "component-link")
+            elif host == comp and (comp == "training_data" or set(words[lo:hi]) & v.whole
+                                   or sentence_words & v.training_context):
+                found.setdefault(comp, "component-link")
+            elif host == comp and n == 0 and lo == 0 and len(words) <= 12 and _own_repo(tok.text, model_id):
+                # A bare "Code: <own repository>" entry in a list of the model's resources.
+                found.setdefault(comp, "component-link")
+        if host == "training_data" and "training_data" not in found \
+                and clause_words & v.training_verbs and not sentence_words & v.evaluation_words:
+            found["training_data"] = "training-dataset-link"
+        near = set(words[max(0, i - 3):i])
+        if host == "training_code" and "training_code" not in found and clause_words & v.trained_with \
+                and near & {"with", "using", "via", "on"} and not near & (v.nouns["training_data"] | {"generated"}) \
+                and _own_repo(tok.text, model_id):
+            # "trained with <the model's own organisation's repository>"; a third-party tool is not its code.
+            found["training_code"] = "component-link"
+    return [(comp, "open", rule) for comp, rule in found.items()]

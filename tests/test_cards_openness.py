@@ -1,0 +1,188 @@
+"""Cards that show openness and lineage: release statements, component links, bases named in the body,
+the model's name or a mirror id, terms stated in the card, and conflicts between restrictive licenses."""
+
+from __future__ import annotations
+
+import pytest
+from spectrum_helpers import DictResolver, _lic, assess, card_facts, hub_facts, small_catalog, warning_codes
+
+from openscope.card.links import publisher_ids
+from openscope.card.parse import parse_card
+from openscope.card.release import link_findings, release_findings
+from openscope.card.rules import component_rules, lineage_rules
+from openscope.card.sentences import normalize
+from openscope.card.terms import stated_license, term_rules_raw
+from openscope.catalog import Catalog, load_catalog
+
+RELEASE = component_rules()["release"]["examples"]
+
+
+@pytest.fixture()
+def catalog():
+    return small_catalog()
+
+
+def _read(sentence: str) -> dict[str, str]:
+    text = normalize(sentence)
+    found: dict[str, str] = {}
+    for component, status, _ in release_findings(text) + link_findings(text, "example-lab/model"):
+        found.setdefault(component, status)
+    return found
+
+
+@pytest.mark.parametrize("sentence,expected", [pytest.param(s, e, id=s[:50]) for s, e in RELEASE["positive"]])
+def test_release_statements_and_links(sentence, expected):
+    got = _read(sentence)
+    assert {c: got.get(c) for c in expected} == expected, got
+
+
+@pytest.mark.parametrize("sentence", [pytest.param(s, id=s[:50]) for s in RELEASE["negative"]])
+def test_statements_that_release_no_training_component(sentence):
+    assert "open" not in _read(sentence).values()
+
+
+@pytest.mark.parametrize("sentence,expected", [pytest.param(s, e, id=s[:50])
+                                               for s, e in term_rules_raw()["examples"]["positive"]])
+def test_terms_stated_in_the_card(sentence, expected):
+    entry, where = stated_license(sentence + "\n", {}, load_catalog())
+    assert entry is not None and entry.key == expected, where
+
+
+@pytest.mark.parametrize("sentence", term_rules_raw()["examples"]["negative"])
+def test_sentences_that_state_no_terms_for_the_weights(sentence):
+    assert stated_license(sentence + "\n", {}, load_catalog())[0] is None
+
+
+@pytest.mark.parametrize("mirror,publisher", lineage_rules()["mirror_examples"])
+def test_mirror_ids_lead_to_their_publisher(mirror, publisher):
+    assert publisher_ids(mirror) == [publisher]
+
+
+@pytest.mark.parametrize("hub_id", lineage_rules()["mirror_negative"])
+def test_ids_that_are_no_mirror(hub_id):
+    assert publisher_ids(hub_id) == []
+
+
+def test_blanket_release_with_listed_data_is_fully_open(catalog):
+    text = ("---\nlicense: apache-2.0\ndatasets: [lab/corpus]\nlibrary_name: transformers\n---\n"
+            "We release all code, data and checkpoints used to train the model.\n")
+    report = assess(card_facts(text, "lab/open-7b"), catalog, DictResolver())
+    assert report.spectrum == "fully-open"
+    assert any("release-statement" in r for r in report.component_evidence["training_code"])
+
+
+def test_a_promised_release_is_no_release(catalog):
+    text = ("---\nlicense: apache-2.0\ndatasets: [lab/corpus]\nlibrary_name: transformers\n---\n"
+            "We will release the training code and the data mixture soon.\n")
+    report = assess(card_facts(text, "lab/open-7b"), catalog, DictResolver())
+    assert report.spectrum == "open-weights"
+    assert report.components["training_code"] == "unknown"
+
+
+def test_training_code_link_counts_for_code(catalog):
+    text = ("---\nlicense: apache-2.0\ndatasets: [lab/corpus]\n---\n## Resources\n\n"
+            "- [Training code](https://github.com/lab/trainer)\n"
+            "- [Pretraining data](https://huggingface.co/datasets/lab/corpus)\n")
+    report = assess(card_facts(text, "lab/open-7b"), catalog, DictResolver())
+    assert report.components["training_code"] == "open"
+    assert report.spectrum == "fully-open"
+
+
+def test_open_code_and_data_of_a_finetune_do_not_open_its_base(catalog):
+    base = hub_facts("meta-llama/Llama-2-7b-hf", "llama2")
+    text = ("---\nlicense: llama2\nbase_model: meta-llama/Llama-2-7b-hf\n---\n"
+            "We release all code and data used to fine-tune this model.\n")
+    report = assess(card_facts(text), catalog, DictResolver(base))
+    assert report.spectrum == "open-weights"
+
+
+def test_body_base_without_metadata_is_followed_and_conflicts(catalog):
+    text = "---\nlicense: mit\n---\nWe fine-tune LLaMA-2-13B on monolingual text, then on parallel data.\n"
+    report = assess(card_facts(text), catalog, DictResolver())
+    assert {"user-cap", "competitor-ban"} <= {f.flag for f in report.flags}
+    assert "license-conflict" in warning_codes(report)
+
+
+def test_architecture_named_in_the_body_is_no_base(catalog):
+    text = "---\nlicense: apache-2.0\n---\nWe adopted exactly the same architecture and tokenizer as Llama 2.\n"
+    report = assess(card_facts(text), catalog, DictResolver())
+    assert report.flags == [] and report.base_models == []
+    assert "license-conflict" not in warning_codes(report)
+
+
+def test_mirror_base_is_followed_to_its_publisher(catalog):
+    upstream = hub_facts("meta-llama/Llama-2-7b", "llama2")
+    text = "---\nlicense: mit\nbase_model: unsloth/llama-2-7b-bnb-4bit\n---\nA tune.\n"
+    report = assess(card_facts(text), catalog, DictResolver(upstream))
+    assert "competitor-ban" in {f.flag for f in report.flags}
+    assert "license-conflict" in warning_codes(report)
+    assert "base-model-guessed" in warning_codes(report)
+
+
+def test_unknown_mirror_falls_back_to_the_family_its_name_carries(catalog):
+    text = "---\nlicense: apache-2.0\nbase_model: TheBloke/Llama-2-13B-fp16\n---\nA tune.\n"
+    report = assess(card_facts(text), catalog, DictResolver())
+    assert "user-cap" in {f.flag for f in report.flags}
+    assert {"license-conflict", "base-model-guessed"} <= set(warning_codes(report))
+    assert report.osi_open is False
+
+
+def test_base_guessed_from_the_model_name(catalog):
+    text = "---\nlicense: apache-2.0\nlibrary_name: transformers\n---\nA story model.\n"
+    report = assess(card_facts(text, "someone/story-gemma2-9b-merged"), catalog, DictResolver())
+    assert "licensor-control" in {f.flag for f in report.flags}
+    assert {"license-conflict", "base-model-guessed"} <= set(warning_codes(report))
+
+
+def test_a_family_owner_is_not_its_own_derivative(catalog):
+    text = "---\nlicense: gemma\nlibrary_name: transformers\n---\nAn instruction-tuned model.\n"
+    report = assess(card_facts(text, "google/gemma-2-9b-it"), catalog, DictResolver())
+    assert "base-model-guessed" not in warning_codes(report)
+    assert report.base_models == []
+
+
+def test_other_with_terms_in_the_body(catalog):
+    text = "---\nlicense: other\n---\n# A model\n\nThis model is released under the llama2 license.\n"
+    report = assess(card_facts(text), catalog, DictResolver())
+    assert report.license.id == "llama2"
+    assert "user-cap" in {f.flag for f in report.flags}
+    assert "license-unknown" not in warning_codes(report)
+
+
+def test_uncatalogued_license_name_says_the_terms_are_unknown(catalog):
+    text = "---\nlicense: other\nlicense_name: acme-research-license\nlibrary_name: transformers\n---\nA model.\n"
+    report = assess(card_facts(text), catalog, DictResolver())
+    assert report.flags == [] and report.osi_open is None
+    unknown = [w.message for w in report.warnings if w.code == "license-unknown"]
+    assert len(unknown) == 1 and "acme-research-license" in unknown[0]
+
+
+def test_restrictive_license_over_other_restrictive_terms_is_a_conflict(catalog):
+    base = hub_facts("meta-llama/Llama-2-7b-hf", "llama2")
+    text = "---\nlicense: gemma\nbase_model: meta-llama/Llama-2-7b-hf\n---\nA tune.\n"
+    report = assess(card_facts(text), catalog, DictResolver(base))
+    assert "license-conflict" in warning_codes(report)
+    assert {"user-cap", "licensor-control"} <= {f.flag for f in report.flags}  # both sets of terms
+
+
+def test_rail_licenses_over_each_other_are_no_conflict():
+    catalog = Catalog([_lic("rail-a", False, binds=True, family="openrail", flags=[("use-restrictions", {})]),
+                       _lic("rail-b", False, binds=True, family="openrail", flags=[("flow-down", {})])])
+    base = hub_facts("lab/rail-base", "rail-a")
+    report = assess(card_facts("---\nlicense: rail-b\nbase_model: lab/rail-base\n---\nA tune.\n"), catalog,
+                    DictResolver(base))
+    assert "license-conflict" not in warning_codes(report)
+    assert {"use-restrictions", "flow-down"} <= {f.flag for f in report.flags}
+
+
+def test_broken_front_matter_keeps_the_keys_around_the_error():
+    card = parse_card("---\nlicense: apache-2.0\nbase_model: lab/base\n[instance_prompt]\n---\nBody.\n")
+    assert card.front_matter == "invalid-yaml" and card.problem
+    assert card.data == {"license": "apache-2.0", "base_model": "lab/base"}
+
+
+def test_a_permissive_family_guessed_from_the_name_never_makes_the_model_look_open(catalog):
+    text = "---\nlibrary_name: transformers\n---\nA story model.\n"
+    report = assess(card_facts(text, "someone/story-mistral-7b"), load_catalog(), DictResolver())
+    assert report.osi_open is None and report.flags == []
+    assert {"base-model-guessed", "license-unknown"} <= set(warning_codes(report))
