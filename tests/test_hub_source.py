@@ -13,7 +13,7 @@ from fakehub import FIXTURES
 from openscope.errors import ModelNotFoundError
 from openscope.sources.cache import FactCache
 from openscope.sources.hub import CacheSource, HubSource, RetryPolicy, license_files
-from openscope.types import ModelRef
+from openscope.types import DATASET_SOURCE_KEY, ModelRef
 
 
 def hub_ref(text: str) -> ModelRef:
@@ -56,7 +56,7 @@ def test_fetch_gathers_card_license_files_and_datasets(source, fake_hub):
     assert facts.gated is False
     assert "license:apache-2.0" in facts.tags
     dataset_card = yaml.safe_load((FIXTURES / "datasets/acme/corpus-a/README.md").read_text().split("---", 2)[1])
-    assert facts.datasets == {"acme/corpus-a": dataset_card}
+    assert facts.datasets == {"acme/corpus-a": {**dataset_card, DATASET_SOURCE_KEY: "hub"}}
     assert facts.warnings == []
 
 
