@@ -54,6 +54,21 @@ def test_diff_of_a_report_with_itself_is_empty_and_exits_0(two_reports):
 
 
 @pytest.mark.slow
+def test_a_baseline_kept_in_the_repository_is_not_scanned_as_references(two_reports):
+    # A report names the bases of the models it assessed; scanned as a config it would add them as models.
+    repo = two_reports / "repo"
+    new = json.loads((two_reports / "new.json").read_text())
+    (repo / "openscope-baseline.json").write_text(json.dumps(new))
+    try:
+        proc = cli(two_reports, repo, "check", ".", "--offline", "--baseline", "openscope-baseline.json", "-f", "json")
+    finally:
+        (repo / "openscope-baseline.json").unlink()
+    report = json.loads(proc.stdout)
+    assert report["drift"] == []
+    assert sorted(m["ref"] for m in report["models"]) == sorted(m["ref"] for m in new["models"])
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(("content", "problem"), [
     (None, "no such report file"),
     ("{not json", "not a JSON report (line 1"),

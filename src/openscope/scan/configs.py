@@ -327,11 +327,20 @@ class ConfigWalker:
             self.walk(node)  # `run:` holding a mapping is a section, not a command
 
 
+def _is_openscope_output(data) -> bool:
+    """openscope's own JSON (a report kept as a `check --baseline`, a diff, a notice bundle) names the models
+    it assessed and their bases; scanning it would count them as references of the repository."""
+    schema = data.get("schema") if isinstance(data, dict) else None
+    return isinstance(schema, str) and schema.startswith("openscope.")
+
+
 def scan_json(text: str, rules) -> Extraction:
     try:
         data = loads_with_positions(text.lstrip("\ufeff"))
     except JSONPositionError as exc:
         return Extraction(file_problem=f"not valid JSON ({exc})")
+    if _is_openscope_output(data):
+        return Extraction()
     walker = ConfigWalker(rules)
     try:
         walker.walk(_from_json(data, LineIndex(text.lstrip("\ufeff"))))
