@@ -26,6 +26,10 @@ IdentifiedBy = Literal["declared", "text", "classifier", "registry", "lineage"] 
 FlagSource = Literal["rules", "classifier", "catalog", "registry"]
 ErrorCode = Literal["not-found", "gated", "network", "invalid-ref", "unreadable"]
 Severity = Literal["error", "warning"]
+# Whether the terms governing a model were established: "unknown" (none declared, `other` without readable
+# terms, a name openscope does not know) and "not-read" (a governing text in a language it does not read)
+# mean its restrictions are unknown, not absent (SPEC §5).
+LicenseStatus = Literal["known", "unknown", "not-read"]
 
 REPORT_SCHEMA = "openscope.report/1"
 LICENSE_SCHEMA = "openscope.license/1"
@@ -115,6 +119,12 @@ class ModelReport:
     effective_license_from: Optional[str] = None
     task: Optional[str] = None  # the card's pipeline_tag
     datasets: list[DatasetInfo] = field(default_factory=list)
+    # Set by the assessor for every model (an unassessed one is "unknown"); the reason says which terms
+    # could not be established.
+    license_status: LicenseStatus = "known"
+    license_status_reason: Optional[str] = None
+    licenses: list[LicenseInfo] = field(default_factory=list)  # every license a card lists, when it lists several
+    alternatives: list[str] = field(default_factory=list)  # Hub repos of the same model's weights (API models)
 
     def flag_names(self) -> list[str]:
         return [f.flag for f in self.flags]
@@ -349,6 +359,9 @@ class LicenseAssessment:
     flags: list[FlagFinding] = field(default_factory=list)
     warnings: list[ReportWarning] = field(default_factory=list)
     declared: list[str] = field(default_factory=list)
+    listed: list[LicenseInfo] = field(default_factory=list)  # each license of a card that lists several
+    unknown_names: list[str] = field(default_factory=list)  # listed names the catalog does not know
+    unread: list[str] = field(default_factory=list)  # governing documents not read (not in a language read)
 
 
 @dataclass
