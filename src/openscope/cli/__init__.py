@@ -12,6 +12,7 @@ import click
 from openscope._version import __version__
 from openscope.cli.audit import audit
 from openscope.cli.check import check
+from openscope.cli.init import init
 from openscope.cli.license import license_cmd
 from openscope.cli.registry import registry
 from openscope.cli.scan import scan
@@ -24,7 +25,7 @@ def cli():
     """How open is an AI model really, and what will its license stop you doing?"""
 
 
-for command in (audit, scan, license_cmd, check, schema, registry):
+for command in (audit, scan, license_cmd, check, init, schema, registry):
     cli.add_command(command)
 
 
