@@ -115,7 +115,8 @@ def test_unassessed_models_pass_when_unknown_is_warn_and_exit_3_when_it_fails(fa
 def test_unknowns_beside_a_real_violation_exit_1(fake_scan, tmp_path):
     policy_file(tmp_path, 'deny-flags = ["non-commercial"]\n')
     fake_scan.models = [hub("a/nc", flags=["non-commercial"]),
-                        hub("x/gone", spectrum="unknown", error=ErrorInfo(code="not-found", message="x/gone: not found"))]
+                        hub("x/gone", spectrum="unknown",
+                            error=ErrorInfo(code="not-found", message="x/gone: not found"))]
     assert run_cli("--format", "json").exit_code == 1
 
 

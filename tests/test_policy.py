@@ -502,7 +502,8 @@ def test_fail_on_makes_a_policy_of_flags_spectra_and_unknown():
     from openscope.policy import apply_fail_on, fail_on_policy
 
     policy = fail_on_policy(["non-commercial,closed-api"])
-    report = Report(models=[model("x/nc", flags=["non-commercial", "naming"]), model("y/bare", license_status="unknown"),
+    report = Report(models=[model("x/nc", flags=["non-commercial", "naming"]),
+                            model("y/bare", license_status="unknown"),
                             ModelReport(ref="gpt-4o", id="openai:gpt-4o", kind="api", provenance="registry",
                                         spectrum="closed-api")])
     report.policy = apply_fail_on(policy, report)

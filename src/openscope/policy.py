@@ -310,7 +310,8 @@ def _validate(data, path: Path, shown: str) -> _Layer:
         raise PolicyError(shown, prefix + key, problem) from None
     both = sorted(set(data.get("deny-flags") or ()) & set(data.get("warn-flags") or ()))
     if both:
-        raise PolicyError(shown, prefix + "warn-flags", f"{both[0]!r} is also in deny-flags; list each flag in one of them")
+        raise PolicyError(shown, prefix + "warn-flags",
+                          f"{both[0]!r} is also in deny-flags; list each flag in one of them")
     for key in ("allow-licenses", "deny-licenses"):
         for name in data.get(key) or ():
             problem = license_name_problem(name)
@@ -349,7 +350,8 @@ def _layers(data, path: Path, chain: tuple[Path, ...]) -> list[_Layer]:
                                           "(shared through a git submodule or a checkout)")
         target = (path.parent / ref).resolve() if not Path(ref).is_absolute() else Path(ref)
         if target in (*chain, path.resolve()):
-            raise PolicyError(shown, key, f"{ref!r} extends itself (a cycle through {' -> '.join(map(_display, chain))})")
+            cycle = " -> ".join(map(_display, chain))
+            raise PolicyError(shown, key, f"{ref!r} extends itself (a cycle through {cycle})")
         if len(chain) >= MAX_EXTEND_DEPTH:
             raise PolicyError(shown, key, f"more than {MAX_EXTEND_DEPTH} files extend one another")
         if not target.is_file():
@@ -358,7 +360,8 @@ def _layers(data, path: Path, chain: tuple[Path, ...]) -> list[_Layer]:
         if target.name == PYPROJECT:
             table = _pyproject_table(target, table)
             if table is None:
-                raise PolicyError(_display(target), "tool.openscope", "no [tool.openscope] table in this pyproject.toml")
+                raise PolicyError(_display(target), "tool.openscope",
+                                  "no [tool.openscope] table in this pyproject.toml")
         out += _layers(table, target, (*chain, path.resolve()))
     out.append(own)
     return out

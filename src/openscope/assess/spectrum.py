@@ -1,7 +1,8 @@
 """Stage 5: place a model on the spectrum from its components (SPEC §1).
 
-closed-api for a model used through a hosted API (even one whose weights are also published); fully-open
-ONLY when weights, training code and training data are all open; open-weights when the weights can be downloaded (openly licensed or restricted);
+closed-api for a model used through a hosted API (even one whose weights are also published);
+fully-open ONLY when weights, training code and training data are all open; open-weights when the
+weights can be downloaded (openly licensed or restricted);
 otherwise unknown, saying what is missing. A derivative's training code and data are those of its
 own training AND of its base (a fine-tune of Llama is not fully-open however open its tuning data);
 a quantization's are its base's. Third-party ratings (MOT, OSAI) are shown, never used to decide.

@@ -25,13 +25,15 @@ def init(path, preset, force):
         text = starter_policy()
         if preset:
             if preset not in preset_names():
-                raise InputError(f"init: --preset: unknown preset {preset!r}; expected one of {', '.join(preset_names())}")
+                raise InputError(f"init: --preset: unknown preset {preset!r}; "
+                                 f"expected one of {', '.join(preset_names())}")
             text = text.replace('preset = "commercial-saas"', f'preset = "{preset}"', 1)
         target = Path(path)
         if target.exists() and not force:
             raise InputError(f"{path}: already exists; edit it, or pass --force to overwrite it")
         if target.name == "pyproject.toml":
-            raise InputError(f"{path}: init writes a policy file of its own; put its keys under [tool.openscope] by hand")
+            raise InputError(f"{path}: init writes a policy file of its own; "
+                             "put its keys under [tool.openscope] by hand")
         import tomllib
 
         parse_policy(tomllib.loads(text), target)  # what is written must load
