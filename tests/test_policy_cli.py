@@ -119,3 +119,27 @@ def test_a_broken_extended_file_stops_check_with_one_line(tmp_path):
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("openscope: error: org.toml: deny-licenses: unknown license, family or category 'lama'")
+
+
+@pytest.mark.slow
+def test_a_family_rule_and_a_preset_gate_real_models(tmp_path):
+    (tmp_path / "app.py").write_text(
+        'from transformers import AutoModel\n'
+        'a = AutoModel.from_pretrained("CohereForAI/c4ai-command-r-plus")\n'
+        'b = AutoModel.from_pretrained("meta-llama/Llama-3.1-8B")\n'
+        'c = AutoModel.from_pretrained("mistralai/Mistral-7B-v0.1")\n', encoding="utf-8")
+    (tmp_path / "openscope.toml").write_text('preset = "internal-research"\ndeny-licenses = ["cc-nc"]\n',
+                                             encoding="utf-8")
+    result = openscope("check", "--format", "json", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    errors = [v for v in json.loads(result.stdout)["policy"]["violations"] if v["severity"] == "error"]
+    assert [(v["model"], v["rule"]) for v in errors] == [("CohereForAI/c4ai-command-r-plus", "license")]
+    assert "cc-by-nc-4.0" in errors[0]["message"] and "cc-nc" in errors[0]["message"]
+    (tmp_path / "openscope.toml").write_text('preset = "redistribute-weights"\nallow-licenses = ["permissive"]\n',
+                                             encoding="utf-8")
+    result = openscope("check", "--format", "json", cwd=tmp_path)
+    errors = {(v["model"], v["rule"]) for v in json.loads(result.stdout)["policy"]["violations"]
+              if v["severity"] == "error"}
+    assert ("meta-llama/Llama-3.1-8B", "license") in errors
+    assert ("CohereForAI/c4ai-command-r-plus", "non-commercial") in errors
+    assert not any(m == "mistralai/Mistral-7B-v0.1" for m, _ in errors)  # Apache-2.0 is permissive
