@@ -108,6 +108,7 @@ def test_differential_1000_rows_same_answers_as_the_single_model_path(dump3k, bu
             "conflicts": sorted(w.message for w in single.warnings if w.code == "license-conflict"),
             "license": single.license.id if single.license else None,
             "effective": single.effective_license.id if single.effective_license else None,
+            "license_status": single.license_status,
         }
         actual = {
             "spectrum": mine["spectrum"],
@@ -115,6 +116,7 @@ def test_differential_1000_rows_same_answers_as_the_single_model_path(dump3k, bu
                                  for f in json.loads(mine["flags_json"])]),
             "conflicts": sorted(w["message"] for w in json.loads(mine["warnings_json"]) if w["code"] == "license-conflict"),
             "license": mine["license_id"], "effective": mine["effective_license_id"],
+            "license_status": mine["license_status"],
         }
         if expect != actual:
             mismatches += 1

@@ -79,8 +79,9 @@ def test_violation_exits_1_and_lists_each_violation_on_stderr(fake_scan, tmp_pat
     assert result.exit_code == 1
     assert json.loads(result.stdout)["policy"]["passed"] is False
     lines = result.stderr.splitlines()
-    assert lines[0].startswith("openscope: error: [non-commercial] a/nc")
-    assert lines[1].startswith("openscope: warning: [naming] a/nc")
+    # Each line names where the model is referenced, as a linter names file:line.
+    assert lines[0].startswith("openscope: error: [non-commercial] app.py:1: a/nc")
+    assert lines[1].startswith("openscope: warning: [naming] app.py:1: a/nc")
     assert "check FAILED: 1 error(s), 1 warning(s)" in lines[-1]
 
 
@@ -93,14 +94,50 @@ def test_warn_only_reports_but_exits_0(fake_scan, tmp_path):
     assert "--warn-only" in result.stderr
 
 
-@pytest.mark.parametrize("mode, code", [("warn", 3), ("fail", 1)])
-def test_unassessed_models_exit_3_only_when_unknown_is_warn(fake_scan, tmp_path, mode, code):
+@pytest.mark.parametrize("mode, code, verdict", [("warn", 0, "check passed"), ("fail", 3, "check FAILED")])
+def test_unassessed_models_pass_when_unknown_is_warn_and_exit_3_when_it_fails(fake_scan, tmp_path, mode, code,
+                                                                               verdict):
     policy_file(tmp_path, f'unknown = "{mode}"\n')
     fake_scan.models = [hub("a/ok"), hub("x/gated", spectrum="unknown",
-                                          error=ErrorInfo(code="gated", message="x/gated: gated, no token"))]
+                                          error=ErrorInfo(code="gated", message="x/gated: gated, no token")),
+                        ModelReport(ref="x/bare", id="x/bare", kind="hub", provenance="registry",
+                                    spectrum="open-weights", license_status="unknown",
+                                    license_status_reason="declares no license",
+                                    locations=[Location(path="cfg.yaml", line=7)])]
     result = run_cli("--format", "json")
-    assert result.exit_code == code
-    assert len(json.loads(result.stdout)["models"]) == 2  # the rest is still reported
+    assert result.exit_code == code  # the words and the exit code agree
+    assert verdict in result.stderr.splitlines()[-1]
+    severity = "warning" if mode == "warn" else "error"
+    assert f"openscope: {severity}: [unknown] cfg.yaml:7: x/bare: its terms are unknown" in result.stderr
+    assert len(json.loads(result.stdout)["models"]) == 3  # the rest is still reported
+
+
+def test_unknowns_beside_a_real_violation_exit_1(fake_scan, tmp_path):
+    policy_file(tmp_path, 'deny-flags = ["non-commercial"]\n')
+    fake_scan.models = [hub("a/nc", flags=["non-commercial"]),
+                        hub("x/gone", spectrum="unknown",
+                            error=ErrorInfo(code="not-found", message="x/gone: not found"))]
+    assert run_cli("--format", "json").exit_code == 1
+
+
+def test_inline_ignore_is_honoured_and_shown_as_waived(fake_scan, tmp_path):
+    policy_file(tmp_path, 'deny-flags = ["non-commercial"]\n')
+    model = hub("a/nc", flags=["non-commercial"])
+    model.locations = [Location(path="app.py", line=3, ignore=["non-commercial"])]
+    fake_scan.models = [model]
+    result = run_cli("--format", "json")
+    assert result.exit_code == 0
+    (waived,) = json.loads(result.stdout)["policy"]["waived"]
+    assert waived["rule"] == "non-commercial" and "app.py:3" in waived["reason"]
+    assert "waived: [non-commercial] a/nc" in result.stderr
+
+
+def test_a_pyproject_with_tool_as_a_string_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text('tool = "x"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check", "--offline"])
+    assert result.exit_code == 2
+    assert "pyproject.toml: tool: must be a table" in result.stderr and "Traceback" not in result.stderr
 
 
 # Each broken policy case, named, with the key the one-line error must name.
@@ -344,12 +381,12 @@ def test_action_skips_sarif_upload_with_a_note_where_the_token_cannot_write():
     assert "dependabot" in upload["if"] and "::notice" in note["run"]
 
 
-@pytest.mark.parametrize("code,job", [("0", 0), ("1", 1), ("2", 2), ("3", 0), ("", 2)])
+@pytest.mark.parametrize("code,job", [("0", 0), ("1", 1), ("2", 2), ("3", 3), ("", 2)])
 def test_action_fails_the_job_by_the_policys_exit_semantics(code, job, tmp_path):
     last = action()["runs"]["steps"][-1]
     proc = subprocess.run(["bash", "-e", "-c", last["run"]], env={**os.environ, "CHECK_EXIT_CODE": code},
                           capture_output=True, text=True)
-    assert proc.returncode == job, proc.stderr  # exit 3 under unknown = "warn" must not fail the job
+    assert proc.returncode == job, proc.stderr  # exit 3 is a failure (unknown = "fail"); "warn" exits 0
 
 
 @pytest.mark.slow

@@ -218,7 +218,8 @@ def test_unassessed_models_follow_unknown_mode(mode, severity, passed):
     (v,) = report.policy.violations
     assert (v.rule, v.severity, report.policy.passed) == ("unknown", severity, passed)
     assert "gated" in v.message
-    assert exit_code(report) == (ExitCode.POLICY_VIOLATED if mode == "fail" else ExitCode.UNASSESSED)
+    # The exit code agrees with the verdict: a warning passes (0); an unknown made a failure is 3.
+    assert exit_code(report) == (ExitCode.UNASSESSED if mode == "fail" else ExitCode.OK)
 
 
 def test_exception_waives_listed_flags_only_and_keeps_its_reason():
@@ -300,3 +301,217 @@ def test_same_model_twice_is_one_violation_but_pinned_revisions_stay_apart():
                          flags=[FlagFinding(flag="non-commercial")])
     result = apply_policy(POLICY, Report(models=[*twice, pinned]), today=TODAY)
     assert sorted(v.model for v in result.violations) == ["x/nc", "x/nc@v2"]
+
+
+# ---------------------------------------------------------------- unknown terms, exit codes
+
+
+@pytest.mark.parametrize("status", ["unknown", "not-read"])
+def test_unknown_terms_are_governed_by_the_unknown_setting(status):
+    bare = model("baichuan-inc/Baichuan2-13B-Chat", license_status=status,
+                 license_status_reason="declares no license, the card states none")
+    for mode, severity in (("fail", "error"), ("warn", "warning")):
+        report = Report(models=[bare])
+        report.policy = apply_policy(Policy(unknown=mode), report, today=TODAY)
+        (v,) = report.policy.violations
+        assert (v.rule, v.severity) == ("unknown", severity)
+        assert "terms are" in v.message and "declares no license" in v.message
+        assert exit_code(report) == (ExitCode.UNASSESSED if mode == "fail" else ExitCode.OK)
+
+
+def test_a_real_violation_beside_an_unknown_exits_one():
+    report = Report(models=[model("x/nc", flags=["non-commercial"]), model("x/bare", license_status="unknown")])
+    report.policy = apply_policy(POLICY, report, today=TODAY)
+    assert {v.rule for v in report.policy.violations} == {"non-commercial", "unknown"}
+    assert exit_code(report) == ExitCode.POLICY_VIOLATED
+
+
+def test_audit_and_scan_exit_three_for_unassessed_models_without_a_policy():
+    err = ErrorInfo(code="not-found", message="x/gone not found")
+    report = Report(models=[model("x/gone", spectrum="unknown", error=err), model("x/ok")])
+    assert exit_code(report, gate=False) == ExitCode.UNASSESSED
+    assert exit_code(Report(models=[model("x/ok")]), gate=False) == ExitCode.OK
+
+
+def test_a_closed_api_name_with_published_weights_names_the_alternative():
+    api = ModelReport(ref="command-r", id="cohere:command-r", kind="api", provenance="registry", spectrum="closed-api",
+                      alternatives=["CohereForAI/c4ai-command-r-v01"])
+    (v,) = apply_policy(POLICY, Report(models=[api]), today=TODAY).violations
+    assert v.rule == "spectrum" and "CohereForAI/c4ai-command-r-v01" in v.message
+
+
+# ---------------------------------------------------------------- inline ignore
+
+
+def test_inline_ignore_waives_the_rule_only_where_every_reference_says_so():
+    from openscope.types import Location
+
+    policy = Policy(deny_flags=("user-cap", "non-commercial"))
+    quiet = model("m/l", flags=["user-cap", "non-commercial"],
+                  locations=[Location("app.py", 3, ["user-cap"]), Location("train.py", 9, ["user-cap"])])
+    loud = model("m/k", flags=["user-cap"], locations=[Location("app.py", 4, ["user-cap"]), Location("b.py", 1)])
+    result = apply_policy(policy, Report(models=[quiet, loud]), today=TODAY)
+    assert {(v.model, v.rule) for v in result.violations} == {("m/l", "non-commercial"), ("m/k", "user-cap")}
+    (w,) = result.waived
+    assert (w.model, w.rule) == ("m/l", "user-cap")
+    assert "openscope: ignore[user-cap]" in w.reason and "app.py:3" in w.reason and "train.py:9" in w.reason
+
+
+# ---------------------------------------------------------------- pyproject, schema
+
+
+@pytest.mark.parametrize("text, key", [('tool = "x"\n', "tool"), ('[tool]\nopenscope = "x"\n', "tool.openscope")])
+def test_a_pyproject_whose_tool_is_not_a_table_is_an_error_not_a_crash(tmp_path, text, key):
+    path = write(tmp_path, text, name="pyproject.toml")
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    assert info.value.key == key
+    with pytest.raises(PolicyError) as info:  # found by searching upward, the same error
+        load_policy(start=tmp_path)
+    assert info.value.key == key
+
+
+def test_policy_schema_is_generated_and_validates_the_shipped_policies():
+    import tomllib
+
+    import jsonschema
+
+    from openscope.policy import DEFAULT_POLICY, PRESETS_DIR, STARTER_POLICY, policy_schema
+
+    schema = policy_schema()
+    assert schema["title"] == "openscope policy"
+    props = schema["properties"]
+    assert {"allow-spectrum", "deny-flags", "allow-licenses", "preset", "extend", "exceptions"} <= set(props)
+    for path in (DEFAULT_POLICY, STARTER_POLICY, *PRESETS_DIR.glob("*.toml")):
+        jsonschema.validate(tomllib.loads(path.read_text()), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"deny-flags": ["non-comercial"]}, schema)
+
+
+# ---------------------------------------------------------------- licenses, presets, extend
+
+
+def test_license_families_and_categories_are_validated_against_the_catalog(tmp_path):
+    ok = load_policy(write(tmp_path, 'allow-licenses = ["permissive", "llama", "Apache-2.0"]\n'
+                                     'deny-licenses = ["cc-nc", "non-commercial", "agpl-3.0"]\n'))
+    assert ok.allow_licenses == ("permissive", "llama", "Apache-2.0")
+    with pytest.raises(PolicyError) as info:
+        load_policy(write(tmp_path, 'deny-licenses = ["lama"]\n'))
+    assert info.value.key == "deny-licenses" and "'lama'" in info.value.problem and "llama" in info.value.problem
+
+
+def lic(key):
+    from openscope.types import LicenseInfo
+
+    return LicenseInfo(key, key, "declared", 1.0)
+
+
+def test_family_and_category_rules_block_the_right_models():
+    policy = parse_policy({"allow-licenses": ["permissive", "llama"], "deny-licenses": ["cc-nc"]}, "openscope.toml")
+    report = Report(models=[
+        model("a/mit", license=lic("mit")),
+        model("b/llama", license=lic("llama3.1")),
+        model("c/gemma", license=lic("gemma")),
+        model("d/nc", license=lic("cc-by-nc-4.0")),
+        # A relabelled fine-tune: MIT on the card, Llama's terms over the weights; both are allowed.
+        model("e/relabel", license=lic("mit"), effective_license=lic("llama3.1")),
+        # Two licenses on one card: the non-commercial one is denied.
+        model("f/two", license=lic("apache-2.0"), licenses=[lic("apache-2.0"), lic("cc-by-nc-sa-4.0")]),
+    ])
+    result = apply_policy(policy, report, today=TODAY)
+    got = {(v.model, v.rule) for v in result.violations}
+    assert got == {("c/gemma", "license"), ("d/nc", "license"), ("f/two", "license")}
+    messages = {v.model: v.message for v in result.violations}
+    assert "not in allow-licenses" in messages["c/gemma"] and "cc-nc" in messages["d/nc"]
+
+
+def test_categories_cover_osi_copyleft_custom_ai_and_api_terms():
+    from openscope.policy import license_groups_of
+
+    assert {"osi", "permissive", "apache-2.0"} <= license_groups_of("apache-2.0")
+    assert {"copyleft", "gpl"} <= license_groups_of("agpl-3.0")
+    assert "custom-ai" in license_groups_of("llama3.1") and "osi" not in license_groups_of("llama3.1")
+    assert {"non-commercial", "cc-nc", "cc"} <= license_groups_of("cc-by-nc-4.0")
+    assert "custom-ai" not in license_groups_of("cc-by-nc-4.0")
+    assert "api-terms" in license_groups_of("openai-tou-2024")
+
+
+def test_presets_are_data_and_a_policy_overrides_them_key_by_key(tmp_path):
+    from openscope.policy import preset_names
+
+    assert set(preset_names()) >= {"commercial-saas", "internal-research", "redistribute-weights"}
+    saas = load_policy(write(tmp_path, 'preset = "commercial-saas"\n'))
+    assert "hosting-restriction" in saas.deny_flags and saas.unknown == "fail"
+    assert saas.layers[0] == "preset commercial-saas" and saas.layers[1].endswith("openscope.toml")
+    tuned = load_policy(write(tmp_path, 'preset = "commercial-saas"\nwarn-flags = ["hosting-restriction"]\n'
+                                        'unknown = "warn"\n'))
+    # The nearer file decides the flag: it leaves the preset's deny list, the rest of the preset stays.
+    assert "hosting-restriction" not in tuned.deny_flags and "non-commercial" in tuned.deny_flags
+    assert tuned.warn_flags == ("hosting-restriction",) and tuned.unknown == "warn"
+    with pytest.raises(PolicyError) as info:
+        load_policy(write(tmp_path, 'preset = "saas"\n'))
+    assert info.value.key == "preset" and "commercial-saas" in info.value.problem
+
+
+def test_a_preset_blocks_the_right_models():
+    policy = parse_policy({"preset": "redistribute-weights"}, "openscope.toml")
+    report = Report(models=[model("a/ok", flags=["attribution"]), model("b/locked", flags=["no-redistribution"]),
+                            ModelReport(ref="gpt-4o", id="openai:gpt-4o", kind="api", provenance="registry",
+                                        spectrum="closed-api")])
+    result = apply_policy(policy, report, today=TODAY)
+    assert {(v.model, v.rule) for v in result.violations if v.severity == "error"} == {
+        ("b/locked", "no-redistribution"), ("openai:gpt-4o", "spectrum")}
+
+
+def test_extend_a_shared_file_with_exceptions_adding_up(tmp_path):
+    shared = tmp_path / "org"
+    shared.mkdir()
+    write(shared, 'preset = "commercial-saas"\ndeny-licenses = ["cc-nc"]\n[[exceptions]]\nmodel = "a/*"\n'
+                  'flags = ["naming"]\nreason = "org-wide, LEGAL-1"\n', name="base.toml")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    policy = load_policy(write(repo, 'extend = "../org/base.toml"\nallow-spectrum = ["open-weights"]\n'
+                                     '[[exceptions]]\nmodel = "b/*"\nflags = ["user-cap"]\nreason = "repo, LEGAL-2"\n'))
+    assert policy.deny_licenses == ("cc-nc",) and "non-commercial" in policy.deny_flags
+    assert policy.allow_spectrum == ("open-weights",)
+    assert [e.model for e in policy.exceptions] == ["a/*", "b/*"]
+    assert policy.layers[0] == "preset commercial-saas" and policy.layers[-1].endswith("openscope.toml")
+
+
+@pytest.mark.parametrize("text, problem", [
+    ('extend = "https://example.org/policy.toml"\n', "URLs are not fetched"),
+    ('extend = "nope.toml"\n', "no such policy file"),
+    ('extend = "openscope.toml"\n', "extends itself"),
+    ('extend = 3\n', "path"),
+])
+def test_bad_extend_is_an_input_error(tmp_path, text, problem):
+    with pytest.raises(PolicyError) as info:
+        load_policy(write(tmp_path, text))
+    assert info.value.key == "extend" and problem in info.value.problem
+
+
+def test_an_error_in_an_extended_file_names_that_file(tmp_path):
+    write(tmp_path, 'deny-flags = ["non-comercial"]\n', name="shared.toml")
+    with pytest.raises(PolicyError) as info:
+        load_policy(write(tmp_path, 'extend = "shared.toml"\n'))
+    assert info.value.path.endswith("shared.toml") and info.value.key == "deny-flags"
+
+
+def test_fail_on_makes_a_policy_of_flags_spectra_and_unknown():
+    from openscope.errors import InputError
+    from openscope.policy import apply_fail_on, fail_on_policy
+
+    policy = fail_on_policy(["non-commercial,closed-api"])
+    report = Report(models=[model("x/nc", flags=["non-commercial", "naming"]),
+                            model("y/bare", license_status="unknown"),
+                            ModelReport(ref="gpt-4o", id="openai:gpt-4o", kind="api", provenance="registry",
+                                        spectrum="closed-api")])
+    report.policy = apply_fail_on(policy, report)
+    assert {(v.model, v.rule) for v in report.policy.violations} == {("x/nc", "non-commercial"),
+                                                                     ("openai:gpt-4o", "spectrum")}
+    assert exit_code(report, gate=False) == ExitCode.POLICY_VIOLATED
+    only_unknown = Report(models=[model("y/bare", license_status="unknown")])
+    only_unknown.policy = apply_fail_on(fail_on_policy(["unknown"]), only_unknown)
+    assert exit_code(only_unknown, gate=False) == ExitCode.UNASSESSED
+    with pytest.raises(InputError, match="--fail-on: unknown rule 'nc'"):
+        fail_on_policy(["nc"])

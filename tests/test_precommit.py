@@ -91,3 +91,28 @@ def test_hook_fails_on_denied_model_and_passes_after_an_exception(project, tmp_p
     passed = run_hook(project, home)
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "Passed" in passed.stdout
+
+
+BARE_CARD = "---\nlibrary_name: transformers\n---\n# Bare model\nA made-up folder whose card names no license.\n"
+
+
+@pytest.mark.slow
+def test_hook_exit_codes_for_unknown_terms_follow_the_policy(project, tmp_path):
+    """unknown = "warn" shows the model and passes (exit 0); unknown = "fail" blocks with exit 3."""
+    home = tmp_path / "pre-commit-home"
+    (project / "models" / "bare").mkdir()
+    (project / "models" / "bare" / "README.md").write_text(BARE_CARD, encoding="utf-8")
+    (project / "models.txt").write_text("./models/bare\n", encoding="utf-8")
+    (project / "app.py").write_text('MODEL = "./models/bare"\n', encoding="utf-8")
+    (project / "openscope.toml").write_text(POLICY + 'unknown = "warn"\n', encoding="utf-8")
+    git(project, "add", ".")
+    warned = run_hook(project, home)
+    assert warned.returncode == 0, warned.stdout + warned.stderr
+    assert "Passed" in warned.stdout  # pre-commit shows a passing hook's output only with --verbose
+
+    (project / "openscope.toml").write_text(POLICY + 'unknown = "fail"\n', encoding="utf-8")
+    git(project, "add", ".")
+    failed = run_hook(project, home)
+    assert failed.returncode == 1, failed.stdout + failed.stderr  # pre-commit reports any failure as 1
+    assert "error: [unknown]" in failed.stdout and "its terms are unknown" in failed.stdout
+    assert "exit code: 3" in failed.stdout and "check FAILED" in failed.stdout

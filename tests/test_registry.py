@@ -366,18 +366,26 @@ def test_curated_file_rejects_unknown_keys(tmp_path, corpus):
     assert "meta-llama/Llama-2-7b" in result.stderr and "licence" in result.stderr
 
 
-def test_api_names_with_published_weights_are_open_weights_not_closed():
-    """Corpus note: command-r-plus / mistral-large-latest weights are downloadable (open-weights)."""
+def test_api_names_with_published_weights_are_closed_api_with_the_weights_as_alternative():
+    """Usage decides: command-r-plus written as Cohere's API name is the hosted service under Cohere's
+    terms (closed-api), even though the same model's weights are downloadable (the corpus notes it); the
+    report names that Hub repository as the open-weights alternative, and the repository itself stays
+    open-weights under its own license."""
     from openscope.api import audit
     from openscope.registry import load_registry
 
     registry = load_registry()
-    report = audit(["command-r-plus", "mistral-large-latest", "mistral-medium-latest", "gpt-4o"], offline=True)
+    report = audit(["command-r-plus", "mistral-large-latest", "mistral-medium-latest", "gpt-4o",
+                    "CohereForAI/c4ai-command-r-plus"], offline=True)
     spectra = {m.ref: m.spectrum for m in report.models}
-    assert spectra == {"command-r-plus": "open-weights", "mistral-large-latest": "open-weights",
-                       "mistral-medium-latest": "closed-api", "gpt-4o": "closed-api"}
-    command = report.models[0]
+    assert spectra == {"command-r-plus": "closed-api", "mistral-large-latest": "closed-api",
+                       "mistral-medium-latest": "closed-api", "gpt-4o": "closed-api",
+                       "CohereForAI/c4ai-command-r-plus": "open-weights"}
+    command, large, medium = report.models[:3]
     assert command.kind == "api" and command.license.identified_by == "registry"
+    assert command.license.id == "cohere-terms" and "competitor-ban" in command.flag_names()
+    assert command.alternatives == ["CohereForAI/c4ai-command-r-plus"]
+    assert large.alternatives == ["mistralai/Mistral-Large-Instruct-2411"] and medium.alternatives == []
     assert any("CohereForAI/c4ai-command-r-plus" in r for r in command.reasons)
     # Every mapped repo is itself in the registry, so its license can be looked up offline.
     for prov in registry.providers.values():

@@ -23,7 +23,8 @@ from openscope.types import (
 
 def _error_report(raw: str, kind: str, exc: ModelError, model_id: str | None = None) -> ModelReport:
     return ModelReport(ref=raw, id=model_id, kind=kind, provenance=None, spectrum="unknown",
-                       error=ErrorInfo(code=exc.code, message=str(exc)))
+                       error=ErrorInfo(code=exc.code, message=str(exc)), license_status="unknown",
+                       license_status_reason="not assessed")
 
 
 FETCH_WORKERS = 8  # Hub calls are I/O bound; 8 keeps well inside the Hub's rate limits

@@ -27,6 +27,10 @@ FlagSource = Literal["rules", "classifier", "catalog", "registry"]
 ObligationSource = Literal["rules", "catalog", "facts"]  # facts: what the Hub says (a gated download)
 ErrorCode = Literal["not-found", "gated", "network", "invalid-ref", "unreadable"]
 Severity = Literal["error", "warning"]
+# Whether the terms governing a model were established: "unknown" (none declared, `other` without readable
+# terms, a name openscope does not know) and "not-read" (a governing text in a language it does not read)
+# mean its restrictions are unknown, not absent (SPEC §5).
+LicenseStatus = Literal["known", "unknown", "not-read"]
 
 # In a dataset's card data (ModelFacts.datasets): who gave its license ("hub": its own Hub card; "registry").
 DATASET_SOURCE_KEY = "openscope_source"
@@ -150,6 +154,12 @@ class ModelReport:
     # The commit the facts were read at, and a digest of each terms file read (drift: `openscope diff`).
     revision: Optional[str] = None
     terms_files: list[TermsFile] = field(default_factory=list)
+    # Set by the assessor for every model (an unassessed one is "unknown"); the reason says which terms
+    # could not be established.
+    license_status: LicenseStatus = "known"
+    license_status_reason: Optional[str] = None
+    licenses: list[LicenseInfo] = field(default_factory=list)  # every license a card lists, when it lists several
+    alternatives: list[str] = field(default_factory=list)  # Hub repos of the same model's weights (API models)
 
     def flag_names(self) -> list[str]:
         return [f.flag for f in self.flags]
@@ -469,6 +479,9 @@ class LicenseAssessment:
     warnings: list[ReportWarning] = field(default_factory=list)
     declared: list[str] = field(default_factory=list)
     obligations: list[ObligationFinding] = field(default_factory=list)
+    listed: list[LicenseInfo] = field(default_factory=list)  # each license of a card that lists several
+    unknown_names: list[str] = field(default_factory=list)  # listed names the catalog does not know
+    unread: list[str] = field(default_factory=list)  # governing documents not read (not in a language read)
 
 
 @dataclass

@@ -8,6 +8,7 @@ closed-API terms). Catalog facts may confirm an identification, never override w
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 
 from openscope.card.parse import as_list
@@ -118,34 +119,46 @@ def assess_license(facts: ModelFacts, catalog: Catalog, analyze=None) -> License
 
     warnings: list[ReportWarning] = []
     declared = declared_licenses(facts.card_data)
-    declared_entry = None
+    named = [v for v in declared if v.strip().lower() not in PLACEHOLDER_LICENSES]
+    listed_entries: list[CatalogLicense] = []  # each listed license the catalog knows, once, in card order
+    unknown_names: list[str] = []
     for value in declared:
-        declared_entry = catalog.lookup(value)
-        if declared_entry:
-            break
+        found = catalog.lookup(value)
+        if found is not None and found not in listed_entries:
+            listed_entries.append(found)
+        elif found is None and value in named:
+            unknown_names.append(value)
+    declared_entry = listed_entries[0] if listed_entries else None
     if declared_entry is None and facts.card_data.get("license_name"):
         declared_entry = catalog.lookup(str(facts.card_data["license_name"]))
+    several = len(named) > 1
 
     text_entry = None
     text_confidence = 0.0
     text_flags: list[FlagFinding] = []
     text_obligations: list[ObligationFinding] = []
     analysed_kinds: set[str] = set()
+    analysed_keys: set[str] = set()
+    unread: list[str] = []
     for doc in facts.documents:
         analysis = analyze(doc.text, doc.name)
         text_flags = merge_flags(text_flags, analysis.flags)
         text_obligations = merge_obligations(text_obligations, analysis.obligations)
         warnings.extend(analysis.warnings)
+        if not analysis.readable:
+            unread.append(doc.name)  # the reader's text-not-english warning says why
         ident = analysis.identification
         if ident and ident.key:
             entry = catalog.known(ident.key)  # catalogued, or a LicenseDB license (facts, no flags)
             if entry is not None:
                 analysed_kinds.add(entry.kind)
+                analysed_keys.add(entry.key)
                 if entry.kind == "license" and text_entry is None:
                     # A modified text already carries the reader's license-modified warning.
                     text_entry, text_confidence = entry, ident.confidence
 
-    if text_entry and declared_entry and not same_terms(text_entry, declared_entry):
+    if text_entry and declared_entry and not same_terms(text_entry, declared_entry) and not (
+            several and text_entry in listed_entries):
         warnings.append(ReportWarning(
             "license-conflict",
             f"card declares {declared_entry.key} but its license file reads as {text_entry.key}",
@@ -177,15 +190,66 @@ def assess_license(facts: ModelFacts, catalog: Catalog, analyze=None) -> License
             flags = merge_flags(flags, catalog_flags(doc, catalog))
     else:
         flags = text_flags
-    return LicenseAssessment(info=info, entry=entry, osi_open=osi_open_of(entry, flags), flags=flags,
-                             warnings=warnings, declared=declared, obligations=obligations)
+
+    listed: list[LicenseInfo] = []
+    if several:
+        # Every listed license is assessed and the flags are their union: whether the card means "all of
+        # these" or "pick one" is not stated in a form openscope can read, so the gate assumes the stricter.
+        for other in listed_entries:
+            if other is not entry and other.key not in analysed_keys:
+                flags = merge_flags(flags, catalog_flags(other, catalog))
+        by_name = {v: catalog.lookup(v) for v in named}
+        listed = [license_info(e, "declared", 1.0) if e is not None else LicenseInfo(None, v, "declared", 0.3)
+                  for v, e in by_name.items()]
+        warnings.append(ReportWarning(
+            "multiple-licenses", f"{facts.id}: the card lists several licenses ({', '.join(named)}); each is "
+                                 "assessed and the flags are their union (if they are alternatives, record the "
+                                 "one you use in a policy exception)"))
+        for name in unknown_names:
+            warnings.append(ReportWarning(
+                "license-unknown", f"{facts.id}: lists the license {name!r}, which openscope does not know; its "
+                                   "restrictions are unknown, not absent"))
+    for policy in shipped_policies(facts, catalog):
+        if policy.key not in analysed_keys:
+            flags = merge_flags(flags, catalog_flags(policy, catalog))
+    osi_open = osi_open_of(entry, flags)
+    if several and unknown_names and osi_open:
+        osi_open = None  # open as far as it is known; the unknown license may not be
+    return LicenseAssessment(info=info, entry=entry, osi_open=osi_open, flags=flags, warnings=warnings,
+                             declared=declared, listed=listed, unknown_names=unknown_names if several else [],
+                             unread=unread, obligations=obligations)
+
+
+_URL = re.compile(r"https?://[^\s)\]>\"'<|]+", re.IGNORECASE)
+
+
+def _url_key(url: str) -> str:
+    url = url.strip().rstrip(".,;:").lower()
+    url = re.sub(r"^https?://(www\.)?", "", url)
+    return url.split("#", 1)[0].rstrip("/")
+
+
+def shipped_policies(facts: ModelFacts, catalog: Catalog) -> list[CatalogLicense]:
+    """Use policies that ship with a model's terms: a catalogued acceptable-use policy that the card (its
+    license_link or a link in its text) or the registry's links point to, e.g. the C4AI policy beside the
+    CC-BY-NC-4.0 of Cohere For AI's weights. A license's own `incorporates` are applied elsewhere."""
+    by_url = {_url_key(e.url): e for e in catalog if e.kind == "aup" and e.url}
+    urls = [v for v in facts.links.values() if isinstance(v, str)]
+    link = facts.card_data.get("license_link")
+    if isinstance(link, str):
+        urls.append(link)
+    urls += _URL.findall(facts.card_body or "")
+    out: list[CatalogLicense] = []
+    for url in urls:
+        hit = by_url.get(_url_key(url))
+        if hit is not None and hit not in out:
+            out.append(hit)
+    return out
 
 
 @functools.cache
 def _conditions() -> dict[str, tuple[frozenset, frozenset, tuple]]:
     """licenses/conditions.yaml, loaded and compiled once: name -> (met tags, unmet tags, name patterns)."""
-    import re
-
     from openscope.data import LICENSES_DIR, load_yaml
 
     return {

@@ -69,6 +69,7 @@ class Lineage:
     conflict: bool = False
     warnings: list[ReportWarning] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    unknown_terms: str | None = None  # why the terms governing the model could not be established
 
     @property
     def base_ids(self) -> list[str]:
@@ -149,14 +150,15 @@ def _say_unknown_terms(out: Lineage, lic: LicenseAssessment, facts: ModelFacts) 
         what = ", ".join(named) or str(name)
         tail = (f"only the terms of {out.effective_origin} ({out.effective.key}) are known"
                 if out.effective is not None else "its restrictions are unknown, not absent")
-        out.warnings.append(ReportWarning(
-            "license-unknown", f"{facts.id}: declares the license {what!r}, which openscope does not know, and the "
-                               f"card states no terms it can read; {tail}"))
+        out.unknown_terms = (f"declares the license {what!r}, which openscope does not know, and the card states "
+                             f"no terms it can read; {tail}")
     elif out.effective is None:
         declared = f"declares {lic.declared[0]!r} but names no license" if lic.declared else "declares no license"
-        out.warnings.append(ReportWarning(
-            "license-unknown", f"{facts.id}: {declared}, the card states none and no base gives one; "
-                               "its restrictions are unknown, not absent"))
+        out.unknown_terms = (f"{declared}, the card states none and no base gives one; "
+                             "its restrictions are unknown, not absent")
+    else:
+        return
+    out.warnings.append(ReportWarning("license-unknown", f"{facts.id}: {out.unknown_terms}"))
 
 
 def _resolve_link(link: BaseLink, facts: ModelFacts, catalog: Catalog, resolve_base: ResolveBase | None,

@@ -50,6 +50,29 @@ def effective_license(lineage: Lineage) -> LicenseInfo | None:
     return license_info(lineage.effective, "lineage", own.confidence if own is not None else 1.0)
 
 
+def license_status(facts: ModelFacts, lic, lineage: Lineage) -> dict:
+    """`license_status` and its reason: whether the terms that govern the model were established.
+
+    Unknown terms are a state of their own, never an empty list of flags: the policy's `unknown`
+    setting decides what they mean for the gate."""
+    if facts.api is not None:
+        if lic.entry is None:
+            return {"license_status": "unknown",
+                    "license_status_reason": f"{facts.api.provider_name}'s API terms are not in openscope's catalog"}
+        return {"license_status": "known"}
+    if lic.unread:
+        return {"license_status": "not-read",
+                "license_status_reason": f"{', '.join(lic.unread)} not read: not in a language openscope reads, so "
+                                         "its restrictions are unknown, not absent"}
+    if lineage.unknown_terms:
+        return {"license_status": "unknown", "license_status_reason": lineage.unknown_terms}
+    if lic.unknown_names:
+        return {"license_status": "unknown",
+                "license_status_reason": f"lists {', '.join(map(repr, lic.unknown_names))}, which openscope does not "
+                                         "know; its restrictions are unknown, not absent"}
+    return {"license_status": "known"}
+
+
 def _task(facts: ModelFacts) -> str | None:
     task = facts.card_data.get("pipeline_tag")
     return task.strip() if isinstance(task, str) and task.strip() else None
@@ -149,6 +172,8 @@ class Assessor:
             task=_task(facts), datasets=datasets,
             obligations=obligations_of(facts, lineage), revision=facts.sha or facts.ref.revision,
             terms_files=terms_files(facts),
+            **license_status(facts, lic, lineage), licenses=list(lic.listed),
+            alternatives=[facts.api.weights_repo] if facts.api is not None and facts.api.weights_repo else [],
         )
 
     def base_node(self, model_id: str) -> BaseNode | None:

@@ -1,7 +1,8 @@
 """Stage 5: place a model on the spectrum from its components (SPEC §1).
 
-closed-api for API-only models; fully-open ONLY when weights, training code and training data are
-all open; open-weights when the weights can be downloaded (openly licensed or restricted);
+closed-api for a model used through a hosted API (even one whose weights are also published);
+fully-open ONLY when weights, training code and training data are all open; open-weights when the
+weights can be downloaded (openly licensed or restricted);
 otherwise unknown, saying what is missing. A derivative's training code and data are those of its
 own training AND of its base (a fine-tune of Llama is not fully-open however open its tuning data);
 a quantization's are its base's. Third-party ratings (MOT, OSAI) are shown, never used to decide.
@@ -26,17 +27,14 @@ class Placement:
 
 
 def _api_placement(facts: ModelFacts) -> Placement:
+    """A name reached through a hosted API is that API, under its provider's terms, even when the same
+    model's weights are published: the report names that Hub repository as the alternative
+    (`alternatives`), and the Hub id itself is placed on its own facts."""
+    why = f"{facts.ref.raw} is used through {facts.api.provider_name}'s hosted API, under its terms"
     repo = facts.api.weights_repo
     if repo:
-        # The API serves a model whose weights are also published: the model is not closed, even if
-        # this usage is governed by the provider's terms (which the flags describe).
-        why = (f"{facts.ref.raw} is {facts.api.provider_name}'s hosted API, but the same model's weights "
-               f"are published on the Hub as {repo}; self-hosting them falls under that repo's license")
-        comps = {"weights": "restricted", "training_code": "closed", "training_data": "closed"}
-        views = {"weights": ComponentView("restricted", 0.9, [why])}
-        views.update({c: ComponentView("closed", 0.7, ["not released by the provider"]) for c in CORE[1:]})
-        return Placement("open-weights", 0.9, comps, [why], {"weights": [why]}, views)
-    why = f"{facts.ref.raw} is served only through {facts.api.provider_name}'s hosted API"
+        why += (f"; the same model's weights are published on the Hub as {repo} (open weights under that "
+                "repository's license, if you host them yourself)")
     comps = {c: "closed" for c in CORE}
     return Placement("closed-api", 1.0, comps, [why], {"weights": [why]},
                      {c: ComponentView("closed", 1.0, [why]) for c in CORE})

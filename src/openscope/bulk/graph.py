@@ -159,7 +159,7 @@ class GraphAssessor:
     def assess(self, rec: dict) -> ModelReport:
         from openscope.assess.licensing import apply_conditions
         from openscope.assess.lineage import trace
-        from openscope.assess.model import datasets_of, effective_license
+        from openscope.assess.model import datasets_of, effective_license, license_status
         from openscope.assess.spectrum import place
 
         facts = R.facts_from(rec["facts"])
@@ -178,6 +178,7 @@ class GraphAssessor:
             component_evidence=placement.evidence,
             effective_license=effective_license(lineage), effective_license_from=lineage.effective_origin,
             task=task.strip() if isinstance(task, str) and task.strip() else None, datasets=datasets_of(facts),
+            **license_status(facts, lic, lineage), licenses=list(lic.listed),
         )
 
     def prime(self, key: str, model_id: str) -> None:

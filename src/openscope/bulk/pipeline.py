@@ -129,7 +129,8 @@ def _error_report(model_id: str, message: str):
 
     return ModelReport(ref=model_id, id=model_id, kind="hub", provenance="hub", spectrum="unknown",
                        error=ErrorInfo("unreadable", message if message.startswith(model_id) else
-                                       f"{model_id}: could not be assessed ({message})"))
+                                       f"{model_id}: could not be assessed ({message})"),
+                       license_status="unknown", license_status_reason="not assessed")
 
 
 def report_task(b: int, stage: str, out_dir: str) -> dict:

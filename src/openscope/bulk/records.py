@@ -27,7 +27,8 @@ from openscope.types import (
 
 MAX_CARD_CHARS = 300_000  # real cards are far below; a bigger one is an error row, so a task's time stays bounded
 # Card metadata the later passes read (lineage relation, conditions, task, datasets); the rest stays behind.
-LIGHT_KEYS = ("license_link", "base_model_relation", "tags", "quantized_by", "library_name", "pipeline_tag", "datasets")
+LIGHT_KEYS = ("license_link", "license_name", "base_model_relation", "tags", "quantized_by", "library_name",
+              "pipeline_tag", "datasets")
 STATEMENT_MEMO = 50_000  # card sentences remembered per process: templated cards repeat most of theirs
 
 
@@ -163,6 +164,8 @@ def light_facts(facts: ModelFacts, keep_body: bool) -> dict:
         "card_body": facts.card_body if keep_body else None, "front_matter": facts.front_matter,
         "gated": facts.gated, "tags": list(facts.tags), "training": facts.training, "ratings": facts.ratings,
         "links": facts.links, "warnings": [dump_warning(w) for w in facts.warnings],
+        # Names only: lineage asks whether a license file was read (its texts were, in the local pass).
+        "documents": [d.name for d in facts.documents],
     }
 
 
@@ -172,6 +175,7 @@ def facts_from(d: dict) -> ModelFacts:
         card_data=dict(d["card_data"]), card_body=d["card_body"], front_matter=d["front_matter"],
         gated=d["gated"], tags=list(d["tags"]), training=dict(d["training"] or {}), ratings=dict(d["ratings"] or {}),
         links=dict(d["links"] or {}), warnings=[ReportWarning(**w) for w in d["warnings"]],
+        documents=[Document(name, "") for name in d.get("documents", ())],
     )
 
 
@@ -200,7 +204,9 @@ def load_flag(d: dict) -> FlagFinding:
 def dump_assessment(lic: LicenseAssessment) -> dict:
     return {"info": dump_info(lic.info), "entry": lic.entry.key if lic.entry else None,
             "osi_open": lic.osi_open, "flags": [dump_flag(f) for f in lic.flags],
-            "warnings": [dump_warning(w) for w in lic.warnings], "declared": list(lic.declared)}
+            "warnings": [dump_warning(w) for w in lic.warnings], "declared": list(lic.declared),
+            "listed": [dump_info(i) for i in lic.listed], "unknown_names": list(lic.unknown_names),
+            "unread": list(lic.unread)}
 
 
 def entry_of(catalog, key: str | None):
@@ -212,6 +218,8 @@ def load_assessment(d: dict, catalog) -> LicenseAssessment:
         info=LicenseInfo(**d["info"]) if d["info"] else None, entry=entry_of(catalog, d["entry"]),
         osi_open=d["osi_open"], flags=[load_flag(f) for f in d["flags"]],
         warnings=[ReportWarning(**w) for w in d["warnings"]], declared=list(d["declared"]),
+        listed=[LicenseInfo(**i) for i in d.get("listed", ())], unknown_names=list(d.get("unknown_names", ())),
+        unread=list(d.get("unread", ())),
     )
 
 

@@ -16,7 +16,7 @@ COLUMNS = [
     ("conflict", "bool"), ("weights", "string"), ("training_code", "string"), ("training_data", "string"),
     ("base_models", "list<string>"), ("dangling_bases", "list<string>"), ("in_cycle", "bool"),
     ("warnings", "list<string>"), ("task", "string"), ("datasets", "list<string>"), ("declared", "list<string>"),
-    ("error_code", "string"), ("error_message", "string"),
+    ("error_code", "string"), ("error_message", "string"), ("license_status", "string"),
     # Full objects (evidence: file, section and quote for every flag), as the JSON report has them.
     ("license_json", "string"), ("effective_license_json", "string"), ("flags_json", "string"),
     ("components_json", "string"), ("warnings_json", "string"), ("reasons_json", "string"),
@@ -53,6 +53,7 @@ def row_of(report: ModelReport, *, catalog=None, declared=(), dangling=(), in_cy
         "datasets": [d.id for d in report.datasets], "declared": [str(d) for d in declared],
         "error_code": report.error.code if report.error else None,
         "error_message": report.error.message if report.error else None,
+        "license_status": report.license_status,
         "license_json": to_json(dump_info(lic)) if lic else None,
         "effective_license_json": to_json(dump_info(eff)) if eff else None,
         "flags_json": to_json([dump_flag(f) for f in report.flags]), "components_json": to_json(report.components),

@@ -14,6 +14,7 @@ from openscope.cli.audit import audit
 from openscope.cli.bulk import bulk
 from openscope.cli.check import check
 from openscope.cli.diff import diff
+from openscope.cli.init import init
 from openscope.cli.license import license_cmd
 from openscope.cli.notice import notice
 from openscope.cli.registry import registry
@@ -27,7 +28,7 @@ def cli():
     """How open is an AI model really, and what will its license stop you doing?"""
 
 
-for command in (audit, scan, license_cmd, check, diff, notice, schema, registry, bulk):
+for command in (audit, scan, license_cmd, check, init, diff, notice, schema, registry, bulk):
     cli.add_command(command)
 
 

@@ -7,15 +7,16 @@ from dataclasses import replace
 
 import click
 
-from openscope.cli.common import common_options, emit, run, summarize
+from openscope.cli.common import common_options, emit, fail_on_option, judge_fail_on, run, summarize
 
 
 @click.command()
 @click.argument("refs", nargs=-1)
 @click.option("--refs-file", "-r", "refs_files", multiple=True, metavar="FILE",
               help="Also read references from FILE, one per line (# comments); '-' reads stdin. Repeatable.")
+@fail_on_option
 @common_options
-def audit(refs, refs_files, fmt, output, offline):
+def audit(refs, refs_files, fail_on, fmt, output, offline):
     """Assess models: Hub ids (org/name[@rev]) or Hub URLs, local folders or cards, API model names
     (gpt-4o, provider:name), Ollama names (ollama:llama3.1:8b)."""
 
@@ -28,7 +29,12 @@ def audit(refs, refs_files, fmt, output, offline):
             wanted += read_refs_file(name)
         if not wanted:
             raise InputError("audit: give model references, or -r FILE (one per line; '-' for stdin)")
+        if fail_on:
+            from openscope.policy import fail_on_policy
+
+            fail_on_policy(fail_on)  # a typo fails before any work (exit 2)
         report = run_audit(wanted, offline=offline)
+        judge_fail_on(report, fail_on)
         emit(report, fmt, output)
         return summarize(report)
 

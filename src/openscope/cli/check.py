@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from openscope.cli.common import common_options, emit, exclude_option, run
+from openscope.cli.common import common_options, emit, exclude_option, print_violations, run
 from openscope.errors import OpenscopeError
 
 
@@ -29,8 +29,8 @@ from openscope.errors import OpenscopeError
 def check(paths, policy_path, base_ref, baseline, warn_only, quiet, markdown_summary, exclude, fmt, output, offline):
     """The pre-merge gate: scan PATHs (default .), assess the models, apply the policy.
 
-    Exit codes: 0 passed; 1 policy violated; 2 bad policy or usage; 3 passed except that some models
-    could not be assessed and the policy says unknown = "warn".
+    Exit codes: 0 passed (warnings and unknown = "warn" included); 1 policy violated; 2 bad policy or
+    usage; 3 failed only because some models' terms or spectrum could not be established (unknown = "fail").
     """
 
     def go():
@@ -66,15 +66,13 @@ def summarize_check(report, warn_only: bool) -> int:
     from openscope.policy import exit_code
 
     result = report.policy
-    for v in result.violations:
-        click.echo(f"openscope: {v.severity}: [{v.rule}] {v.message}", err=True)
-    for w in result.waived:
-        until = f" until {w.expires}" if w.expires else ""
-        click.echo(f"openscope: waived: [{w.rule}] {w.model}{until}: {w.reason}", err=True)
+    print_violations(report)
     errors = sum(v.severity == "error" for v in result.violations)
     verdict = "passed" if result.passed else "FAILED"
     code = exit_code(report, warn_only=warn_only)
     note = " (--warn-only: exit 0)" if warn_only and not result.passed else ""
+    if code == 3:
+        note = " (exit 3: only models whose terms or spectrum could not be established)"
     click.echo(f"openscope: check {verdict}{note}: {errors} error(s), {len(result.violations) - errors} warning(s), "
                f"{len(result.waived)} waived; {len(report.models)} model(s); policy {result.source}", err=True)
     return code

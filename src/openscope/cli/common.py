@@ -97,6 +97,38 @@ def emit(report, specs, output: str | None, *, quiet: bool = False) -> list[str]
     return written
 
 
+def print_violations(report) -> None:
+    """One stderr line per violation, errors first, each naming where the model is referenced (file:line)."""
+    from openscope.types import locations_by_model
+
+    places = locations_by_model(report)
+    for v in report.policy.violations:
+        where = places.get(v.model) or []
+        at = ""
+        if where:
+            more = f" (+{len(where) - 1} more)" if len(where) > 1 else ""
+            at = f"{where[0].path}:{where[0].line}{more}: "
+        click.echo(f"openscope: {v.severity}: [{v.rule}] {at}{v.message}", err=True)
+    for w in report.policy.waived:
+        until = f" until {w.expires}" if w.expires else ""
+        click.echo(f"openscope: waived: [{w.rule}] {w.model}{until}: {w.reason}", err=True)
+
+
+def fail_on_option(fn):
+    return click.option("--fail-on", "fail_on", multiple=True, metavar="RULES",
+                        help="Exit 1 when a model carries one of these flags or sits on one of these spectra "
+                             "(comma-separated or repeated: non-commercial,closed-api; 'unknown' for models whose "
+                             "terms or spectrum could not be established, exit 3).")(fn)
+
+
+def judge_fail_on(report, fail_on) -> None:
+    """`--fail-on`: judge the report against the policy those rules make (report.policy)."""
+    if fail_on:
+        from openscope.policy import apply_fail_on, fail_on_policy
+
+        report.policy = apply_fail_on(fail_on_policy(fail_on), report)
+
+
 def summarize(report) -> int:
     """One line per failing model on stderr, then a summary; returns the exit code."""
     failed = [m for m in report.models if m.error]
@@ -107,6 +139,15 @@ def summarize(report) -> int:
         counts[m.spectrum] = counts.get(m.spectrum, 0) + 1
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
     click.echo(f"openscope: {len(report.models)} model(s): {summary or 'none'}", err=True)
+    if report.policy is not None:  # --fail-on
+        from openscope.policy import exit_code
+
+        print_violations(report)
+        code = exit_code(report, gate=False)
+        if report.policy.violations:
+            click.echo(f"openscope: --fail-on matched {len(report.policy.violations)} time(s) "
+                       f"({report.policy.source.removeprefix('--fail-on ')}): exit {int(code)}", err=True)
+        return code
     return ExitCode.UNASSESSED if failed else ExitCode.OK
 
 

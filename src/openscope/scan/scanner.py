@@ -105,7 +105,7 @@ class Scanner:
         self._real_dirs: dict[str, str] = {}
         from openscope.vocabulary import flag_names
 
-        self.known_rules = frozenset(flag_names()) | {"spectrum", "unknown"}
+        self.known_rules = frozenset(flag_names()) | {"spectrum", "unknown", "license"}
 
     # -- which files -----------------------------------------------------------------------
     def kind_of(self, path: Path | str) -> str | None:
@@ -369,7 +369,7 @@ class Scanner:
             unknown = [r for r in (ignore or ()) if r not in self.known_rules]
             if unknown:
                 self._skip(rel, cand.line, f"openscope: ignore[...] names unknown rule(s) {', '.join(unknown)}; "
-                                           "expected flag names, 'spectrum' or 'unknown'")
+                                           "expected flag names, 'spectrum', 'unknown' or 'license'")
             self.stats["occurrences"] += 1
             _, locations = self.found.setdefault(ref_key(resolved), (resolved, {}))
             rules = tuple(r for r in (ignore or ()) if r in self.known_rules)
