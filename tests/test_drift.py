@@ -146,7 +146,9 @@ def test_check_with_a_baseline_fails_on_a_license_change_and_passes_when_nothing
         ("license-changed", "tiny"), ("flag-added", "tiny"), ("model-added", "microsoft/phi-2")}
     rules = {(v["rule"], v["severity"]) for v in report["policy"]["violations"]}
     assert {("drift/license-changed", "error"), ("drift/model-added", "warning")} <= rules
-    assert "[drift/license-changed] tiny: license changed from apache-2.0 to cc-by-nc-4.0" in changed.stderr
+    # a violation line names the rule, where the model is referenced, then the model and the change
+    assert "[drift/license-changed] models.txt:2: tiny: license changed from apache-2.0 to cc-by-nc-4.0" \
+        in changed.stderr
 
 
 @pytest.mark.slow
