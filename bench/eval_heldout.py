@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Score openscope once on the held-out set (bench/heldout), printing aggregates only.
 
-    python bench/eval_heldout.py [--json FILE]
+    python bench/eval_heldout.py [--json FILE] [--set DIR [--misses]]
 
 bench/heldout was written by someone who never saw the rules, the classifier or the paraphrases, and
 is kept out of every tuning loop (its README). This script reads it the way the other benches read the
@@ -13,6 +13,9 @@ Scored: license documents (flag micro precision / recall / F1, thresholds exact,
 the documents that restrict nothing, the not-English warning), single clauses (precision / recall /
 F1, false flags on the hard negatives) and cards (spectrum, fully-open, flags, conflicts; the same
 scorer as bench/eval_cards.py).
+
+`--set DIR` scores another set of the same shape (bench/devset: written to develop against, so
+`--misses` may list what it gets wrong there; never for bench/heldout).
 """
 from __future__ import annotations
 
@@ -33,17 +36,17 @@ def _prf(tp: int, fp: int, fn: int) -> dict:
     return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0, "tp": tp, "fp": fp, "fn": fn}
 
 
-def score_licenses() -> dict:
+def score_licenses(root: Path, misses: list[str]) -> dict:
     from openscope.license import analyze_text
 
-    labels = [json.loads(line) for line in (HELDOUT / "licenses" / "labels.jsonl").read_text("utf-8").splitlines()
+    labels = [json.loads(line) for line in (root / "licenses" / "labels.jsonl").read_text("utf-8").splitlines()
               if line.strip()]
     tp = fp = fn = 0
     thresholds_ok = 0
     negatives = negatives_flagged = 0
     warn_expected = warn_given = 0
     for lab in labels:
-        text = (HELDOUT / lab["text_file"]).read_text(encoding="utf-8")
+        text = (root / lab["text_file"]).read_text(encoding="utf-8")
         analysis = analyze_text(text, lab["id"])
         got = {f.flag for f in analysis.flags}
         gold = set(lab["flags"])
@@ -52,6 +55,9 @@ def score_licenses() -> dict:
         for f in analysis.flags:
             found.update(f.thresholds)
         thresholds_ok += found == (lab.get("thresholds") or {})
+        if got != gold or found != (lab.get("thresholds") or {}):
+            misses.append(f"license {lab['id']}: extra {sorted(got - gold)} missing {sorted(gold - got)} "
+                          f"thresholds {found} (gold {lab.get('thresholds') or {}})")
         if not gold - {"attribution"}:
             negatives += 1
             negatives_flagged += bool(got - {"attribution"})
@@ -63,18 +69,20 @@ def score_licenses() -> dict:
             "warnings_expected": warn_expected, "warnings_given": warn_given}
 
 
-def score_clauses() -> dict:
+def score_clauses(root: Path, misses: list[str]) -> dict:
     import yaml
 
     from openscope.license.restrictions import extract
 
-    clauses = yaml.safe_load((HELDOUT / "clauses.yaml").read_text(encoding="utf-8"))["clauses"]
+    clauses = yaml.safe_load((root / "clauses.yaml").read_text(encoding="utf-8"))["clauses"]
     tp = fp = fn = 0
     negatives = negatives_flagged = 0
     for clause in clauses:
         got = {f.flag for f in extract(clause["text"], "clause").findings}
         gold = set(clause["flags"])
         tp, fp, fn = tp + len(got & gold), fp + len(got - gold), fn + len(gold - got)
+        if got != gold:
+            misses.append(f"clause: extra {sorted(got - gold)} missing {sorted(gold - got)}: {clause['text']}")
         if not gold:
             negatives += 1
             negatives_flagged += bool(got)
@@ -82,10 +90,12 @@ def score_clauses() -> dict:
             "negatives_flagged": negatives_flagged}
 
 
-def score_cards() -> dict:
+def score_cards(root: Path) -> dict | None:
     from eval_cards import evaluate_cards
 
-    result = evaluate_cards(HELDOUT, as_sample="heldout")
+    if not (root / "cards" / "labels.jsonl").exists():
+        return None
+    result = evaluate_cards(root, as_sample=root.name)
     keep = ("n", "spectrum_accuracy", "fully_open_precision", "fully_open_recall", "fully_open_gold",
             "flag_precision", "flag_recall", "flag_f1", "threshold_accuracy", "conflict_precision",
             "conflict_recall", "conflict_gold", "false_conflicts", "osi_open_accuracy")
@@ -97,12 +107,19 @@ def score_cards() -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="also write the totals as JSON to this file")
+    parser.add_argument("--set", type=Path, default=HELDOUT, help="the set to score (default bench/heldout)")
+    parser.add_argument("--misses", action="store_true", help="list what is wrong (not for bench/heldout)")
     args = parser.parse_args(argv)
-    if not (HELDOUT / "licenses" / "labels.jsonl").exists():
-        print(f"{HELDOUT}: the held-out set is missing", file=sys.stderr)
+    root = args.set.resolve()
+    if not (root / "licenses" / "labels.jsonl").exists():
+        print(f"{root}: no licenses/labels.jsonl there", file=sys.stderr)
         return 2
-    lic, cl, cards = score_licenses(), score_clauses(), score_cards()
-    print("Held-out set (bench/heldout): totals only\n")
+    if args.misses and root == HELDOUT.resolve():
+        print("--misses: the held-out set is scored in totals only (bench/heldout/README.md)", file=sys.stderr)
+        return 2
+    misses: list[str] = []
+    lic, cl, cards = score_licenses(root, misses), score_clauses(root, misses), score_cards(root)
+    print(f"{root.name}: totals only\n")
     print(f"licenses  {lic['documents']} documents: flags P {lic['precision']:.2f}  R {lic['recall']:.2f}  "
           f"F1 {lic['f1']:.2f}; thresholds exact {lic['thresholds_exact']:.0%}")
     print(f"          documents restricting nothing: {lic['negatives_with_a_restriction']} of "
@@ -110,12 +127,15 @@ def main(argv=None) -> int:
     print(f"          language warnings: {lic['warnings_given']} of {lic['warnings_expected']} expected")
     print(f"clauses   {cl['clauses']}: P {cl['precision']:.2f}  R {cl['recall']:.2f}  F1 {cl['f1']:.2f}; "
           f"hard negatives flagged {cl['negatives_flagged']} of {cl['negatives']}")
-    print(f"cards     {cards['n']}: spectrum {cards['spectrum_accuracy']:.2f} (naive {cards['naive']['spectrum_accuracy']:.2f}); "
-          f"fully-open P {cards['fully_open_precision']:.2f} R {cards['fully_open_recall']:.2f} "
-          f"(of {cards['fully_open_gold']}); flags P {cards['flag_precision']:.2f} R {cards['flag_recall']:.2f} "
-          f"F1 {cards['flag_f1']:.2f} (naive {cards['naive']['flag_f1']:.2f}); conflicts P "
-          f"{cards['conflict_precision']:.2f} R {cards['conflict_recall']:.2f} (of {cards['conflict_gold']}); "
-          f"errors {cards['errors']}")
+    if cards is not None:
+        print(f"cards     {cards['n']}: spectrum {cards['spectrum_accuracy']:.2f} (naive {cards['naive']['spectrum_accuracy']:.2f}); "
+              f"fully-open P {cards['fully_open_precision']:.2f} R {cards['fully_open_recall']:.2f} "
+              f"(of {cards['fully_open_gold']}); flags P {cards['flag_precision']:.2f} R {cards['flag_recall']:.2f} "
+              f"F1 {cards['flag_f1']:.2f} (naive {cards['naive']['flag_f1']:.2f}); conflicts P "
+              f"{cards['conflict_precision']:.2f} R {cards['conflict_recall']:.2f} (of {cards['conflict_gold']}); "
+              f"errors {cards['errors']}")
+    if args.misses:
+        print("\n" + "\n".join(misses))
     if args.json:
         args.json.write_text(json.dumps({"licenses": lic, "clauses": cl, "cards": cards}, indent=2) + "\n",
                              encoding="utf-8")

@@ -198,15 +198,15 @@ def test_corpus_evidence_is_verbatim_and_short(corpus, license_labels):
 # --- the sentence classifier -----------------------------------------------------------------------
 
 def test_classifier_adds_a_flag_the_rules_miss_and_says_so():
-    findings = {f.flag: f for f in extract_flags("We may alter these terms whenever we wish.", "TERMS")}
+    findings = {f.flag: f for f in extract_flags("We may rewrite these terms whenever we like.", "TERMS")}
     assert findings["licensor-control"].source == "classifier"
-    assert findings["licensor-control"].evidence[0].quote == "We may alter these terms whenever we wish."
-    assert "licensor-control" not in {f.flag for f in extract("We may alter these terms whenever we wish.", "x",
+    assert findings["licensor-control"].evidence[0].quote == "We may rewrite these terms whenever we like."
+    assert "licensor-control" not in {f.flag for f in extract("We may rewrite these terms whenever we like.", "x",
                                                                use_classifier=False).findings}
 
 
 def test_rules_take_precedence_over_the_classifier():
-    text = "We may alter these terms whenever we wish. The licensor may amend this agreement at any time."
+    text = "We may rewrite these terms whenever we like. The licensor may amend this agreement at any time."
     finding = {f.flag: f for f in extract_flags(text, "TERMS")}["licensor-control"]
     assert finding.source == "rules"
     assert [e.quote for e in finding.evidence] == ["The licensor may amend this agreement at any time."]
@@ -311,7 +311,7 @@ def test_heavy_libraries_load_only_when_used_and_sklearn_never_at_run_time():
         "import openscope.license, openscope.license.restrictions, openscope.license.rules\n"
         "assert 'spacy' not in sys.modules and 'sklearn' not in sys.modules, 'imported at module level'\n"
         "from openscope.license.restrictions import extract_flags\n"
-        "flags = extract_flags('We may alter these terms whenever we wish.', 'x')\n"
+        "flags = extract_flags('We may rewrite these terms whenever we like.', 'x')\n"
         "assert [f.source for f in flags] == ['classifier'], flags\n"
         "assert 'spacy' in sys.modules and 'sklearn' not in sys.modules\n"
     )
