@@ -19,10 +19,17 @@ def warm_up() -> None:
     A caller about to analyse many texts can then freeze these long-lived objects out of the
     garbage collector's scans (the CLI does; a library host decides for itself).
     """
-    analyze_text("This license is granted for research use only.", "<warm-up>")
+    read_text("This license is granted for research use only.", "<warm-up>")  # uncached: it must build
 
 
 def analyze_text(text: str, filename: str) -> TextAnalysis:
+    """`read_text`, answered from the reading cache (license/cache.py) when this reader has read this text before."""
+    from openscope.license.cache import reading
+
+    return reading(text, filename, read_text)
+
+
+def read_text(text: str, filename: str) -> TextAnalysis:
     """Identify `text` against the catalog and extract restriction flags with evidence.
 
     The flags describe the text as it reads (SPEC §2); when identification finds a known license
