@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -17,20 +18,33 @@ OWN = [
 ]
 
 
-def test_pool_reads_exactly_what_serial_reads(corpus, monkeypatch):
-    monkeypatch.setenv("OPENSCOPE_NO_CACHE", "1")
+POOL_CHECK = """
+import json, sys
+import openscope.license as license_reader
+items = [tuple(item) for item in json.loads(sys.stdin.read())]
+used = []
+real = license_reader._read_in_pool
+license_reader._read_in_pool = lambda pairs, n: used.append(n) or real(pairs, n)
+serial = license_reader.analyze_texts(items, workers=1)
+assert not used
+pooled = license_reader.analyze_texts(items, workers=2, pool_min=2)
+assert used == [2], f"the pool was not used: {used}"
+assert pooled == serial, "pooled readings differ from serial ones"
+assert any(a.flags for a in serial) and any(a.identification for a in serial)
+print("same", len(items))
+"""
+
+
+def test_pool_reads_exactly_what_serial_reads(corpus):
+    # In a fresh process: the pool forks only a process without other threads, and the suite has some.
     paths = sorted((corpus / "licenses" / "texts").glob("*.txt"))[:14]
     items = [(p.read_text(encoding="utf-8"), p.name) for p in paths] + [(t, f"own-{i}.txt") for i, t in enumerate(OWN)]
     items.append(items[0])  # a repeated text is read once and answered twice
-    used = []
-    real = license_reader._read_in_pool
-    monkeypatch.setattr(license_reader, "_read_in_pool", lambda pairs, n: used.append(n) or real(pairs, n))
-    serial = license_reader.analyze_texts(items, workers=1)
-    assert not used
-    pooled = license_reader.analyze_texts(items, workers=2, pool_min=2)
-    assert used == [2], "the pool was not used"
-    assert pooled == serial
-    assert any(a.flags for a in serial) and any(a.identification for a in serial)
+    env = {**os.environ, "OPENSCOPE_NO_CACHE": "1"}
+    result = subprocess.run([sys.executable, "-c", POOL_CHECK], input=json.dumps(items), env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["same", str(len(items))]
 
 
 def test_small_batch_stays_in_one_process(monkeypatch):
