@@ -53,6 +53,12 @@ class Prediction:
     notes: list[str] = field(default_factory=list)
 
 
+def card_path(corpus: Path, row: dict) -> Path:
+    """A label's card file: `text_file` is relative to cards/ in the corpus, to the set's root in bench/heldout."""
+    path = corpus / "cards" / row["text_file"]
+    return path if path.exists() else corpus / row["text_file"]
+
+
 def audit_card(path: Path, model_id: str, assessor, resolver):
     """Audit one card file as a local model, reported under the id its label gives."""
     from openscope.refs import parse_ref
@@ -99,7 +105,7 @@ def _audit_all(labels: list[dict], corpus: Path, catalog) -> tuple[list[Predicti
     assessor = Assessor(catalog, fetch_through(resolver))  # one run: each base is assessed once
     ours, errors = [], []
     for row in labels:
-        path = corpus / "cards" / row["text_file"]
+        path = card_path(corpus, row)
         try:
             report = audit_card(path, row["id"], assessor, resolver)
         except Exception as exc:  # the harness reports a crash as a miss, and keeps going
@@ -146,7 +152,7 @@ def evaluate_cards(corpus: Path, as_sample: str | None = None, ablation: bool = 
     ours, errors = _audit_all(labels, corpus, catalog)
     naive = []
     for row in labels:
-        data = parse_card((corpus / "cards" / row["text_file"]).read_text(encoding="utf-8")).data
+        data = parse_card((card_path(corpus, row)).read_text(encoding="utf-8")).data
         declared = (declared_licenses(data) or [None])[0]
         naive.append(naive_prediction(row, declared, catalog))
     no_clf = _without_classifier(labels, corpus, catalog) if ablation else None

@@ -4,7 +4,9 @@ Routes (the ones huggingface_hub 2.x uses, see /work/shared/notes/huggingface_hu
     GET  /api/models/{org}/{name}[/revision/{rev}]      model_info
     GET  /api/datasets/{org}/{name}[/revision/{rev}]    dataset_info
     HEAD/GET /{org}/{name}/resolve/{rev}/{path}         file metadata / download
-    HEAD/GET /datasets/{org}/{name}/resolve/{rev}/{path}
+    HEAD/GET /datasets/{org}/{name}/resolve/{rev}/{path}    (a Range header gets 206 and those bytes)
+    GET  /api/{models|datasets}/{org}/{name}/tree/{rev}[/{path}]   list_repo_tree (HfFileSystem.ls/find)
+    POST /api/{models|datasets}/{org}/{name}/paths-info/{rev}      get_paths_info (HfFileSystem.info)
 
 Repos come from tests/fixtures/hub/<org>/<name>/ (files + optional info.json) and
 tests/fixtures/hub/datasets/<org>/<name>/, or from `add_repo()`. Per-repo faults (`set_fault`)
@@ -218,6 +220,11 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         self._serve("GET")
 
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        self._form = self.rfile.read(length).decode("utf-8") if length else ""
+        self._serve("POST")
+
     # -- routing -------------------------------------------------------------------------------
     def _serve(self, method: str) -> None:
         path = urlsplit(self.path).path
@@ -230,6 +237,8 @@ class _Handler(BaseHTTPRequestHandler):
             repo_id = f"{parts[2]}/{parts[3]}"
             if len(parts) >= 6 and parts[4] == "revision":
                 rev = "/".join(parts[5:])
+            elif len(parts) >= 6 and parts[4] in ("tree", "paths-info"):
+                route, rev, filename = parts[4], parts[5], "/".join(parts[6:])
         else:
             if parts[:1] == ["datasets"]:
                 repo_type, parts = "dataset", parts[1:]
@@ -277,6 +286,9 @@ class _Handler(BaseHTTPRequestHandler):
         if sha is None:
             return self._send(404, b'{"error":"Revision not found"}', {"X-Error-Code": "RevisionNotFound",
                                                                         "X-Error-Message": "Invalid rev id"})
+        if route in ("tree", "paths-info"):
+            return self._send(200, json.dumps(self._listing(repo, route, filename)).encode(),
+                              {"Content-Type": "application/json"})
         if route == "api":
             if fault.malformed_api:
                 return self._send(200, b'{"id": "' + repo.id.encode() + b'", "sha": ', {"Content-Type": "application/json"})
@@ -293,7 +305,46 @@ class _Handler(BaseHTTPRequestHandler):
         if data is None:
             return self._send(404, b'{"error":"Entry not found"}', {**commit, "X-Error-Code": "EntryNotFound"})
         headers = {**commit, "ETag": f'"{git_blob_sha1(data)}"', "Content-Type": "text/plain; charset=utf-8"}
+        wanted = self.headers.get("Range")
+        if wanted and wanted.startswith("bytes="):
+            # Byte ranges, as HfFileSystem reads parquet footers and row groups.
+            start_s, _, end_s = wanted[len("bytes="):].partition("-")
+            start = int(start_s or 0)
+            end = min(int(end_s), len(data) - 1) if end_s else len(data) - 1
+            if start >= len(data):
+                return self._send(416, b"", {**commit, "Content-Range": f"bytes */{len(data)}"})
+            headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
+            headers["Accept-Ranges"] = "bytes"
+            return self._send(206, data[start:end + 1], headers)
         return self._send(200, data, headers)
+
+    def _listing(self, repo: Repo, route: str, path: str) -> list[dict]:
+        """Tree entries (files and the folders implied by their paths), as list_repo_tree / paths-info give them."""
+        from urllib.parse import parse_qs
+
+        def file_entry(name):
+            data = repo.files[name]
+            return {"type": "file", "path": name, "size": len(data), "oid": git_blob_sha1(data)}
+
+        folders = sorted({"/".join(n.split("/")[:i]) for n in repo.files for i in range(1, n.count("/") + 1)})
+
+        def folder_entry(name):
+            return {"type": "directory", "path": name, "oid": hashlib.sha1(name.encode()).hexdigest()}
+
+        if route == "paths-info":
+            asked = parse_qs(getattr(self, "_form", "")).get("paths", [])
+            return [file_entry(p) if p in repo.files else folder_entry(p) for p in asked
+                    if p in repo.files or p in folders]
+        recursive = "recursive=true" in (urlsplit(self.path).query or "").lower()
+        prefix = path.strip("/") + "/" if path.strip("/") else ""
+        out = []
+        for name in folders:
+            if name.startswith(prefix) and (recursive or "/" not in name[len(prefix):]):
+                out.append(folder_entry(name))
+        for name in sorted(repo.files):
+            if name.startswith(prefix) and (recursive or "/" not in name[len(prefix):]):
+                out.append(file_entry(name))
+        return out
 
     def _send(self, status: int, body: bytes, headers: dict | None = None, *, truncate: bool = False) -> int:
         self.fake._record(dataclasses.replace(self._pending, status=status))

@@ -23,7 +23,7 @@ LAYERS = [
     ("scan", "card", "license"),
     ("sources", "assess"),  # fetching never assesses; assessing never fetches (the driver passes facts in)
     ("policy", "render"),  # a renderer formats the report it is given, policy verdict included
-    ("api",),
+    ("api", "bulk"),  # bulk drives the stages over a whole dump, beside the single-model driver
     ("cli", "__init__"),
     ("__main__",),
 ]

@@ -221,6 +221,18 @@ def test_classifier_is_vetoed_by_the_flags_negative_rules():
     assert "licensor-control" not in {f.flag for f in extract_flags(sentence, "x")}
 
 
+def test_classifier_needs_a_limit_as_well_as_a_topic():
+    """A sentence about hosting that only grants it is no hosting restriction, however the model scores it."""
+    from openscope.license.classifier import load_model
+
+    grant = "You may run the model as a hosted service for your customers."
+    model = load_model()
+    assert model.scores([grant])["hosting-restriction"][0] >= model.thresholds["hosting-restriction"]
+    assert "hosting-restriction" not in {f.flag for f in extract_flags(grant, "x")}
+    ban = "Hosting the model for third parties requires a separate license from us."
+    assert "hosting-restriction" in {f.flag for f in extract_flags(ban, "x")}
+
+
 def test_classifier_model_is_plain_json():
     import json
 

@@ -84,7 +84,9 @@ def merge_flags(*groups: list[FlagFinding]) -> list[FlagFinding]:
     return list(merged.values())
 
 
-def assess_license(facts: ModelFacts, catalog: Catalog) -> LicenseAssessment:
+def assess_license(facts: ModelFacts, catalog: Catalog, analyze=None) -> LicenseAssessment:
+    """`analyze`: what reads a text (default `license.analyze_text`); bulk passes one that reads each
+    distinct text once."""
     if facts.api is not None:
         entry = catalog.get(facts.api.terms_license) if facts.api.terms_license else None
         info = LicenseInfo(
@@ -95,7 +97,8 @@ def assess_license(facts: ModelFacts, catalog: Catalog) -> LicenseAssessment:
         flags = catalog_flags(entry, catalog, file_label=facts.api.terms_url) if entry else []
         return LicenseAssessment(info=info, entry=entry, osi_open=False, flags=flags)
 
-    from openscope.license import analyze_text
+    if analyze is None:
+        from openscope.license import analyze_text as analyze
 
     warnings: list[ReportWarning] = []
     declared = declared_licenses(facts.card_data)
@@ -112,7 +115,7 @@ def assess_license(facts: ModelFacts, catalog: Catalog) -> LicenseAssessment:
     text_flags: list[FlagFinding] = []
     analysed_kinds: set[str] = set()
     for doc in facts.documents:
-        analysis = analyze_text(doc.text, doc.name)
+        analysis = analyze(doc.text, doc.name)
         text_flags = merge_flags(text_flags, analysis.flags)
         warnings.extend(analysis.warnings)
         ident = analysis.identification

@@ -87,10 +87,11 @@ def same_terms(a: CatalogLicense, b: CatalogLicense) -> bool:
 
 
 def trace(facts: ModelFacts, lic: LicenseAssessment, catalog: Catalog, resolve_base: ResolveBase | None = None, *,
-          depth: int = 0, seen: frozenset = frozenset()) -> Lineage:
+          depth: int = 0, seen: frozenset = frozenset(), links=None) -> Lineage:
     """Follow the model's bases and work out the license that really governs its weights.
 
-    Without `resolve_base`, bases named by id are not followed (only family names stand in)."""
+    Without `resolve_base`, bases named by id are not followed (only family names stand in).
+    `links`: `card_base_links(facts)` when the caller has already read them (bulk reads each card once)."""
     out = Lineage(relation=relation_of(facts), license_info=lic.info, own=lic.entry, osi_open=lic.osi_open)
     own_flags = list(lic.flags)
     if facts.kind == "api":
@@ -108,8 +109,10 @@ def trace(facts: ModelFacts, lic: LicenseAssessment, catalog: Catalog, resolve_b
 
     # A name is a guess worth making for the card audited, not for models whose facts were recorded
     # (a base, or a registry entry: the curated facts name a base where one is known).
-    links, warnings = card_base_links(facts, guess_from_name=depth == 0 and facts.provenance != "registry")
-    out.links, out.warnings = links, warnings
+    if links is None:
+        links = card_base_links(facts, guess_from_name=depth == 0 and facts.provenance != "registry")
+    links, warnings = links
+    out.links, out.warnings = list(links), list(warnings)
     if not links:
         out.relation = "none"
     seen = seen | {facts.id.lower()}

@@ -87,10 +87,12 @@ def _rating_notes(ratings: dict) -> list[str]:
     return notes
 
 
-def place(facts: ModelFacts, lic: LicenseAssessment, catalog, lineage=None) -> Placement:
+def place(facts: ModelFacts, lic: LicenseAssessment, catalog, lineage=None, findings=None) -> Placement:
+    """`findings`: `gather(facts, catalog)` when the caller has already read the card (bulk)."""
     if facts.kind == "api":
         return _api_placement(facts)
-    findings = gather(facts, catalog)
+    if findings is None:
+        findings = gather(facts, catalog)
     views = {c: decide(findings, c) for c in (*CORE, *EXTRA)}
     if views["weights"].status == "unknown" and lineage is not None and (lineage.links or lineage.own):
         # A card that names its base or its license describes a published model repository.

@@ -251,15 +251,19 @@ def name_links(facts: ModelFacts, relation: str) -> list[BaseLink]:
                      fam.name if fam else None, alternates=tuple(ids[1:]), guessed=True)]
 
 
+@functools.lru_cache(maxsize=65_536)
+def _governs(text: str) -> bool:
+    return bool(_governing_matcher()(nlp().make_doc(text)))
+
+
 def governing_links(body: str | None) -> list[BaseLink]:
     """Statements that other terms also govern the model ("comply with the Gemma Terms")."""
     if not body or not body.strip():
         return []
     sentences = card_sentences(body)
-    matcher = _governing_matcher()
     out: list[BaseLink] = []
     for sentence in sentences:
-        if not matcher(nlp().make_doc(sentence.text)):
+        if not _governs(sentence.text):
             continue
         for group, patterns in family_groups().items():
             if any(p.search(sentence.text) for p in patterns):

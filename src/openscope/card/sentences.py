@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -52,8 +53,10 @@ def _blocks(text: str):
         yield heading, " ".join(current)
 
 
+@functools.lru_cache(maxsize=8)  # one card is read three times: components, bases, governing terms
 def card_sentences(body: str | None) -> list[Sentence]:
-    """Sentences of a card body, each with the heading it sits under and the URLs it holds."""
+    """Sentences of a card body, each with the heading it sits under and the URLs it holds (read-only:
+    the list is shared by the readers of one card)."""
     if not body:
         return []
     out: list[Sentence] = []

@@ -11,6 +11,7 @@ import click
 
 from openscope._version import __version__
 from openscope.cli.audit import audit
+from openscope.cli.bulk import bulk
 from openscope.cli.check import check
 from openscope.cli.license import license_cmd
 from openscope.cli.registry import registry
@@ -24,7 +25,7 @@ def cli():
     """How open is an AI model really, and what will its license stop you doing?"""
 
 
-for command in (audit, scan, license_cmd, check, schema, registry):
+for command in (audit, scan, license_cmd, check, schema, registry, bulk):
     cli.add_command(command)
 
 

@@ -80,6 +80,7 @@ class FlagRules:
     examples_negative: list[str]
     path: Path
     classifier_requires_any: tuple[str, ...] = ()  # cues a sentence needs before the classifier may flag it
+    classifier_and_any: tuple[str, ...] = ()  # and one of these too (e.g. a modality: a topic alone is no ban)
 
 
 @dataclass
@@ -211,7 +212,8 @@ def load_flag_file(path: Path, cues: set[str], parts, signals: frozenset[str] = 
         raise RuleError(f"{path}: no rules")
     examples = raw.get("examples") or {}
     gate = tuple((raw.get("classifier") or {}).get("requires_any") or ())
-    for name in gate:
+    gate_too = tuple((raw.get("classifier") or {}).get("and_any") or ())
+    for name in gate + gate_too:
         if name not in cues:
             raise RuleError(f"{path}: classifier: unknown cue {name!r}")
     return FlagRules(
@@ -219,6 +221,7 @@ def load_flag_file(path: Path, cues: set[str], parts, signals: frozenset[str] = 
         negatives=_conditions(raw.get("negatives"), flag, "flag", cues, parts, path),
         examples_positive=list(examples.get("positive") or []),
         examples_negative=list(examples.get("negative") or []), path=path, classifier_requires_any=gate,
+        classifier_and_any=gate_too,
     )
 
 
@@ -467,5 +470,6 @@ def classifier_allowed(ruleset: RuleSet, flag: str, bm: BlockMatches, sent: int,
     keys = bm.keys_in(sent, None)
     if _vetoed(flag_rules.negatives, keys, keys):
         return False
-    gate = flag_rules.classifier_requires_any
-    return not gate or any(f"cue|{c}" in keys | lead_keys for c in gate)
+    present = keys | lead_keys
+    return all(not gate or any(f"cue|{c}" in present for c in gate)
+               for gate in (flag_rules.classifier_requires_any, flag_rules.classifier_and_any))

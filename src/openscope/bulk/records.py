@@ -1,0 +1,245 @@
+"""One dump row -> the model's facts -> what its own card and texts say, read once.
+
+`local_record` runs the single-model stages on one model's own material (the one card parser through
+`sources.hub.build_facts`, `assess_license`, `card_base_links`, the component findings) and keeps the
+results as plain JSON-able data: the lineage pass (graph.py) and the report pass (report.py) then
+join models without reading any card again. Nothing here is re-implemented; it is only stored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections import OrderedDict
+from dataclasses import asdict
+
+from openscope.card.links import BaseLink
+from openscope.types import (
+    Document,
+    Evidence,
+    FlagFinding,
+    LicenseAssessment,
+    LicenseInfo,
+    ModelFacts,
+    ModelRef,
+    ReportWarning,
+)
+
+MAX_CARD_CHARS = 300_000  # real cards are far below; a bigger one is an error row, so a task's time stays bounded
+# Card metadata the later passes read (lineage relation, conditions, task, datasets); the rest stays behind.
+LIGHT_KEYS = ("license_link", "base_model_relation", "tags", "quantized_by", "library_name", "pipeline_tag", "datasets")
+STATEMENT_MEMO = 50_000  # card sentences remembered per process: templated cards repeat most of theirs
+
+
+class RowError(Exception):
+    """A row that cannot be assessed; it becomes an error row with this message."""
+
+
+def gated_of(value) -> bool | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() not in ("", "false", "0", "none", "no")
+
+
+def card_data_of(value) -> dict:
+    """hub-stats `cardData`: a JSON string (or a struct, by pyarrow version); anything else is none."""
+    if value is None:
+        return {}
+    if isinstance(value, (str, bytes)):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def facts_of(row: dict, documents: dict[str, str]) -> ModelFacts:
+    """The facts the Hub path would build for this model (sources/hub.py's one assembly)."""
+    from openscope.sources.hub import build_facts
+
+    model_id = row["id"]
+    card = row.get("card")
+    if card is not None and len(card) > MAX_CARD_CHARS:
+        raise RowError(f"{model_id}: model card is {len(card):,} characters (bulk reads at most {MAX_CARD_CHARS:,})")
+    tags = row.get("tags")
+    record = {
+        "id": model_id, "gated": gated_of(row.get("gated")), "sha": row.get("sha"),
+        "tags": [str(t) for t in tags] if isinstance(tags, (list, tuple)) else [],
+        "siblings": [str(s) for s in row.get("siblings") or []],
+        "card_data": card_data_of(row.get("cardData")), "files": list(documents),  # in reading order
+    }
+    texts = dict(documents)
+    if card is not None:
+        texts["README.md"] = card
+    facts = build_facts(ModelRef(model_id, "hub", model_id), record, texts, "hub")
+    return with_registry_extras(facts)
+
+
+def with_registry_extras(facts: ModelFacts) -> ModelFacts:
+    """What the resolver adds to Hub facts: the registry's curated training facts, ratings and links."""
+    from openscope.sources import FactResolver
+    from openscope.sources.registry import RegistrySource
+
+    return _resolver(FactResolver, RegistrySource)._with_registry_extras(facts)
+
+
+_RESOLVER = None
+
+
+def _resolver(resolver_cls, registry_cls):
+    global _RESOLVER
+    if _RESOLVER is None:
+        _RESOLVER = resolver_cls([registry_cls()])
+    return _RESOLVER
+
+
+# ------------------------------------------------------------------------------- card statements, once
+
+_statements: OrderedDict = OrderedDict()
+
+
+def text_statements(body: str | None, model_id: str | None):
+    """card.components.text_statements, remembering each sentence's statements within the process.
+
+    A sentence's statements depend on its text, its URLs and (for rules that need the model's own
+    repository) the model's organisation; those three are the key."""
+    from openscope.card.components import classifier_statements, sentence_statements
+    from openscope.card.sentences import card_sentences
+
+    out = []
+    org = (model_id or "").split("/")[0].lower()
+    for sentence in card_sentences(body):
+        key = (sentence.text, tuple(sentence.urls), org if sentence.urls and "/" in (model_id or "") else "")
+        found = _statements.get(key)
+        if found is None:
+            found = sentence_statements(sentence, model_id) or classifier_statements(sentence)
+            _statements[key] = found
+            if len(_statements) > STATEMENT_MEMO:
+                _statements.popitem(last=False)
+        else:
+            _statements.move_to_end(key)
+        out.extend(found)
+    return out
+
+
+# ------------------------------------------------------------------------------- the local record
+
+def local_record(row: dict, documents: dict[str, str], catalog, analyze) -> dict:
+    """Everything the later passes need about one model, from its own row and texts."""
+    from openscope.assess.licensing import assess_license
+    from openscope.card.components import gather
+    from openscope.card.links import card_base_links, name_links, relation_of
+    from openscope.card.terms import stated_license
+
+    facts = facts_of(row, documents)
+    lic = assess_license(facts, catalog, analyze)
+    # Lineage guesses a base from the model's name only for the model audited, not for a base: keep both
+    # readings where they differ (rare: the card names no base at all).
+    links, link_warnings = card_base_links(facts, guess_from_name=False)
+    guessed = None
+    if all(link.relation == "governed" for link in links) and name_links(facts, relation_of(facts)):
+        guessed = card_base_links(facts, guess_from_name=True)
+    findings = gather(facts, catalog, text_statements(facts.card_body, facts.id))
+    # The body is kept only where lineage reads it again: a license stated in the body.
+    keep_body = lic.entry is None and stated_license(facts.card_body, facts.card_data, catalog)[0] is not None
+    return {
+        "facts": light_facts(facts, keep_body),
+        "lic": dump_assessment(lic),
+        "links": [dict(link.__dict__) for link in links],
+        "link_warnings": [dump_warning(w) for w in link_warnings],
+        "guessed_links": None if guessed is None else [dict(link.__dict__) for link in guessed[0]],
+        "guessed_link_warnings": None if guessed is None else [dump_warning(w) for w in guessed[1]],
+        "findings": [{"component": f.component, "status": f.status, "reason": f.reason, "kind": f.kind}
+                     for f in findings],
+    }
+
+
+def light_facts(facts: ModelFacts, keep_body: bool) -> dict:
+    data = facts.card_data or {}
+    return {
+        "id": facts.id, "card_data": {k: data[k] for k in LIGHT_KEYS if k in data},
+        "card_body": facts.card_body if keep_body else None, "front_matter": facts.front_matter,
+        "gated": facts.gated, "tags": list(facts.tags), "training": facts.training, "ratings": facts.ratings,
+        "links": facts.links, "warnings": [dump_warning(w) for w in facts.warnings],
+    }
+
+
+def facts_from(d: dict) -> ModelFacts:
+    return ModelFacts(
+        ref=ModelRef(d["id"], "hub", d["id"]), id=d["id"], kind="hub", provenance="hub",
+        card_data=dict(d["card_data"]), card_body=d["card_body"], front_matter=d["front_matter"],
+        gated=d["gated"], tags=list(d["tags"]), training=dict(d["training"] or {}), ratings=dict(d["ratings"] or {}),
+        links=dict(d["links"] or {}), warnings=[ReportWarning(**w) for w in d["warnings"]],
+    )
+
+
+# ------------------------------------------------------------------------------- (de)serialising
+
+def dump_flag(f: FlagFinding) -> dict:
+    # By hand: dataclasses.asdict deep-copies every value and was a third of the report pass.
+    return {"flag": f.flag, "thresholds": dict(f.thresholds), "source": f.source, "inherited_from": f.inherited_from,
+            "evidence": [{"file": e.file, "section": e.section, "quote": e.quote} for e in f.evidence]}
+
+
+def dump_warning(w: ReportWarning) -> dict:
+    return {"code": w.code, "message": w.message}
+
+
+def dump_info(i: LicenseInfo | None) -> dict | None:
+    return None if i is None else {"id": i.id, "name": i.name, "identified_by": i.identified_by,
+                                   "confidence": i.confidence, "url": i.url, "spdx": i.spdx}
+
+
+def load_flag(d: dict) -> FlagFinding:
+    return FlagFinding(d["flag"], dict(d["thresholds"]), d["source"], d["inherited_from"],
+                       [Evidence(**e) for e in d["evidence"]])
+
+
+def dump_assessment(lic: LicenseAssessment) -> dict:
+    return {"info": dump_info(lic.info), "entry": lic.entry.key if lic.entry else None,
+            "osi_open": lic.osi_open, "flags": [dump_flag(f) for f in lic.flags],
+            "warnings": [dump_warning(w) for w in lic.warnings], "declared": list(lic.declared)}
+
+
+def entry_of(catalog, key: str | None):
+    return None if key is None else (catalog.get(key) or catalog.known(key))
+
+
+def load_assessment(d: dict, catalog) -> LicenseAssessment:
+    return LicenseAssessment(
+        info=LicenseInfo(**d["info"]) if d["info"] else None, entry=entry_of(catalog, d["entry"]),
+        osi_open=d["osi_open"], flags=[load_flag(f) for f in d["flags"]],
+        warnings=[ReportWarning(**w) for w in d["warnings"]], declared=list(d["declared"]),
+    )
+
+
+def load_links(rec: dict, guess_from_name: bool) -> tuple[list[BaseLink], list[ReportWarning]]:
+    """The card's base links as lineage would read them (`guess_from_name` as in `card_base_links`)."""
+    if guess_from_name and rec.get("guessed_links") is not None:
+        return ([BaseLink(**link) for link in rec["guessed_links"]],
+                [ReportWarning(**w) for w in rec["guessed_link_warnings"]])
+    return [BaseLink(**link) for link in rec["links"]], [ReportWarning(**w) for w in rec["link_warnings"]]
+
+
+def load_findings(rec: dict):
+    from openscope.card.components import Finding
+
+    return [Finding(**f) for f in rec["findings"]]
+
+
+def documents_of(names_and_texts) -> list[Document]:
+    return [Document(n, t) for n, t in names_and_texts]
+
+
+def to_json(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=_default)
+
+
+def _default(o):
+    if dataclasses.is_dataclass(o):
+        return asdict(o)
+    if isinstance(o, (set, frozenset, tuple)):
+        return list(o)
+    return str(o)
