@@ -12,6 +12,14 @@ from fakehub import fake_hub, hub_env  # noqa: F401  (a local fake Hugging Face 
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache(tmp_path_factory):
+    """The suite keeps its readings (license/cache.py) to itself, never in the user's cache."""
+    if "OPENSCOPE_CACHE" not in os.environ:
+        os.environ["OPENSCOPE_CACHE"] = str(tmp_path_factory.mktemp("openscope-cache"))
+    yield
+
+
 def corpus_dir() -> Path:
     return Path(os.environ.get("OPENSCOPE_CORPUS", ROOT.parent / "shared" / "corpus"))
 

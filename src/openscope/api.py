@@ -158,21 +158,24 @@ def notice(paths, *, offline: bool = False, include_texts: bool = False, since: 
                         base_license=base_license, include_texts=include_texts)
 
 
-def analyze_license_files(paths: Iterable, *, stdin_text: str | bytes | None = None) -> LicenseReport:
+def analyze_license_files(paths: Iterable, *, stdin_text: str | bytes | None = None,
+                          freeze: bool = False) -> LicenseReport:
     """`openscope license`: identify each text and flag its restrictions, one entry per file.
 
     Bad input never stops the batch: an empty, binary or unreadable file gets an `error`; a huge
     file is cut, a non-UTF-8 file decoded best effort and HTML/Markdown unwrapped, each with a warning.
+    `freeze`: see `license.analyze_texts` (for a one-shot process).
     """
     from openscope.assess.licensing import license_info, osi_open_of
     from openscope.catalog import load_catalog
     from openscope.errors import UnreadableError
-    from openscope.license import analyze_text
+    from openscope.license import analyze_texts
     from openscope.text.decode import MAX_LICENSE_BYTES, decode_license_bytes
     from openscope.types import ReportWarning
 
     catalog = load_catalog()
     report = LicenseReport()
+    read: list = []  # per path: (entry, decode warnings, text, name) or (entry, None, None, None) when unreadable
     for p in paths:
         label = str(p)
         entry = LicenseFileReport(path=label)
@@ -189,11 +192,24 @@ def analyze_license_files(paths: Iterable, *, stdin_text: str | bytes | None = N
                 except OSError as exc:
                     raise UnreadableError(label, f"{label}: cannot read ({exc.strerror or exc})") from None
             text, warnings = decode_license_bytes(data, label)
-            analysis = analyze_text(text, Path(label).name if label != "-" else "<stdin>")
         except ModelError as exc:
             entry.error = ErrorInfo(code="unreadable", message=str(exc))
-            report.licenses.append(entry)
+            read.append((entry, None, None, None))
             continue
+        read.append((entry, warnings, text, Path(label).name if label != "-" else "<stdin>"))
+    # Distinct texts are read once each, by both cores when there are enough of them.
+    analyses = iter(analyze_texts([(text, name) for _, w, text, name in read if w is not None], freeze=freeze))
+    for entry, warnings, _, _ in read:
+        report.licenses.append(entry)
+        if warnings is None:
+            continue
+        analysis = next(analyses)
+        if isinstance(analysis, ModelError):
+            entry.error = ErrorInfo(code="unreadable", message=str(analysis))
+            continue
+        if isinstance(analysis, Exception):
+            raise analysis
+        label = entry.path
         if analysis.unwrapped:
             warnings.append(ReportWarning("unwrapped", f"{label}: {analysis.unwrapped.upper()} markup removed "
                                                        "before analysis; quotes are from the plain text"))
@@ -206,7 +222,6 @@ def analyze_license_files(paths: Iterable, *, stdin_text: str | bytes | None = N
         entry.flags = analysis.flags
         entry.obligations = analysis.obligations
         entry.warnings = [*warnings, *analysis.warnings]
-        report.licenses.append(entry)
     return report
 
 

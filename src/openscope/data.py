@@ -17,6 +17,21 @@ REGISTRY_DIR = DATA_DIR / "models_registry"
 DATA_INDEX = DATA_DIR / "data_index.json"
 
 
+def cache_root() -> Path:
+    """openscope's cache: $OPENSCOPE_CACHE, else `openscope/` under the Hugging Face home (~/.cache/huggingface).
+
+    Hub records (sources/cache.py) and license readings (license/cache.py) live below it.
+    """
+    import os
+
+    explicit = os.environ.get("OPENSCOPE_CACHE")
+    if explicit:
+        return Path(explicit).expanduser()
+    # huggingface_hub's own rule for HF_HOME (XDG_CACHE_HOME honoured), without importing it (start-up cost).
+    hf_home = os.environ.get("HF_HOME") or os.path.join(os.environ.get("XDG_CACHE_HOME") or "~/.cache", "huggingface")
+    return Path(hf_home).expanduser() / "openscope"
+
+
 @functools.cache
 def _data_index() -> dict:
     import json

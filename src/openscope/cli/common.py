@@ -46,7 +46,18 @@ def _one_bare_format(ctx, param, value):
     return value
 
 
+def _no_cache(ctx, param, value):
+    if value:
+        from openscope.license.cache import disable
+
+        disable()
+
+
 def format_options(fn, licenses: bool = False):
+    # Every command that reports reads license texts, so each offers --no-cache with its formats.
+    fn = click.option("--no-cache", is_flag=True, expose_value=False, callback=_no_cache,
+                      help="Read every license text afresh: neither use nor store readings in openscope's cache "
+                           "($OPENSCOPE_CACHE/readings; OPENSCOPE_NO_CACHE=1 does the same).")(fn)
     fn = click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
                       help="Write the report of a --format without :PATH to FILE instead of stdout.")(fn)
     fn = click.option("--format", "-f", "fmt", type=FormatSpec(licenses=licenses), multiple=True,

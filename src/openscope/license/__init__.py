@@ -11,6 +11,10 @@ from __future__ import annotations
 from openscope.types import Identification, ReportWarning, TextAnalysis
 
 _MAX_DIFFERENCES = 5
+# Distinct unread texts from which a batch is read by a pool of forked processes (one per core).
+# Below it, forking (~30-80 ms) costs more than the second core gives back (~10-45 ms a text; measured
+# after warm-up on the 2-core machine, 56 corpus texts: 91 ms a text serial, 48 ms pooled, 76 ms to fork).
+POOL_MIN_TEXTS = 4
 
 
 def warm_up() -> None:
@@ -19,10 +23,116 @@ def warm_up() -> None:
     A caller about to analyse many texts can then freeze these long-lived objects out of the
     garbage collector's scans (the CLI does; a library host decides for itself).
     """
-    analyze_text("This license is granted for research use only.", "<warm-up>")
+    read_text("This license is granted for research use only.", "<warm-up>")  # uncached: it must build
+
+
+def analyze_texts(items: list[tuple[str, str]], *, workers: int | None = None, pool_min: int | None = None,
+                  freeze: bool = False) -> list[TextAnalysis | Exception]:
+    """`analyze_text` for every (text, filename), in order; a text that fails gives its exception.
+
+    Readings come from the cache where it has them. When at least `pool_min` (POOL_MIN_TEXTS) distinct
+    texts are left to read and more than one core is usable, they are read by `workers` processes
+    forked after a warm-up, so the spaCy pipeline, matchers and weights are built once and shared;
+    the results are the ones a serial reading gives (tests/test_pool.py). `freeze`: before reading
+    more than one text, build everything and freeze it out of the garbage collector's scans for the
+    rest of the process (~30% faster batches; for a one-shot process such as the CLI).
+    """
+    from openscope.license.cache import default_cache, enabled
+
+    cache = default_cache() if enabled() else None
+    results: list = [None] * len(items)
+    todo: dict[tuple[str, str], list[int]] = {}
+    for i, (text, filename) in enumerate(items):
+        hit = cache.get(text, filename) if cache else None
+        if hit is not None:
+            results[i] = hit
+        else:
+            todo.setdefault((text, filename), []).append(i)
+    pairs = list(todo)
+    workers = _usable_cores() if workers is None else workers
+    pool_min = POOL_MIN_TEXTS if pool_min is None else pool_min
+    if freeze and len(pairs) > 1:
+        import gc
+
+        warm_up()
+        gc.freeze()
+    if workers > 1 and len(pairs) >= max(pool_min, 2) and _can_fork():
+        read = _read_in_pool(pairs, min(workers, len(pairs)))
+    else:
+        read = [_read_or_error(pair) for pair in pairs]
+    for pair, analysis in zip(pairs, read):
+        if analysis is _FAILED_IN_WORKER:
+            analysis = _read_or_error(pair)  # read here, so the error is the one a serial run raises
+        if cache and not isinstance(analysis, Exception):
+            cache.put(*pair, analysis)
+        for i in todo[pair]:
+            results[i] = analysis
+    return results
+
+
+_FAILED_IN_WORKER = object()
+
+
+def _read_or_error(pair: tuple[str, str]):
+    try:
+        return read_text(*pair)
+    except Exception as exc:  # noqa: BLE001 - a batch reports each text's failure; it never stops
+        return exc
+
+
+def _read_in_worker(pair: tuple[str, str]):
+    try:
+        return read_text(*pair)
+    except Exception:  # noqa: BLE001 - exceptions need not survive pickling; the parent re-reads this one
+        return None
+
+
+def _read_in_pool(pairs: list[tuple[str, str]], workers: int) -> list:
+    import gc
+    import multiprocessing
+
+    warm_up()  # before the fork: the workers inherit a built pipeline instead of building one each
+    frozen = gc.get_freeze_count()
+    gc.freeze()  # and the collector leaves the inherited objects alone, so their pages stay shared
+    try:
+        context = multiprocessing.get_context("fork")
+        chunk = max(1, len(pairs) // (workers * 4))
+        with context.Pool(workers) as pool:
+            read = pool.map(_read_in_worker, pairs, chunksize=chunk)
+    finally:
+        if not frozen:
+            gc.unfreeze()  # the host's collector is its own business
+    return [_FAILED_IN_WORKER if r is None else r for r in read]
+
+
+def _usable_cores() -> int:
+    """OPENSCOPE_WORKERS if set (1: never fork), else the cores this process may run on."""
+    import os
+
+    if os.environ.get("OPENSCOPE_WORKERS", "").isdigit():
+        return max(1, int(os.environ["OPENSCOPE_WORKERS"]))
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+    import threading
+
+    # Forking a process with other threads running can copy a held lock; fork exists on POSIX only.
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
 def analyze_text(text: str, filename: str) -> TextAnalysis:
+    """`read_text`, answered from the reading cache (license/cache.py) when this reader has read this text before."""
+    from openscope.license.cache import reading
+
+    return reading(text, filename, read_text)
+
+
+def read_text(text: str, filename: str) -> TextAnalysis:
     """Identify `text` against the catalog and extract restriction flags with evidence.
 
     The flags describe the text as it reads (SPEC §2); when identification finds a known license

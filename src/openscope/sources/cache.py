@@ -25,12 +25,9 @@ COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
 
 def default_cache_dir() -> Path:
     """$OPENSCOPE_CACHE, else `openscope/` under the Hugging Face home (~/.cache/huggingface)."""
-    explicit = os.environ.get("OPENSCOPE_CACHE")
-    if explicit:
-        return Path(explicit).expanduser()
-    # huggingface_hub's own rule for HF_HOME, without importing it (start-up cost).
-    hf_home = os.environ.get("HF_HOME") or os.path.join(os.environ.get("XDG_CACHE_HOME", "~/.cache"), "huggingface")
-    return Path(hf_home).expanduser() / "openscope"
+    from openscope.data import cache_root
+
+    return cache_root()
 
 
 def _repo_folder(repo_id: str) -> str:

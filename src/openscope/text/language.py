@@ -15,6 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 
 _WORD = re.compile(r"[^\W\d_]+")
+_ASCII_LETTER = re.compile(r"[A-Za-z]")  # str.isalpha() of an ASCII character
 # Common English function words; in German, French or Spanish text they are rare.
 _ENGLISH = frozenset("""the of and to a in is that for it as with be by this on or are any you not
 shall may from all such your its which an have will has at other than under these those their
@@ -45,6 +46,13 @@ def _script(ch: str) -> str:
 
 def _paragraph_is_english(text: str) -> tuple[bool, int, str]:
     """(English?, words, main script) of one paragraph."""
+    if text.isascii():  # most paragraphs: every letter is Latin, so only the word share decides
+        if not _ASCII_LETTER.search(text):
+            return True, 0, "LATIN"
+        words = [w.lower() for w in _WORD.findall(text)]
+        if len(words) < 12:
+            return True, len(words), "LATIN"
+        return sum(w in _ENGLISH for w in words) / len(words) >= MIN_ENGLISH_SHARE, len(words), "LATIN"
     letters = [c for c in text if c.isalpha()]
     if not letters:
         return True, 0, "LATIN"
