@@ -20,7 +20,12 @@ def license_cmd(files, fmt, output):
     def go():
         from openscope.api import analyze_license_files
 
-        stdin_data = sys.stdin.buffer.read() if "-" in files else None  # bytes: decoded like a file
+        stdin_data = None
+        if "-" in files:  # bytes, decoded like a file; endless input stops one byte past the cap (then cut)
+            from openscope.text.bounded import read_stream_bounded
+            from openscope.text.decode import MAX_LICENSE_BYTES
+
+            stdin_data, _ = read_stream_bounded(sys.stdin.buffer, MAX_LICENSE_BYTES + 1, truncate=True)
         if len(files) > 1:
             import gc
 

@@ -25,6 +25,8 @@ from openscope.scan.python_ast import (
     usable_constants,
 )
 
+MAX_CELLS = 10_000  # code cells read from one notebook; real ones have tens or hundreds
+
 # IPython syntax that is not Python: `%magic`, `!shell`, `?help`. Blanked to keep line numbers.
 _IPYTHON_LINE = re.compile(r"^\s*[%!?]")
 
@@ -54,6 +56,9 @@ def scan_notebook(text: str, rules) -> Extraction:
         return Extraction(file_problem="not a valid notebook (no 'cells' list)")
     index = LineIndex(text.lstrip("\ufeff"))
     out = Extraction()
+    if len(cells) > MAX_CELLS:
+        out.unresolved.append(Unresolved(0, f"{len(cells):,} cells; only the first {MAX_CELLS:,} were scanned"))
+        cells = cells[:MAX_CELLS]
     parsed = []  # (cell number, tree, .ipynb line of each cell line)
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from openscope.card.parse import as_list, parse_card
+from openscope.card.parse import as_list, checked_card_data, parse_card
 from openscope.errors import (
     GatedModelError,
     InvalidRefError,
@@ -201,8 +201,14 @@ def build_facts(ref: ModelRef, record: dict, texts: dict[str, str], provenance: 
     info_card = record.get("card_data") or {}
     if card is not None and card.front_matter == "valid-yaml" and card.data:
         card_data, front_matter = card.data, card.front_matter
+        warnings.extend(ReportWarning("card-invalid", f"{ref.raw}: README.md {p}") for p in card.warnings)
     elif info_card:
         card_data, front_matter = info_card, "valid-yaml"
+        if isinstance(card_data, dict):  # the mirror's card data crosses the same type boundary
+            card_data, problems = checked_card_data(card_data)
+            warnings.extend(ReportWarning("card-invalid", f"{ref.raw}: card data {p}") for p in problems)
+        else:
+            card_data = {}
         if card is not None and card.problem:
             warnings.append(ReportWarning("card-invalid", f"{ref.raw}: README.md {card.problem}; used the Hub's card data"))
     else:
