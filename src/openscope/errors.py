@@ -79,6 +79,22 @@ class InternalError(ModelError):
     code = "internal"
 
 
+_URL_CREDENTIALS = None
+
+
+def redact(text: str) -> str:
+    """`text` with the credentials of every URL in it (`http://user:pass@mirror`) replaced by `***`.
+    The one redaction: every message, report and record that may hold an endpoint goes through it."""
+    global _URL_CREDENTIALS
+    if "@" not in text:
+        return text
+    if _URL_CREDENTIALS is None:
+        import re
+
+        _URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@?#]*@")
+    return _URL_CREDENTIALS.sub(r"\1***@", text)
+
+
 DEBUG_ENV = "OPENSCOPE_DEBUG"  # set by `openscope --debug`: tracebacks of internal errors go to stderr
 
 
@@ -101,8 +117,9 @@ def internal_error(ref: str, exc: BaseException) -> InternalError:
         import traceback
 
         print(f"openscope: debug: traceback for {one_line(ref, 200)}:", file=sys.stderr)
-        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
-    detail = one_line(str(exc), 200)
+        lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
+        print(redact("".join(lines)), file=sys.stderr, end="")
+    detail = redact(one_line(str(exc), 200))
     message = f"{one_line(ref, 200)}: internal error ({type(exc).__name__}{': ' + detail if detail else ''}); " \
               "please report it (--debug shows the traceback)"
     return InternalError(ref, message)
