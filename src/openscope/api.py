@@ -132,8 +132,21 @@ def audit(refs: Iterable, *, offline: bool = False, resolver=None, locations=Non
         except Exception as exc:  # one model's bug is that model's `internal` error, never a lost batch
             model = _error_report(ref.raw, ref.kind, internal_error(ref.raw, exc), ref.id)
         model.locations = list(ref.locations)
+        _cap_warnings(model)
         report.models.append(model)
     return report
+
+
+MAX_WARNINGS = 50  # per model: a hostile card must not turn one entry into thousands of lines
+
+
+def _cap_warnings(model: ModelReport) -> None:
+    from openscope.types import ReportWarning
+
+    if len(model.warnings or ()) > MAX_WARNINGS:
+        extra = len(model.warnings) - MAX_WARNINGS
+        model.warnings = [*model.warnings[:MAX_WARNINGS],
+                          ReportWarning("warnings-truncated", f"{model.ref}: {extra} more warning(s) not shown")]
 
 
 def analyze_license_files(paths: Iterable, *, stdin_text: str | bytes | None = None) -> LicenseReport:

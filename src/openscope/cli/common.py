@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from openscope.errors import ExitCode, InputError, OpenscopeError
+from openscope.errors import ExitCode, InputError, OpenscopeError, redact
 from openscope.render.interface import FormatChoices
 
 
@@ -118,7 +118,7 @@ def summarize(report) -> int:
     """One line per failing model on stderr, then a summary; returns the exit code."""
     failed = [m for m in report.models if m.error]
     for m in failed:
-        click.echo(f"openscope: error: {m.error.message}", err=True)
+        click.echo(f"openscope: error: {redact(m.error.message)}", err=True)
     counts: dict[str, int] = {}
     for m in report.models:
         counts[m.spectrum] = counts.get(m.spectrum, 0) + 1
@@ -132,7 +132,7 @@ def run(fn):
     try:
         return fn()
     except OpenscopeError as exc:
-        click.echo(f"openscope: error: {exc}", err=True)
+        click.echo(f"openscope: error: {redact(str(exc))}", err=True)
         sys.exit(int(exc.exit_code))
     except Exception as exc:  # a bug outside any one model: one line and exit 3, never exit 1 ("policy violated")
         from openscope.errors import internal_error
