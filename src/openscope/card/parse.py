@@ -127,6 +127,9 @@ def parse_card(text: str) -> ParsedCard:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         data = yaml.load(header, Loader=loader)
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:  # `date: 2001-13-45`: the constructor's
+        return ParsedCard(body=body, front_matter="invalid-yaml",
+                          problem=f"front matter is not valid YAML: {str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}")
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark is not None else ""
@@ -156,6 +159,8 @@ def _recover(header_lines: list[str], yaml, loader, attempts: int = 5) -> dict:
     for _ in range(attempts):
         try:
             data = yaml.load("".join(kept), Loader=loader)
+        except (ValueError, TypeError, OverflowError, RecursionError):
+            return {}
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             if mark is None or not kept:
@@ -165,7 +170,9 @@ def _recover(header_lines: list[str], yaml, loader, attempts: int = 5) -> dict:
             culprit = next((i for i in (at, at - 1) if 0 <= i < len(kept) and ":" not in kept[i]), at)
             del kept[culprit]
             continue
-        return data if isinstance(data, dict) else {}
+        if not isinstance(data, dict) or _expanded_size(data) is None:
+            return {}
+        return checked_card_data(data)[0]  # the keys read back cross the same type boundary
     return {}
 
 
