@@ -412,3 +412,45 @@ def test_stdout_on_a_full_disk_is_an_error(tmp_path):
     assert proc.returncode not in (0, 1)
     lines = [line for line in proc.stderr.splitlines() if "error" in line]
     assert lines and "cannot write the json report to stdout" in lines[0] and "Traceback" not in proc.stderr
+
+
+def test_an_unwritable_hf_cache_is_not_blamed_on_the_hub(fake_hub, tmp_path):
+    from openscope.sources.cache import FactCache
+    from openscope.sources.hub import HubSource, RetryPolicy
+    from openscope.types import ModelRef
+
+    (tmp_path / "afile").write_text("x", encoding="utf-8")  # a cache folder that cannot be made (root ignores chmod)
+    source = HubSource(endpoint=fake_hub.url, token=False, cache_dir=tmp_path / "afile" / "hub",
+                       store=FactCache(tmp_path / "store"), retry=RetryPolicy(sleep=lambda s: None))
+    with pytest.raises(UnreadableError) as failed:
+        source.fetch(ModelRef(raw="acme/open-small", kind="hub", id="acme/open-small"))
+    assert "Hugging Face cache" in str(failed.value) and "answer from the Hub" not in str(failed.value)
+
+
+def test_all_network_reads_of_one_model_share_one_budget(fake_hub, tmp_path, monkeypatch):
+    from openscope.errors import NetworkError
+    from openscope.sources.cache import FactCache
+    from openscope.sources.hub import HubSource, RetryPolicy
+    from openscope.types import ModelRef
+
+    monkeypatch.setenv("OPENSCOPE_HUB_MODEL_BUDGET", "1.5")
+    fake_hub.set_fault("acme/open-small", latency=0.8)  # each call well inside its own timeout
+    source = HubSource(endpoint=fake_hub.url, token=False, cache_dir=tmp_path / "hf",
+                       store=FactCache(tmp_path / "store"), retry=RetryPolicy(sleep=lambda s: None))
+    started = time.monotonic()
+    with pytest.raises(NetworkError, match="in all for this model"):
+        source.fetch(ModelRef(raw="acme/open-small", kind="hub", id="acme/open-small"))
+    assert time.monotonic() - started < 3
+
+
+def test_notebook_code_is_capped_like_a_python_file(tmp_path, monkeypatch):
+    import openscope.scan.notebook as notebook
+
+    monkeypatch.setattr(notebook, "MAX_CODE_CHARS", 2000)
+    early = {"cell_type": "code", "source": ['m = "meta-llama/Llama-3.1-8B"\n', "from_pretrained(m)\n"]}
+    filler = {"cell_type": "code", "source": ["x = 1  # " + "y" * 100 + "\n"] * 10}
+    late = {"cell_type": "code", "source": ['from_pretrained("mistralai/Mistral-7B-Instruct-v0.2")\n']}
+    (tmp_path / "nb.ipynb").write_text(json.dumps({"cells": [early, filler, filler, late]}), encoding="utf-8")
+    report = scan([str(tmp_path)], offline=True)
+    assert [m.id for m in report.models] == ["meta-llama/Llama-3.1-8B"]
+    assert any("characters of code" in s.reason for s in report.skipped)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import json
+import errno
 import os
 import re
 import time
@@ -230,6 +231,9 @@ def build_facts(ref: ModelRef, record: dict, texts: dict[str, str], provenance: 
     )
 
 
+_LOCAL_WRITE_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENOTDIR}
+
+
 class HubSource:
     """Live answers from a Hub endpoint (huggingface.co, a mirror, or the test suite's fake Hub)."""
 
@@ -249,6 +253,9 @@ class HubSource:
         self.timeout = timeout if timeout is not None else float(os.environ.get("HF_HUB_ETAG_TIMEOUT", "10"))
         self.retry = retry or RetryPolicy()
         self.fetch_datasets = fetch_datasets
+        # All the network reads of one model together (info, card, license files, datasets): a server that
+        # drips one byte every 2 s never trips a read timeout, so the total is bounded too.
+        self.model_budget = float(os.environ.get("OPENSCOPE_HUB_MODEL_BUDGET") or max(30.0, 4 * self.retry.budget))
         self._api = None
         self._secret: str | None = None
 
@@ -352,6 +359,11 @@ class HubSource:
                                         f"(line {exc.lineno}, column {exc.colno})")
         if isinstance(exc, OSError) and "Consistency check failed" in str(exc):
             return NetworkError(raw, f"{raw}: {what} arrived truncated from {self.shown_endpoint}")
+        if isinstance(exc, OSError) and exc.errno in _LOCAL_WRITE_ERRNOS:
+            # The local Hugging Face cache is read-only or full: the Hub is not at fault.
+            return UnreadableError(raw, f"{raw}: cannot write {what} to the Hugging Face cache "
+                                        f"({self._scrub(exc.strerror or str(exc))}); free space, or point "
+                                        "HF_HUB_CACHE at a writable folder")
         detail = self._scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         return UnreadableError(raw, f"{raw}: unexpected answer from the Hub for {what}: {detail}")
 
@@ -453,6 +465,31 @@ class HubSource:
         return out
 
     def fetch(self, ref: ModelRef) -> ModelFacts:
+        if self.model_budget <= 0:
+            return self._fetch(ref)
+        import threading
+
+        box: dict = {}
+
+        def work():
+            try:
+                box["facts"] = self._fetch(ref)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread as it is
+                box["error"] = exc
+
+        # A daemon thread: one the budget gives up on never holds the process open at exit.
+        worker = threading.Thread(target=work, name="openscope-hub-model", daemon=True)
+        worker.start()
+        worker.join(self.model_budget)
+        if worker.is_alive():
+            raise NetworkError(ref.raw, f"{ref.raw}: the Hub at {self.shown_endpoint} took more than "
+                                        f"{self.model_budget:g} s in all for this model; gave up "
+                                        "(OPENSCOPE_HUB_MODEL_BUDGET sets the limit)")
+        if "error" in box:
+            raise box["error"]
+        return box["facts"]
+
+    def _fetch(self, ref: ModelRef) -> ModelFacts:
         record, texts, warnings = self.fetch_record(ref)
         try:
             self.store.store(ref.id, ref.revision, record)
