@@ -454,3 +454,16 @@ def test_notebook_code_is_capped_like_a_python_file(tmp_path, monkeypatch):
     report = scan([str(tmp_path)], offline=True)
     assert [m.id for m in report.models] == ["meta-llama/Llama-3.1-8B"]
     assert any("characters of code" in s.reason for s in report.skipped)
+
+
+def test_one_restriction_sentence_repeated_to_760_kb_is_read_once():
+    from openscope.license import analyze_text
+
+    sentence = ("You may not use the Model for any commercial purpose, and if you have more than 700 million "
+                "monthly active users you must request a license from us. ")
+    analyze_text(sentence, "LICENSE")
+    started = time.monotonic()
+    analysis = analyze_text(sentence * (760_000 // len(sentence)), "LICENSE")
+    assert time.monotonic() - started < FAST
+    assert "user-cap" in [f.flag for f in analysis.flags]
+    assert "text-repeats" in [w.code for w in analysis.warnings]

@@ -22,6 +22,37 @@ def warm_up() -> None:
     analyze_text("This license is granted for research use only.", "<warm-up>")
 
 
+REPEATS_FROM_CHARS = 100_000  # real licenses are shorter; a longer text may be one clause pasted thousands of times
+_SENTENCE_GAP = None
+
+
+def without_repeats(text: str) -> tuple[str, int]:
+    """(`text` with each sentence after its first appearance left out, how many were), for long texts only.
+    Reading a clause once says all its copies say; reading 760 KB of copies took minutes."""
+    global _SENTENCE_GAP
+    if len(text) < REPEATS_FROM_CHARS:
+        return text, 0
+    import re
+
+    if _SENTENCE_GAP is None:
+        _SENTENCE_GAP = re.compile(r"(?<=[.!?;])(\s+)")
+    pieces = _SENTENCE_GAP.split(text)
+    seen: set[str] = set()
+    dropped = 0
+    for i in range(0, len(pieces), 2):  # sentences at even places, the gaps between them at odd ones
+        key = " ".join(pieces[i].split()).lower()
+        if len(key) < 20:
+            continue  # "1.", "Yes.": short pieces repeat in any text
+        if key in seen:
+            pieces[i] = ""
+            if i + 1 < len(pieces):
+                pieces[i + 1] = ""
+            dropped += 1
+        else:
+            seen.add(key)
+    return ("".join(pieces), dropped) if dropped else (text, 0)
+
+
 def analyze_text(text: str, filename: str) -> TextAnalysis:
     """Identify `text` against the catalog and extract restriction flags with evidence.
 
@@ -50,6 +81,9 @@ def analyze_text(text: str, filename: str) -> TextAnalysis:
         warnings.append(ReportWarning("text-not-english", f"{filename}: not written in English "
                                       f"({language.script.lower()} script); openscope cannot read its terms, so its "
                                       "restrictions are unknown (not none)"))
+    read, repeats = without_repeats(read)
+    if repeats:
+        warnings.append(ReportWarning("text-repeats", f"{filename}: {repeats:,} repeated sentence(s) were read once"))
     extraction = extract(read, filename)
     if identification is not None and identification.key and identification.modified:
         warnings.append(modified_warning(identification, filename))
