@@ -47,6 +47,8 @@ MAX_INT_DIGITS = 100  # a longer integer is kept as a float (int() refuses 4,300
 
 def loads_with_positions(text: str, max_values: int = MAX_JSON_VALUES):
     """Parse JSON like `json.loads`, but every string (keys too) is a PosStr carrying its offset."""
+    if text.count(",") + text.count("[") + text.count("{") >= max_values:
+        _refuse_many_values(text, max_values)  # at C speed, before the slow parse meets them one by one
     budget = [max_values]
 
     def value(i: int):
@@ -117,6 +119,28 @@ def loads_with_positions(text: str, max_values: int = MAX_JSON_VALUES):
     if _WS.match(text, end).end() != len(text):
         raise JSONPositionError(f"extra data at {_where(text, end)}")
     return result
+
+
+def _refuse_many_values(text: str, max_values: int) -> None:
+    """Raise JSONPositionError when `text` holds more than `max_values` values (commas in strings only
+    made it look so otherwise); invalid JSON is left for the positional parser to describe."""
+    import json
+
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return
+    count, stack = 0, [data]
+    while stack:
+        node = stack.pop()
+        count += 1
+        if count > max_values:
+            raise JSONPositionError(f"more than {max_values:,} values")
+        if isinstance(node, dict):
+            stack.extend(node.values())
+            count += len(node)  # the keys
+        elif isinstance(node, list):
+            stack.extend(node)
 
 
 def _where(text: str, offset: int) -> str:
