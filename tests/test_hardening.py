@@ -467,3 +467,15 @@ def test_one_restriction_sentence_repeated_to_760_kb_is_read_once():
     assert time.monotonic() - started < FAST
     assert "user-cap" in [f.flag for f in analysis.flags]
     assert "text-repeats" in [w.code for w in analysis.warnings]
+
+
+@pytest.mark.slow
+def test_endless_one_letter_lines_on_stdin_end_quickly():
+    proc_started = time.monotonic()
+    proc = subprocess.run(f"yes | {sys.executable} -m openscope license - -f json", shell=True,
+                          capture_output=True, text=True, timeout=120)
+    elapsed = time.monotonic() - proc_started
+    assert proc.returncode == 0, proc.stderr
+    entry = json.loads(proc.stdout)["licenses"][0]
+    assert {"truncated"} <= {w["code"] for w in entry["warnings"]}
+    assert elapsed < FAST * 3  # start-up (spaCy, catalog) included

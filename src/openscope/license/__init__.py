@@ -22,6 +22,18 @@ def warm_up() -> None:
     analyze_text("This license is granted for research use only.", "<warm-up>")
 
 
+MAX_LINES = 20_000  # the longest real license terms run to a few thousand lines
+
+
+def _nth_newline(text: str, n: int) -> int:
+    at = -1
+    for _ in range(n):
+        at = text.find("\n", at + 1)
+        if at < 0:
+            return len(text)
+    return at
+
+
 REPEATS_FROM_CHARS = 100_000  # real licenses are shorter; a longer text may be one clause pasted thousands of times
 _SENTENCE_GAP = None
 
@@ -82,6 +94,12 @@ def analyze_text(text: str, filename: str) -> TextAnalysis:
                                       f"({language.script.lower()} script); openscope cannot read its terms, so its "
                                       "restrictions are unknown (not none)"))
     read, repeats = without_repeats(read)
+    if read.count("\n") > MAX_LINES:
+        # Per-line work (blocks, enumerators) dominates a text of 500,000 one-letter lines: it is cut.
+        cut_at = _nth_newline(read, MAX_LINES)
+        warnings.append(ReportWarning("truncated", f"{filename}: more than {MAX_LINES:,} lines; only the first "
+                                                   f"{MAX_LINES:,} were read"))
+        read = read[:cut_at]
     if repeats:
         warnings.append(ReportWarning("text-repeats", f"{filename}: {repeats:,} repeated sentence(s) were read once"))
     extraction = extract(read, filename)
