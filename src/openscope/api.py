@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
 
-from openscope.errors import ModelError
+from openscope.errors import ModelError, internal_error
 from openscope.types import (
     ErrorInfo,
     LicenseFileReport,
@@ -62,6 +62,8 @@ def fetch_all(resolver, refs: list, *, workers: int = FETCH_WORKERS, progress: b
             return resolver.fetch(ref)
         except ModelError as exc:
             return exc
+        except Exception as exc:  # a bug in one model's fetch never loses the batch
+            return internal_error(getattr(ref, "raw", str(ref)), exc)
 
     if len(refs) <= 1 or workers <= 1:
         return [one(ref) for ref in refs]
@@ -119,6 +121,8 @@ def _assess_all(refs: Iterable, *, offline: bool = False, resolver=None, workers
             entries.append(raw if isinstance(raw, ModelRef) else parse_ref(raw))
         except ModelError as exc:
             entries.append(_error_report(str(raw), "hub", exc))
+        except Exception as exc:
+            entries.append(_error_report(str(raw), "hub", internal_error(str(raw), exc)))
     to_fetch = [e for e in entries if isinstance(e, ModelRef)]
     fetched = iter(fetch_all(resolver, to_fetch, workers=workers, progress=progress))
     # Assessment stays on this thread and in input order; only the network-bound fetching is concurrent.
@@ -134,10 +138,25 @@ def _assess_all(refs: Iterable, *, offline: bool = False, resolver=None, workers
             model = assessor.assess(facts)
         except ModelError as exc:
             model = _error_report(ref.raw, ref.kind, exc, ref.id)
+        except Exception as exc:  # one model's bug is that model's `internal` error, never a lost batch
+            model = _error_report(ref.raw, ref.kind, internal_error(ref.raw, exc), ref.id)
         model.locations = list(ref.locations)
+        _cap_warnings(model)
         report.models.append(model)
         facts_of.append(facts if not isinstance(facts, ModelError) else None)
     return report, facts_of, assessor
+
+
+MAX_WARNINGS = 50  # per model: a hostile card must not turn one entry into thousands of lines
+
+
+def _cap_warnings(model: ModelReport) -> None:
+    from openscope.types import ReportWarning
+
+    if len(model.warnings or ()) > MAX_WARNINGS:
+        extra = len(model.warnings) - MAX_WARNINGS
+        model.warnings = [*model.warnings[:MAX_WARNINGS],
+                          ReportWarning("warnings-truncated", f"{model.ref}: {extra} more warning(s) not shown")]
 
 
 def notice(paths, *, offline: bool = False, include_texts: bool = False, since: str | None = None,
@@ -168,8 +187,8 @@ def analyze_license_files(paths: Iterable, *, stdin_text: str | bytes | None = N
     """
     from openscope.assess.licensing import license_info, osi_open_of
     from openscope.catalog import load_catalog
-    from openscope.errors import UnreadableError
     from openscope.license import analyze_texts
+    from openscope.text.bounded import read_bounded
     from openscope.text.decode import MAX_LICENSE_BYTES, decode_license_bytes
     from openscope.types import ReportWarning
 
@@ -183,17 +202,15 @@ def analyze_license_files(paths: Iterable, *, stdin_text: str | bytes | None = N
             if label == "-":
                 data = stdin_text.encode("utf-8") if isinstance(stdin_text, str) else (stdin_text or b"")
             else:
-                path = Path(p)
-                if path.is_dir():
-                    raise UnreadableError(label, f"{label}: is a folder, not a license file")
-                try:
-                    with open(path, "rb") as fh:
-                        data = fh.read(MAX_LICENSE_BYTES + 1)
-                except OSError as exc:
-                    raise UnreadableError(label, f"{label}: cannot read ({exc.strerror or exc})") from None
+                # One byte over the cap tells decode_license_bytes to cut and say so.
+                data, _ = read_bounded(Path(p), MAX_LICENSE_BYTES + 1, label=label, truncate=True)
             text, warnings = decode_license_bytes(data, label)
         except ModelError as exc:
             entry.error = ErrorInfo(code="unreadable", message=str(exc))
+            read.append((entry, None, None, None))
+            continue
+        except Exception as exc:  # one file's bug never loses the other files
+            entry.error = ErrorInfo(code="internal", message=str(internal_error(label, exc)))
             read.append((entry, None, None, None))
             continue
         read.append((entry, warnings, text, Path(label).name if label != "-" else "<stdin>"))
@@ -207,8 +224,9 @@ def analyze_license_files(paths: Iterable, *, stdin_text: str | bytes | None = N
         if isinstance(analysis, ModelError):
             entry.error = ErrorInfo(code="unreadable", message=str(analysis))
             continue
-        if isinstance(analysis, Exception):
-            raise analysis
+        if isinstance(analysis, Exception):  # one file's bug never loses the other files
+            entry.error = ErrorInfo(code="internal", message=str(internal_error(entry.path, analysis)))
+            continue
         label = entry.path
         if analysis.unwrapped:
             warnings.append(ReportWarning("unwrapped", f"{label}: {analysis.unwrapped.upper()} markup removed "
@@ -226,16 +244,21 @@ def analyze_license_files(paths: Iterable, *, stdin_text: str | bytes | None = N
 
 
 def scan(paths, *, offline: bool = False, since: str | None = None, progress: bool = False,
-         resolver=None, exclude=(), policy_file=None) -> Report:
+         resolver=None, exclude=(), policy_file=None, strict_manifests: bool = False) -> Report:
     """`openscope scan`: find references under paths, assess each with its locations.
 
     References seen but not resolvable (variables, unknown names) and files that could not be
     read go to `report.skipped`; they are listed, not failures. `exclude`: gitignore-style patterns
     of paths not to scan (with `exclude = [...]` of the scanned folder's and `policy_file`'s table).
+    `strict_manifests` (check): a models list that cannot be read or decoded is an InputError (exit 2).
     """
+    from openscope.errors import InputError
     from openscope.scan import collect_refs
 
     found = collect_refs(paths, since=since, progress=progress, exclude=exclude, policy_file=policy_file)
+    if strict_manifests and found.manifest_errors:  # SPEC §4: a gate that cannot read its list fails
+        more = f" (and {len(found.manifest_errors) - 1} more)" if len(found.manifest_errors) > 1 else ""
+        raise InputError(f"{found.manifest_errors[0]}{more}: a models list must be readable text")
     report = audit(found.refs, offline=offline, resolver=resolver)
     report.skipped = list(found.skipped)
     return report
@@ -259,7 +282,7 @@ def check(paths, *, policy_path=None, offline: bool = False, since: str | None =
         baseline_report = load_report(baseline)
     source = Path(policy.source) if policy.source and not policy.source.startswith("<") else None
     report = scan(paths, offline=offline, since=since, progress=progress, exclude=exclude,
-                  policy_file=source if source is not None and source.is_file() else None)
+                  policy_file=source if source is not None and source.is_file() else None, strict_manifests=True)
     report.policy = apply_policy(policy, report, today=today)
     if baseline_report is not None:
         from openscope.drift import compare, violations

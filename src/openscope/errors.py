@@ -71,3 +71,55 @@ class NetworkError(ModelError):
 
 class UnreadableError(ModelError):
     code = "unreadable"
+
+
+class InternalError(ModelError):
+    """An unexpected exception inside one model's work (a bug in openscope): recorded, the batch goes on."""
+
+    code = "internal"
+
+
+_URL_CREDENTIALS = None
+
+
+def redact(text: str) -> str:
+    """`text` with the credentials of every URL in it (`http://user:pass@mirror`) replaced by `***`.
+    The one redaction: every message, report and record that may hold an endpoint goes through it."""
+    global _URL_CREDENTIALS
+    if "@" not in text:
+        return text
+    if _URL_CREDENTIALS is None:
+        import re
+
+        _URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@?#]*@")
+    return _URL_CREDENTIALS.sub(r"\1***@", text)
+
+
+DEBUG_ENV = "OPENSCOPE_DEBUG"  # set by `openscope --debug`: tracebacks of internal errors go to stderr
+
+
+def debug_enabled() -> bool:
+    import os
+
+    return os.environ.get(DEBUG_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """`text` on one line of at most `limit` characters: an exception's words can be anything."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def internal_error(ref: str, exc: BaseException) -> InternalError:
+    """The InternalError for an unexpected `exc` while handling `ref`; prints the traceback under --debug."""
+    if debug_enabled():
+        import sys
+        import traceback
+
+        print(f"openscope: debug: traceback for {one_line(ref, 200)}:", file=sys.stderr)
+        lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
+        print(redact("".join(lines)), file=sys.stderr, end="")
+    detail = redact(one_line(str(exc), 200))
+    message = f"{one_line(ref, 200)}: internal error ({type(exc).__name__}{': ' + detail if detail else ''}); " \
+              "please report it (--debug shows the traceback)"
+    return InternalError(ref, message)

@@ -245,13 +245,21 @@ def load_policy(path: str | Path | None = None, *, start: Path | None = None) ->
     return parse_policy(found[1], found[0])
 
 
+MAX_POLICY_BYTES = 1_000_000
+
+
 def _read_toml(path: Path) -> dict:
     import tomllib
 
     shown = _display(path)
     try:
+        if path.exists() and not path.is_file() and not path.is_dir():  # a FIFO would block the open
+            raise PolicyError(shown, None, "not a regular file (a device, FIFO or socket)")
         with open(path, "rb") as fh:
-            return tomllib.load(fh)
+            data = fh.read(MAX_POLICY_BYTES + 1)
+        if len(data) > MAX_POLICY_BYTES:
+            raise PolicyError(shown, None, f"larger than {MAX_POLICY_BYTES // 1_000_000} MB, not a policy file")
+        return tomllib.loads(data.decode("utf-8"))
     except FileNotFoundError:
         raise PolicyError(shown, None, "policy file not found") from None
     except IsADirectoryError:

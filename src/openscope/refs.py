@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from openscope.errors import InvalidRefError
+from openscope.text.bounded import expand_user
 from openscope.types import ModelRef
 
 MAX_REF_LENGTH = 200
@@ -134,7 +135,7 @@ def parse_ref(text: str, registry=None, *, usage: str | None = None) -> ModelRef
                                        f"{_did_you_mean(registry, m['name'])}")
         return ModelRef(raw=raw, kind="api", id=api.name, provider=api.provider)
 
-    path = Path(text).expanduser()
+    path = expand_user(text)
     if _looks_like_path(text) or (path.exists() and not HUB_ID_RE.match(text)) or (path.is_dir() and "/" in text):
         api = registry.match_api(text) if text.count("/") > 1 else None  # accounts/fireworks/models/x
         if api is not None and not path.exists():

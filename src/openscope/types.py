@@ -25,7 +25,7 @@ Provenance = Literal["hub", "cache", "registry", "local"]
 IdentifiedBy = Literal["declared", "text", "classifier", "registry", "lineage"]  # lineage: effective_license only
 FlagSource = Literal["rules", "classifier", "catalog", "registry"]
 ObligationSource = Literal["rules", "catalog", "facts"]  # facts: what the Hub says (a gated download)
-ErrorCode = Literal["not-found", "gated", "network", "invalid-ref", "unreadable"]
+ErrorCode = Literal["not-found", "gated", "network", "invalid-ref", "unreadable", "internal"]
 Severity = Literal["error", "warning"]
 # Whether the terms governing a model were established: "unknown" (none declared, `other` without readable
 # terms, a name openscope does not know) and "not-read" (a governing text in a language it does not read)
@@ -491,6 +491,9 @@ class ScanResult:
     refs: list[ModelRef] = field(default_factory=list)
     skipped: list[SkippedRef] = field(default_factory=list)
     stats: dict = field(default_factory=dict)
+    # Model lists (models.txt, models-files) that could not be read or decoded: `check` fails on them
+    # (exit 2), since a gate that skips its own list of models passes everything.
+    manifest_errors: list[str] = field(default_factory=list)
 
 
 def json_schema(kind: Literal["report", "license"] = "report") -> dict[str, Any]:

@@ -346,5 +346,18 @@ def card_base_links(facts: ModelFacts, guess_from_name: bool = True) -> tuple[li
         if hints and links is hints:
             warnings.append(ReportWarning("base-model-guessed", f"{facts.id}: base model guessed as {hints[0].family} "
                                           f"from the name in {hints[0].evidence!r}"))
+    if len(links) > MAX_BASES:  # each base is fetched and assessed: 200 named bases were 1,005 requests
+        warnings.append(ReportWarning("bases-truncated", f"{facts.id}: card names {len(links)} base models; "
+                                                         f"followed the first {MAX_BASES}"))
+        links = links[:MAX_BASES]
+    ignored = [w for w in warnings if w.code == "base-model-ignored"]
+    if len(ignored) > MAX_IGNORED_WARNINGS:
+        warnings = [w for w in warnings if w.code != "base-model-ignored"] + ignored[:MAX_IGNORED_WARNINGS] + [
+            ReportWarning("base-model-ignored", f"{facts.id}: {len(ignored) - MAX_IGNORED_WARNINGS} more base_model "
+                                                "entries ignored")]
     links.extend(governing_links(facts.card_body))
     return links, warnings
+
+
+MAX_BASES = 8  # like the datasets a card names (sources/hub.py MAX_DATASETS)
+MAX_IGNORED_WARNINGS = 5

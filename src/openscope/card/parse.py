@@ -7,7 +7,20 @@ the body is still read and the problem is reported.
 from __future__ import annotations
 
 import re
+import math
 from dataclasses import dataclass, field
+
+# The card keys openscope reads, and the shape each must have. A card is written by anyone: a value of
+# another type is dropped at this boundary with a warning naming the key, so no reader meets `tags: 5`.
+TEXT, TEXTS = "a string", "a string or a list of strings"
+CARD_KEYS = {
+    "license": TEXTS, "licence": TEXTS, "license_name": TEXT, "license_link": TEXT, "tags": TEXTS,
+    "base_model": TEXTS, "base_model_relation": TEXTS, "datasets": TEXTS, "pipeline_tag": TEXT,
+    "library_name": TEXT, "model_id": TEXT, "model_name": TEXT, "quantized_by": TEXT,
+}
+MAX_LIST = 1000  # entries kept of one list-valued key (50,000 base models is an attack, not a card)
+MAX_NODES = 100_000  # values in the front matter once YAML aliases are expanded (a "billion laughs" card)
+MAX_CARD_WARNINGS = 20
 
 
 @dataclass
@@ -16,6 +29,86 @@ class ParsedCard:
     body: str = ""
     front_matter: str = "none"  # "valid-yaml" | "invalid-yaml" | "none"
     problem: str | None = None
+    warnings: list[str] = field(default_factory=list)  # keys dropped or cut at the type boundary
+
+
+def _expanded_size(data, limit: int = MAX_NODES) -> int | None:
+    """How many values `data` holds with every alias expanded, or None past `limit` or on a cycle.
+    Memoised by identity, so a bomb is measured in the time of its few distinct nodes."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node) -> int | None:
+        if not isinstance(node, (dict, list)):
+            return 1
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            return None  # `&a [*a]`: a value that contains itself
+        active.add(key)
+        total = 1
+        for child in (node.items() if isinstance(node, dict) else node):
+            for part in (child if isinstance(node, dict) else (child,)):
+                n = size(part)
+                if n is None:
+                    return None
+                total += n
+                if total > limit:
+                    return None
+        active.discard(key)
+        sizes[key] = total
+        return total
+
+    try:
+        return size(data)
+    except RecursionError:
+        return None
+
+
+def _is_text(value) -> bool:
+    return isinstance(value, str)
+
+
+def _kind(value) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, float) and math.isnan(value):
+        return "NaN"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return "null" if value is None else type(value).__name__
+
+
+def checked_card_data(data: dict) -> tuple[dict, list[str]]:
+    """(card data with every known key of the right shape, one warning per key dropped or cut).
+
+    Unknown keys pass through untouched; readers of them guard themselves."""
+    out, problems = dict(data), []
+    for key, shape in CARD_KEYS.items():
+        if key not in out or out[key] is None:
+            continue
+        value = out[key]
+        if _is_text(value):
+            continue
+        if shape == TEXTS and isinstance(value, list):
+            kept = [v for v in value if _is_text(v)]
+            if len(kept) < len(value):
+                problems.append(f"card key '{key}': {len(value) - len(kept)} entry(ies) not strings; ignored")
+            if len(kept) > MAX_LIST:
+                problems.append(f"card key '{key}': {len(kept)} entries; read the first {MAX_LIST}")
+                kept = kept[:MAX_LIST]
+            out[key] = kept
+            continue
+        problems.append(f"card key '{key}': should be {shape}, not {_kind(value)}; ignored")
+        del out[key]
+    if len(problems) > MAX_CARD_WARNINGS:
+        problems = problems[:MAX_CARD_WARNINGS] + [f"{len(problems) - MAX_CARD_WARNINGS} more card key problems"]
+    return out, problems
 
 
 def parse_card(text: str) -> ParsedCard:
@@ -35,6 +128,9 @@ def parse_card(text: str) -> ParsedCard:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         data = yaml.load(header, Loader=loader)
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:  # `date: 2001-13-45`: the constructor's
+        return ParsedCard(body=body, front_matter="invalid-yaml",
+                          problem=f"front matter is not valid YAML: {str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}")
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark is not None else ""
@@ -49,7 +145,12 @@ def parse_card(text: str) -> ParsedCard:
         data = {}
     if not isinstance(data, dict):
         return ParsedCard(body=body, front_matter="invalid-yaml", problem="front matter is not a YAML mapping")
-    return ParsedCard(data=data, body=body, front_matter="valid-yaml")
+    if _expanded_size(data) is None:
+        return ParsedCard(body=body, front_matter="invalid-yaml",
+                          problem=f"front matter expands to more than {MAX_NODES:,} values (YAML aliases) "
+                                  "or refers to itself; not read")
+    data, problems = checked_card_data(data)
+    return ParsedCard(data=data, body=body, front_matter="valid-yaml", warnings=problems)
 
 
 def _recover(header_lines: list[str], yaml, loader, attempts: int = 5) -> dict:
@@ -59,6 +160,8 @@ def _recover(header_lines: list[str], yaml, loader, attempts: int = 5) -> dict:
     for _ in range(attempts):
         try:
             data = yaml.load("".join(kept), Loader=loader)
+        except (ValueError, TypeError, OverflowError, RecursionError):
+            return {}
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             if mark is None or not kept:
@@ -68,7 +171,9 @@ def _recover(header_lines: list[str], yaml, loader, attempts: int = 5) -> dict:
             culprit = next((i for i in (at, at - 1) if 0 <= i < len(kept) and ":" not in kept[i]), at)
             del kept[culprit]
             continue
-        return data if isinstance(data, dict) else {}
+        if not isinstance(data, dict) or _expanded_size(data) is None:
+            return {}
+        return checked_card_data(data)[0]  # the keys read back cross the same type boundary
     return {}
 
 

@@ -24,8 +24,15 @@ from openscope.cli.schema import schema
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="openscope")
-def cli():
+@click.option("--debug", is_flag=True, help="Print the traceback of an internal error (also OPENSCOPE_DEBUG=1).")
+def cli(debug):
     """How open is an AI model really, and what will its license stop you doing?"""
+    if debug:
+        import os
+
+        from openscope.errors import DEBUG_ENV
+
+        os.environ[DEBUG_ENV] = "1"
 
 
 for command in (audit, scan, license_cmd, check, init, diff, notice, schema, registry, bulk):

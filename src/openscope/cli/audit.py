@@ -47,14 +47,23 @@ def read_refs_file(name: str) -> list:
     from openscope.refs import parse_ref, ref_lines
     from openscope.types import Location
 
+    from openscope.text.bounded import read_bounded, read_stream_bounded
+    from openscope.text.decode import MAX_TEXT_BYTES
+
+    shown = "<stdin>" if name == "-" else name
+
+    def refused(message: str) -> InputError:
+        return InputError(message.replace(": ", ": cannot read references: ", 1) if "cannot read" not in message
+                          else message.replace("cannot read", "cannot read references", 1))
+
     if name == "-":
-        text, shown = sys.stdin.read(), "<stdin>"
+        data, _ = read_stream_bounded(getattr(sys.stdin, "buffer", sys.stdin), MAX_TEXT_BYTES, error=refused)
     else:
-        try:
-            with open(name, encoding="utf-8-sig") as fh:
-                text, shown = fh.read(), name
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"{name}: cannot read references ({getattr(exc, 'strerror', None) or exc})") from None
+        data, _ = read_bounded(name, MAX_TEXT_BYTES, label=name, error=refused)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{shown}: cannot read references (not UTF-8 text)") from None
     out: list = []
     for number, entry in ref_lines(text):
         try:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from openscope.errors import ExitCode, InputError, OpenscopeError
+from openscope.errors import ExitCode, InputError, OpenscopeError, redact
 from openscope.render.interface import FormatChoices
 
 
@@ -104,7 +104,12 @@ def emit(report, specs, output: str | None, *, quiet: bool = False) -> list[str]
                 raise OpenscopeError(f"{path}: cannot write the {fmt} report ({exc.strerror or exc})") from None
             written.append(path)
         elif not quiet:
-            click.echo(text, nl=False)
+            try:  # stdout on a full disk or a closed pipe: a truncated report must not pass as a good one
+                click.echo(text, nl=False)
+                sys.stdout.flush()
+            except OSError as exc:
+                _drop_stdout()
+                raise OpenscopeError(f"cannot write the {fmt} report to stdout ({exc.strerror or exc})") from None
     return written
 
 
@@ -140,11 +145,23 @@ def judge_fail_on(report, fail_on) -> None:
         report.policy = apply_fail_on(fail_on_policy(fail_on), report)
 
 
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush cannot fail again after our error."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def summarize(report) -> int:
     """One line per failing model on stderr, then a summary; returns the exit code."""
     failed = [m for m in report.models if m.error]
     for m in failed:
-        click.echo(f"openscope: error: {m.error.message}", err=True)
+        click.echo(f"openscope: error: {redact(m.error.message)}", err=True)
     counts: dict[str, int] = {}
     for m in report.models:
         counts[m.spectrum] = counts.get(m.spectrum, 0) + 1
@@ -167,5 +184,10 @@ def run(fn):
     try:
         return fn()
     except OpenscopeError as exc:
-        click.echo(f"openscope: error: {exc}", err=True)
+        click.echo(f"openscope: error: {redact(str(exc))}", err=True)
         sys.exit(int(exc.exit_code))
+    except Exception as exc:  # a bug outside any one model: one line and exit 3, never exit 1 ("policy violated")
+        from openscope.errors import internal_error
+
+        click.echo(f"openscope: error: {internal_error('openscope', exc)}", err=True)
+        sys.exit(int(ExitCode.UNASSESSED))

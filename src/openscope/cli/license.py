@@ -20,7 +20,12 @@ def license_cmd(files, fmt, output):
     def go():
         from openscope.api import analyze_license_files
 
-        stdin_data = sys.stdin.buffer.read() if "-" in files else None  # bytes: decoded like a file
+        stdin_data = None
+        if "-" in files:  # bytes, decoded like a file; endless input stops one byte past the cap (then cut)
+            from openscope.text.bounded import read_stream_bounded
+            from openscope.text.decode import MAX_LICENSE_BYTES
+
+            stdin_data, _ = read_stream_bounded(sys.stdin.buffer, MAX_LICENSE_BYTES + 1, truncate=True)
         # The spaCy pipeline, matchers and classifier live until exit: keeping the collector from
         # rescanning them makes a batch ~30% faster (measured in bench/run.py). Readings the cache
         # holds need none of them, so the warm-up waits for a text that must be read.

@@ -125,6 +125,49 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
+MAX_LINES = 20_000  # the longest real license terms run to a few thousand lines
+
+
+def _nth_newline(text: str, n: int) -> int:
+    at = -1
+    for _ in range(n):
+        at = text.find("\n", at + 1)
+        if at < 0:
+            return len(text)
+    return at
+
+
+REPEATS_FROM_CHARS = 100_000  # real licenses are shorter; a longer text may be one clause pasted thousands of times
+_SENTENCE_GAP = None
+
+
+def without_repeats(text: str) -> tuple[str, int]:
+    """(`text` with each sentence after its first appearance left out, how many were), for long texts only.
+    Reading a clause once says all its copies say; reading 760 KB of copies took minutes."""
+    global _SENTENCE_GAP
+    if len(text) < REPEATS_FROM_CHARS:
+        return text, 0
+    import re
+
+    if _SENTENCE_GAP is None:
+        _SENTENCE_GAP = re.compile(r"(?<=[.!?;])(\s+)")
+    pieces = _SENTENCE_GAP.split(text)
+    seen: set[str] = set()
+    dropped = 0
+    for i in range(0, len(pieces), 2):  # sentences at even places, the gaps between them at odd ones
+        key = " ".join(pieces[i].split()).lower()
+        if len(key) < 20:
+            continue  # "1.", "Yes.": short pieces repeat in any text
+        if key in seen:
+            pieces[i] = ""
+            if i + 1 < len(pieces):
+                pieces[i + 1] = ""
+            dropped += 1
+        else:
+            seen.add(key)
+    return ("".join(pieces), dropped) if dropped else (text, 0)
+
+
 def analyze_text(text: str, filename: str) -> TextAnalysis:
     """`read_text`, answered from the reading cache (license/cache.py) when this reader has read this text before."""
     from openscope.license.cache import reading
@@ -161,6 +204,15 @@ def read_text(text: str, filename: str) -> TextAnalysis:
         warnings.append(ReportWarning("text-not-english", f"{filename}: not written in English "
                                       f"({language.script.lower()} script); openscope cannot read its terms, so its "
                                       "restrictions are unknown (not none)"))
+    read, repeats = without_repeats(read)
+    if read.count("\n") > MAX_LINES:
+        # Per-line work (blocks, enumerators) dominates a text of 500,000 one-letter lines: it is cut.
+        cut_at = _nth_newline(read, MAX_LINES)
+        warnings.append(ReportWarning("truncated", f"{filename}: more than {MAX_LINES:,} lines; only the first "
+                                                   f"{MAX_LINES:,} were read"))
+        read = read[:cut_at]
+    if repeats:
+        warnings.append(ReportWarning("text-repeats", f"{filename}: {repeats:,} repeated sentence(s) were read once"))
     extraction = extract(read, filename)
     if identification is not None and identification.key and identification.modified:
         warnings.append(modified_warning(identification, filename))

@@ -298,6 +298,10 @@ class BlockMatches:
     index: TextIndex  # the whole text's sentences and words
     block: int  # this block's number in `index`
     marked: set[int] = field(default_factory=set)  # sentences the marks probes have run on
+    # marks by sentence, rebuilt when `marks` grows: scanning every mark for every candidate was
+    # quadratic (a restriction sentence repeated to 760 KB took minutes)
+    _marks_by_sentence: dict = field(default_factory=dict, repr=False)
+    _marks_indexed: int = field(default=-1, repr=False)
 
     @functools.cached_property
     def clause_of(self) -> list[int]:
@@ -307,9 +311,18 @@ class BlockMatches:
         return self.sent_id[token] if token < len(self.sent_id) else len(self.sentences) - 1
 
     def keys_in(self, sent: int, clause: int | None) -> set[str]:
-        s, e = self.sentences[sent]
-        return {key for key, start, _ in self.marks
-                if s <= start < e and (clause is None or self.clause_of[start] == clause)}
+        if self._marks_indexed != len(self.marks):
+            import bisect
+
+            starts = [s for s, _ in self.sentences]
+            index: dict[int, list[tuple[str, int]]] = {}
+            for key, start, _ in self.marks:
+                i = bisect.bisect_right(starts, start) - 1
+                if i >= 0 and start < self.sentences[i][1]:
+                    index.setdefault(i, []).append((key, start))
+            self._marks_by_sentence, self._marks_indexed = index, len(self.marks)
+        return {key for key, start in self._marks_by_sentence.get(sent, ())
+                if clause is None or self.clause_of[start] == clause}
 
     @functools.cached_property
     def _predicates(self) -> dict[int, list[Predicate]]:

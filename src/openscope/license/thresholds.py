@@ -12,10 +12,15 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 
 from openscope.data import LICENSES_DIR, load_yaml
 
 SETTINGS_FILE = LICENSES_DIR / "rules" / "_thresholds.yaml"
+# A quintillion: far above any real user or revenue cap, inside a signed 64-bit integer that every JSON
+# reader keeps. A number written above it is not a threshold (the quote still shows it as written).
+MAX_THRESHOLD = 10**18
+_MAX_DIGITS = 40  # a run of more digits is not read as a number at all (int() of 4,300+ digits raises)
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,8 @@ def _word_value(text: str, cfg: _Settings) -> int | None:
     total = current = 0
     seen = False
     for word in re.findall(r"[a-z]+", text.lower()):
+        if total > MAX_THRESHOLD or current > MAX_THRESHOLD:
+            return None  # "one hundred hundred hundred ...": beyond any threshold, stop multiplying
         if word == "and":
             continue
         if word in cfg.words:
@@ -95,15 +102,22 @@ def amounts(text: str) -> list[Amount]:
     for m in cfg.amount.finditer(text):
         num = m.group("num")
         if num[0].isdigit():
-            value = float(re.sub(r"[,\u00a0\u202f]", "", num))
+            digits = re.sub(r"[,\u00a0\u202f]", "", num)
+            if len(digits) > _MAX_DIGITS:
+                continue
+            value = Fraction(digits)  # exact: a float turns 9,007,199,254,740,993 into ...992
         else:
             word = _word_value(num, cfg)
             if word is None:
                 continue
-            value = float(word)
+            value = Fraction(word)
         for scale in re.findall(r"[a-z]+", (m.group("scale") or "").lower()):
             value *= cfg.scales.get(scale, 1)
-        out.append(Amount(int(round(value)), m.start(), m.end()))
+            if value > MAX_THRESHOLD:
+                break  # "700 billion billion billion ...": no need to go on multiplying
+        if value > MAX_THRESHOLD:
+            continue
+        out.append(Amount(round(value), m.start(), m.end()))
     return out
 
 

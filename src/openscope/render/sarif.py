@@ -73,13 +73,16 @@ def _relative_uri(path: str) -> str:
 
 
 def _line_text(path: str, line: int) -> str:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            for i, text in enumerate(fh, 1):
-                if i == line:
-                    return text.strip()
-    except OSError:
-        pass
+    from openscope.errors import UnreadableError
+    from openscope.text.bounded import read_bounded
+
+    try:  # the file scan read; bounded all the same (it may have changed since, into a FIFO or a huge file)
+        text = read_bounded(path, 20_000_000)[0].decode("utf-8", "replace")
+        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")  # the lines text mode reads
+    except UnreadableError:
+        lines = []
+    if 0 < line <= len(lines):
+        return lines[line - 1].strip()
     return f"#{line}"
 
 

@@ -41,10 +41,20 @@ class JSONPositionError(ValueError):
     """Like json.JSONDecodeError (a ValueError, as callers of a JSON parser expect); never leaves scan."""
 
 
-def loads_with_positions(text: str):
+MAX_JSON_VALUES = 1_000_000  # a 20 MB file of `[1,1,1,...]` is millions of Python objects: refuse it, linearly
+MAX_INT_DIGITS = 100  # a longer integer is kept as a float (int() refuses 4,300+ digits; it is no reference)
+
+
+def loads_with_positions(text: str, max_values: int = MAX_JSON_VALUES):
     """Parse JSON like `json.loads`, but every string (keys too) is a PosStr carrying its offset."""
+    if text.count(",") + text.count("[") + text.count("{") >= max_values:
+        _refuse_many_values(text, max_values)  # at C speed, before the slow parse meets them one by one
+    budget = [max_values]
 
     def value(i: int):
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise JSONPositionError(f"more than {max_values:,} values")
         i = _WS.match(text, i).end()
         if i >= len(text):
             raise JSONPositionError(f"unexpected end of JSON at offset {i}")
@@ -94,7 +104,8 @@ def loads_with_positions(text: str):
                 return result, i + len(literal)
         m = NUMBER_RE.match(text, i)
         if m and m.group():
-            return float(m.group()) if (m.group(2) or m.group(3)) else int(m.group(1)), m.end()
+            exact = not (m.group(2) or m.group(3)) and len(m.group(1)) <= MAX_INT_DIGITS
+            return int(m.group(1)) if exact else float(m.group()), m.end()
         raise JSONPositionError(f"unexpected character {c!r} at {_where(text, i)}")
 
     try:
@@ -108,6 +119,28 @@ def loads_with_positions(text: str):
     if _WS.match(text, end).end() != len(text):
         raise JSONPositionError(f"extra data at {_where(text, end)}")
     return result
+
+
+def _refuse_many_values(text: str, max_values: int) -> None:
+    """Raise JSONPositionError when `text` holds more than `max_values` values (commas in strings only
+    made it look so otherwise); invalid JSON is left for the positional parser to describe."""
+    import json
+
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return
+    count, stack = 0, [data]
+    while stack:
+        node = stack.pop()
+        count += 1
+        if count > max_values:
+            raise JSONPositionError(f"more than {max_values:,} values")
+        if isinstance(node, dict):
+            stack.extend(node.values())
+            count += len(node)  # the keys
+        elif isinstance(node, list):
+            stack.extend(node)
 
 
 def _where(text: str, offset: int) -> str:

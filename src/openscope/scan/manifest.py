@@ -26,9 +26,12 @@ def toml_excludes(path: Path) -> list[str]:
     silently scan what it was told to skip, nor skip what it was told to scan."""
     import tomllib
 
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+    from openscope.errors import UnreadableError
+    from openscope.text.bounded import read_bounded
+
+    try:  # the same cap as the file itself has when it is scanned (walk.max_file_bytes)
+        data = tomllib.loads(read_bounded(path, 1_000_000)[0].decode("utf-8-sig"))
+    except (UnreadableError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return []  # reported when the file itself is scanned
     table, section = _table(data, path.name)
     value = table.get("exclude")

@@ -25,6 +25,11 @@ from openscope.scan.python_ast import (
     usable_constants,
 )
 
+MAX_CELLS = 10_000  # code cells read from one notebook; real ones have tens or hundreds
+# Code read from one notebook, all cells together: the cap a .py file has (walk.max_file_bytes). The
+# notebook cap (20 MB) is for outputs and images; 20 MB of code would take minutes to parse.
+MAX_CODE_CHARS = 1_000_000
+
 # IPython syntax that is not Python: `%magic`, `!shell`, `?help`. Blanked to keep line numbers.
 _IPYTHON_LINE = re.compile(r"^\s*[%!?]")
 
@@ -54,12 +59,22 @@ def scan_notebook(text: str, rules) -> Extraction:
         return Extraction(file_problem="not a valid notebook (no 'cells' list)")
     index = LineIndex(text.lstrip("\ufeff"))
     out = Extraction()
+    if len(cells) > MAX_CELLS:
+        out.unresolved.append(Unresolved(0, f"{len(cells):,} cells; only the first {MAX_CELLS:,} were scanned"))
+        cells = cells[:MAX_CELLS]
     parsed = []  # (cell number, tree, .ipynb line of each cell line)
+    code_chars = 0
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         lines, file_lines = _cell_lines(cell.get("source", []), index)
         code = "\n".join("" if _IPYTHON_LINE.match(line) else line for line in lines)
+        code_chars += len(code)
+        if code_chars > MAX_CODE_CHARS:
+            first = file_lines[0] if file_lines else 0
+            out.unresolved.append(Unresolved(first, f"cell {number}: the notebook holds more than "
+                                                    f"{MAX_CODE_CHARS:,} characters of code; the rest was not scanned"))
+            break
         tree, problem = parse_python(code, f"cell {number}")
         if tree is None:
             first = file_lines[0] if file_lines else 0

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 from openscope.errors import InvalidRefError
+from openscope.text.bounded import expand_user, inside
 from openscope.refs import HUB_USAGE, is_hub_url, parse_hub_url, parse_ref
 from openscope.scan.candidates import AMBIGUOUS, CALL, LOOSE, SLOT, Candidate
 from openscope.types import ModelRef
@@ -40,6 +41,7 @@ class CandidateResolver:
         self.file_suffixes = tuple(s.lower() for s in not_references.get("file_suffixes", ()))
         self._cache: dict[tuple, ModelRef | str | None] = {}
         self._folders: dict[tuple[str, str], bool] = {}
+        self.boundary: str | None = None  # set by the scanner: a listed local path outside it is not read
 
     def is_decoy(self, text: str) -> bool:
         """Strings in code and configs that look nothing like a model reference."""
@@ -151,8 +153,10 @@ class CandidateResolver:
     def _resolve_declared(self, text: str, base_dir: Path) -> ModelRef | str:
         """Manifest entries: a local path is relative to the manifest; anything unparseable is reported."""
         if text.startswith((".", "/", "~")) or "\\" in text:
-            path = Path(text).expanduser()
+            path = expand_user(text)
             target = path if path.is_absolute() else base_dir / path
+            if self.boundary is not None and not inside(target, self.boundary):
+                return "local path resolves outside the scanned folder; not read"
             try:
                 ref = parse_ref(str(target), self.registry)
             except InvalidRefError as exc:

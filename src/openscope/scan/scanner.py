@@ -18,6 +18,7 @@ from openscope.scan.python_ast import scan_python
 from openscope.scan.resolve import CandidateResolver, ref_key
 from openscope.scan.rules import ScanRules
 from openscope.scan.walk import Excludes, walk
+from openscope.text.bounded import inside, read_bounded
 from openscope.types import Location, ScanResult, SkippedRef
 
 BINARY_PROBE = 8192
@@ -27,32 +28,11 @@ SUPPRESSION = re.compile(r"#\s*openscope:\s*ignore\b(?:\[([^\]]*)\])?", re.IGNOR
 SUPPRESSION_MARK = b"openscope:"
 
 
-def _mb(size: int) -> str:
-    return f"{size / 1_000_000:g} MB"
+OUTSIDE = "resolves outside the scanned folder (a symlink or path out of the tree); not read"
 
 
-def read_capped(path, cap: int) -> tuple[bytes | None, int]:
-    """(the file's bytes, its size), or (None, size) above `cap`. Plain os calls, sized by fstat: io.open's
-    buffered file object, or a read of `cap` bytes, costs more than reading a small source file."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        size = os.fstat(fd).st_size
-        if size > cap:
-            return None, size
-        data = os.read(fd, size + 1)  # one call for a regular file; one byte more shows it grew
-        if len(data) == size:
-            return data, size
-        chunks, total = [data], len(data)
-        while True:  # a short read, a file that grew, or one whose size says nothing (a pipe)
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                return b"".join(chunks), total
-            chunks.append(chunk)
-            total += len(chunk)
-            if total > cap:
-                return None, total
-    finally:
-        os.close(fd)
+class _Refused(Exception):
+    """A file read_bounded would not read: the reason becomes the file's `skipped` entry."""
 
 
 def suppressions(text: str) -> dict[int, tuple[str, ...]]:
@@ -103,6 +83,9 @@ class Scanner:
         self.stats: Counter = Counter()
         self.done: set[str] = set()
         self._real_dirs: dict[str, str] = {}
+        self.boundary: str | None = None  # the scanned root, real path: nothing outside it is read
+        self.root_file: str | None = None  # a file named on the command line is read wherever it points
+        self.manifest_errors: list[str] = []
         from openscope.vocabulary import flag_names
 
         self.known_rules = frozenset(flag_names()) | {"spectrum", "unknown", "license"}
@@ -175,8 +158,19 @@ class Scanner:
             patterns = toml_excludes(path)
             self.excludes.add(path.parent, patterns, f"{self.display(path)}: exclude")
 
+    def outside(self, path: Path | str) -> bool:
+        """Whether reading `path` would leave the scanned root (a symlink out of the tree, a listed path)."""
+        if self.boundary is None or (self.root_file is not None and os.fspath(path) == self.root_file):
+            return False
+        if not os.path.islink(path) and (self._folder(path)[1] + os.sep).startswith(self.boundary):
+            return False  # the common case: a plain file in a folder of the tree (folders are never followed)
+        return not inside(path, self.boundary)
+
     def scan_root(self, root: Path, *, since: str | None = None) -> None:
         settings = self.walk_settings
+        self.boundary = os.path.realpath(root if root.is_dir() else root.parent).rstrip(os.sep) + os.sep
+        self.resolver.boundary = self.boundary
+        self.root_file = os.fspath(root) if not root.is_dir() else None
         if root.is_file():
             label = self.excludes(root)
             if label:
@@ -212,6 +206,9 @@ class Scanner:
         for item in keyed:
             if item[2] not in self.done:  # a file can be reached twice: a root and a manifest list
                 self.done.add(item[2])
+                if self.outside(item[0]):
+                    self._skip_file(self._display_file(item[0]), OUTSIDE)
+                    continue
                 work.append(item)
         parallel = [item for item in work if item[1] != "toml"] if self._parallel_ok(len(work)) else []
         extracted = self._extract_in_parallel(parallel) if parallel else {}
@@ -270,6 +267,8 @@ class Scanner:
             result = self.extract(path, kind, added)
         problem, extraction, marks = result
         if problem is not None:
+            if kind == "manifest":
+                self.manifest_errors.append(f"{rel}: {problem}")
             return self._skip_file(rel, problem)
         self.stats["files_scanned"] += 1
         self.stats["strings_ignored"] += extraction.dropped
@@ -277,22 +276,35 @@ class Scanner:
         self._collect(path, rel, extraction, None if added is None else added.get(key, set()), marks)
 
     def extract(self, path: Path, kind: str, added=None) -> tuple[str | None, Extraction | None, dict]:
-        """(why the whole file is skipped, or None; what it holds; its suppression comments)."""
+        """(why the whole file is skipped, or None; what it holds; its suppression comments).
+        An unexpected failure on one file skips that file with the reason; the scan goes on."""
+        try:
+            return self._extract(path, kind, added)
+        except Exception as exc:
+            from openscope.errors import InputError, internal_error
+
+            if isinstance(exc, InputError):
+                raise
+            return str(internal_error(self._display_file(path), exc)).split(": ", 1)[1], None, {}
+
+    def _extract(self, path: Path, kind: str, added=None) -> tuple[str | None, Extraction | None, dict]:
         cap = self.walk_settings["max_notebook_bytes" if kind == "notebook" else "max_file_bytes"]
         try:
-            data, size = read_capped(path, cap)
-        except OSError as exc:
-            return f"cannot read ({exc.strerror or exc})", None, {}
-        if data is None:
-            return f"larger than {_mb(cap)} ({_mb(size)}), not scanned", None, {}
-        if b"\0" in data[:BINARY_PROBE]:
+            data, _ = read_bounded(path, cap, label="", error=_Refused)
+        except _Refused as exc:
+            return str(exc).removeprefix(": ").replace(", not read", ", not scanned"), None, {}
+        utf16 = kind == "manifest" and data[:2] in (b"\xff\xfe", b"\xfe\xff")
+        if b"\0" in data[:BINARY_PROBE] and not utf16:
             return "binary file, not scanned", None, {}
         if kind == "python":
             extraction = scan_python(data, self.rules, os.path.basename(path))
             text = None
         else:
             try:
-                text = data.decode("utf-8-sig")
+                if utf16:
+                    text = data.decode("utf-16")  # Windows editors save plain lists as UTF-16 with a BOM
+                else:
+                    text = data.decode("utf-8-sig")
             except UnicodeDecodeError:
                 return "not UTF-8 text, not scanned", None, {}
             extraction = self._extract_text(Path(path), kind, text, added)
@@ -322,7 +334,9 @@ class Scanner:
         toml = scan_toml(text, path.name)
         for name, line in toml.manifest_files:
             listed = path.parent / name
-            if listed.is_file():
+            if self.outside(listed):
+                toml.extraction.unresolved.append(Unresolved(line, f"models-files: {name}: {OUTSIDE}"))
+            elif listed.is_file():
                 self.scan_file(listed, "manifest", added)
             else:
                 toml.extraction.unresolved.append(Unresolved(line, f"models-files: {name}: no such file"))
@@ -395,4 +409,4 @@ class Scanner:
                                 "occurrences", "refs_unresolved", "refs_suppressed", "strings_ignored")}
         stats.update(self.stats)
         stats["refs_found"] = len(refs)
-        return ScanResult(refs=refs, skipped=skipped, stats=stats)
+        return ScanResult(refs=refs, skipped=skipped, stats=stats, manifest_errors=list(self.manifest_errors))

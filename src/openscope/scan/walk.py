@@ -9,9 +9,13 @@ syntax, matched by `pathspec`; `--exclude` / `exclude = [...]` patterns use the 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+
+
+MAX_IGNORE_FILE_BYTES = 1_000_000
 
 
 @dataclass
@@ -161,7 +165,7 @@ def compile_gitignore(lines, *, strict: bool = False, source: str = ""):
     for line in lines:
         try:
             pathspec.GitIgnoreSpec.from_lines([line])
-        except (ValueError, TypeError) as exc:  # pathspec's GitIgnorePatternError is a ValueError
+        except (ValueError, TypeError, re.error) as exc:  # GitIgnorePatternError is a ValueError; `[z-a]` a re.error
             if strict:
                 from openscope.errors import InputError
 
@@ -180,9 +184,12 @@ class IgnoreFile:
 
     @classmethod
     def read(cls, path: Path, base: Path) -> IgnoreFile:
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
+        from openscope.errors import UnreadableError
+        from openscope.text.bounded import read_bounded
+
+        try:  # a .gitignore that is a FIFO, a device or 1 GB is no .gitignore: read as empty
+            text = read_bounded(path, MAX_IGNORE_FILE_BYTES)[0].decode("utf-8", "replace")
+        except UnreadableError:
             text = ""
         return cls(base, compile_gitignore(text.splitlines()))
 

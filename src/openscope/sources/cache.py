@@ -64,15 +64,15 @@ class FactCache:
         return self.root / "models" / _repo_folder(repo_id)
 
     def store(self, repo_id: str, revision: str | None, record: dict) -> None:
-        """Save a record under its sha and point `revision` (and the canonical id) at it."""
+        """Save a record under its sha and point `revision` at it, for the id that was asked only: an answer
+        naming another id (a rename, or a mirror claiming another model) never writes that id's record."""
         sha = record.get("sha")
         if not sha or not COMMIT_RE.match(sha):
             return  # without a commit there is nothing stable to key on
         body = json.dumps({"schema": RECORD_SCHEMA, **record}, indent=1, sort_keys=True, default=str)
-        for rid in {repo_id.lower(), str(record.get("id") or repo_id).lower()}:
-            folder = self._dir(rid)
-            _atomic_write(folder / f"{sha}.json", body)
-            _atomic_write(folder / "refs" / quote(revision or DEFAULT_REVISION, safe=""), sha)
+        folder = self._dir(repo_id.lower())
+        _atomic_write(folder / f"{sha}.json", body)
+        _atomic_write(folder / "refs" / quote(revision or DEFAULT_REVISION, safe=""), sha)
 
     def load(self, repo_id: str, revision: str | None) -> dict | None:
         """The record for `repo_id` at `revision` (branch, tag or sha), or None when not cached."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import json
+import errno
 import os
 import re
 import time
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from openscope.card.parse import named_datasets, parse_card
+from openscope.card.parse import checked_card_data, named_datasets, parse_card
 from openscope.errors import (
     GatedModelError,
     InvalidRefError,
@@ -31,6 +32,7 @@ from openscope.errors import (
     ModelNotFoundError,
     NetworkError,
     UnreadableError,
+    redact,
 )
 from openscope.sources.cache import FactCache
 from openscope.sources.interface import LICENSE_FILE_NAMES
@@ -55,7 +57,8 @@ def hub_offline_from_env() -> bool:
 
 def hub_sources(offline: bool = False) -> list:
     """The Hub-side sources in resolver order: live Hub (unless offline), then the cache."""
-    cache = CacheSource()
+    # The endpoint the records must come from (huggingface_hub's default, without importing it at start-up).
+    cache = CacheSource(endpoint=(os.environ.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/"))
     if offline or hub_offline_from_env():
         return [cache]
     return [HubSource(store=cache.store), cache]
@@ -201,8 +204,14 @@ def build_facts(ref: ModelRef, record: dict, texts: dict[str, str], provenance: 
     info_card = record.get("card_data") or {}
     if card is not None and card.front_matter == "valid-yaml" and card.data:
         card_data, front_matter = card.data, card.front_matter
+        warnings.extend(ReportWarning("card-invalid", f"{ref.raw}: README.md {p}") for p in card.warnings)
     elif info_card:
         card_data, front_matter = info_card, "valid-yaml"
+        if isinstance(card_data, dict):  # the mirror's card data crosses the same type boundary
+            card_data, problems = checked_card_data(card_data)
+            warnings.extend(ReportWarning("card-invalid", f"{ref.raw}: card data {p}") for p in problems)
+        else:
+            card_data = {}
         if card is not None and card.problem:
             warnings.append(ReportWarning("card-invalid", f"{ref.raw}: README.md {card.problem}; used the Hub's card data"))
     else:
@@ -220,6 +229,9 @@ def build_facts(ref: ModelRef, record: dict, texts: dict[str, str], provenance: 
         siblings=list(record.get("siblings") or []), sha=record.get("sha"),
         datasets=dict(record.get("datasets") or {}), warnings=warnings,
     )
+
+
+_LOCAL_WRITE_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENOTDIR}
 
 
 class HubSource:
@@ -241,6 +253,9 @@ class HubSource:
         self.timeout = timeout if timeout is not None else float(os.environ.get("HF_HUB_ETAG_TIMEOUT", "10"))
         self.retry = retry or RetryPolicy()
         self.fetch_datasets = fetch_datasets
+        # All the network reads of one model together (info, card, license files, datasets): a server that
+        # drips one byte every 2 s never trips a read timeout, so the total is bounded too.
+        self.model_budget = float(os.environ.get("OPENSCOPE_HUB_MODEL_BUDGET") or max(30.0, 4 * self.retry.budget))
         self._api = None
         self._secret: str | None = None
 
@@ -263,12 +278,17 @@ class HubSource:
             self._secret = self._token if isinstance(self._token, str) else None if self._token is False else get_token()
         return self._api
 
+    @property
+    def shown_endpoint(self) -> str:
+        """The endpoint as messages, reports and records show it: credentials in its URL redacted."""
+        return redact(self.endpoint)
+
     def page(self, repo_id: str) -> str:
-        return f"{self.endpoint}/{repo_id}"
+        return f"{self.shown_endpoint}/{repo_id}"
 
     def _scrub(self, text: str) -> str:
-        """Whatever a server or library says, the token never reaches a message."""
-        return text.replace(self._secret, "***") if self._secret else text
+        """Whatever a server or library says, neither the token nor the endpoint's credentials reach a message."""
+        return redact(text.replace(self._secret, "***") if self._secret else text)
 
     def _call(self, ref: ModelRef, what: str, fn, noun: str = "model"):
         """Run one Hub call with retries on 429/5xx/timeouts; map failures to openscope errors."""
@@ -285,7 +305,7 @@ class HubSource:
                 spent = time.monotonic() - started
                 if attempt >= self.retry.attempts or spent + wait > self.retry.budget:
                     reason = self._scrub(_transient_reason(exc))
-                    raise NetworkError(ref.raw, f"{ref.raw}: cannot get {what} from the Hub at {self.endpoint}: "
+                    raise NetworkError(ref.raw, f"{ref.raw}: cannot get {what} from the Hub at {self.shown_endpoint}: "
                                                 f"{reason} (gave up after {attempt} attempt(s))") from None
                 self.retry.sleep(wait)
 
@@ -316,10 +336,10 @@ class HubSource:
                 return GatedModelError(raw, f"{raw}: the Hub rejected the token (HTTP 401): check HF_TOKEN "
                                             "or run `hf auth login` again")
             # The Hub answers 401 alike for private, gated-without-login and missing repos.
-            return ModelNotFoundError(raw, f"{raw}: not found on the Hub at {self.endpoint}, or private: "
+            return ModelNotFoundError(raw, f"{raw}: not found on the Hub at {self.shown_endpoint}, or private: "
                                            "a token with access is needed (set HF_TOKEN or run `hf auth login`)")
         if isinstance(exc, RepositoryNotFoundError):
-            return ModelNotFoundError(raw, f"{raw}: no such {noun} on the Hub at {self.endpoint}")
+            return ModelNotFoundError(raw, f"{raw}: no such {noun} on the Hub at {self.shown_endpoint}")
         if isinstance(exc, DisabledRepoError):
             return ModelNotFoundError(raw, f"{raw}: the repository is disabled on the Hub")
         if isinstance(exc, OfflineModeIsEnabled):
@@ -329,16 +349,21 @@ class HubSource:
         if isinstance(exc, HfHubHTTPError):
             return NetworkError(raw, f"{raw}: the Hub answered HTTP {_status(exc)} for {what}")
         if isinstance(exc, LocalEntryNotFoundError):
-            return NetworkError(raw, f"{raw}: cannot get {what} from {self.endpoint}: "
+            return NetworkError(raw, f"{raw}: cannot get {what} from {self.shown_endpoint}: "
                                      + self._scrub(str(exc).splitlines()[0] if str(exc) else "no usable answer"))
         if _name_unresolved(exc):
-            return NetworkError(raw, f"{raw}: cannot reach the Hub at {self.endpoint}: its host name does not "
+            return NetworkError(raw, f"{raw}: cannot reach the Hub at {self.shown_endpoint}: its host name does not "
                                      "resolve (no network?)")
         if isinstance(exc, json.JSONDecodeError):
-            return UnreadableError(raw, f"{raw}: the Hub at {self.endpoint} sent malformed JSON for {what} "
+            return UnreadableError(raw, f"{raw}: the Hub at {self.shown_endpoint} sent malformed JSON for {what} "
                                         f"(line {exc.lineno}, column {exc.colno})")
         if isinstance(exc, OSError) and "Consistency check failed" in str(exc):
-            return NetworkError(raw, f"{raw}: {what} arrived truncated from {self.endpoint}")
+            return NetworkError(raw, f"{raw}: {what} arrived truncated from {self.shown_endpoint}")
+        if isinstance(exc, OSError) and exc.errno in _LOCAL_WRITE_ERRNOS:
+            # The local Hugging Face cache is read-only or full: the Hub is not at fault.
+            return UnreadableError(raw, f"{raw}: cannot write {what} to the Hugging Face cache "
+                                        f"({self._scrub(exc.strerror or str(exc))}); free space, or point "
+                                        "HF_HUB_CACHE at a writable folder")
         detail = self._scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         return UnreadableError(raw, f"{raw}: unexpected answer from the Hub for {what}: {detail}")
 
@@ -379,15 +404,23 @@ class HubSource:
             ref.id, revision=ref.revision, expand=MODEL_EXPAND, timeout=self.timeout))
         try:
             siblings = None if info.siblings is None else [s.rfilename for s in info.siblings]
+            answered = info.id or ref.id
+            if answered.lower() != ref.id.lower():
+                # A renamed repo, or a mirror claiming another model's facts: either way the answer is
+                # kept under the name asked for, never stored as (or poisoning) the id it claims.
+                answer_warnings = [ReportWarning("hub-id-mismatch", f"{ref.raw}: the Hub at {self.shown_endpoint} "
+                                                                    f"answered with the id {answered!r}; kept as {ref.id}")]
+            else:
+                answer_warnings = []
             record = {
-                "id": info.id or ref.id, "sha": info.sha, "revision": ref.revision, "gated": info.gated,
+                "id": answered if not answer_warnings else ref.id, "sha": info.sha, "revision": ref.revision, "gated": info.gated,
                 "tags": list(info.tags or []), "siblings": siblings or [], "card_data": _card_dict(info.card_data),
-                "endpoint": self.endpoint,
+                "endpoint": self.shown_endpoint,
             }
         except (AttributeError, TypeError, ValueError) as exc:
             raise UnreadableError(ref.raw, f"{ref.raw}: the Hub sent model info openscope cannot read ({exc})") from None
         repo_id, sha = record["id"], record["sha"]
-        warnings: list[ReportWarning] = []
+        warnings: list[ReportWarning] = answer_warnings
         texts: dict[str, str] = {}
         # Without a file list, try the usual names and skip the ones that are not there.
         candidates = [README] if siblings is None or README in siblings else []
@@ -437,6 +470,31 @@ class HubSource:
         return out
 
     def fetch(self, ref: ModelRef) -> ModelFacts:
+        if self.model_budget <= 0:
+            return self._fetch(ref)
+        import threading
+
+        box: dict = {}
+
+        def work():
+            try:
+                box["facts"] = self._fetch(ref)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread as it is
+                box["error"] = exc
+
+        # A daemon thread: one the budget gives up on never holds the process open at exit.
+        worker = threading.Thread(target=work, name="openscope-hub-model", daemon=True)
+        worker.start()
+        worker.join(self.model_budget)
+        if worker.is_alive():
+            raise NetworkError(ref.raw, f"{ref.raw}: the Hub at {self.shown_endpoint} took more than "
+                                        f"{self.model_budget:g} s in all for this model; gave up "
+                                        "(OPENSCOPE_HUB_MODEL_BUDGET sets the limit)")
+        if "error" in box:
+            raise box["error"]
+        return box["facts"]
+
+    def _fetch(self, ref: ModelRef) -> ModelFacts:
         record, texts, warnings = self.fetch_record(ref)
         try:
             self.store.store(ref.id, ref.revision, record)
@@ -454,12 +512,19 @@ class CacheSource:
     label = "local cache"
     enriched_by_registry = True
 
-    def __init__(self, *, store: FactCache | None = None, cache_dir: str | Path | None = None):
+    def __init__(self, *, store: FactCache | None = None, cache_dir: str | Path | None = None,
+                 endpoint: str | None = None):
         self.store = store if store is not None else FactCache()
         self.cache_dir = str(cache_dir) if cache_dir is not None else None
+        self.endpoint = redact(endpoint) if endpoint else None  # None: records of any endpoint are used
 
     def fetch(self, ref: ModelRef) -> ModelFacts:
         record = self.store.load(ref.id, ref.revision)
+        # A record another host answered (a mirror) never stands in for this endpoint's facts, nor one
+        # that names another repository than the one asked for.
+        if record is not None and ((self.endpoint and record.get("endpoint") not in (None, self.endpoint))
+                                   or str(record.get("id", "")).lower() != ref.id.lower()):
+            record = None
         if record is None:
             at = f" at {ref.revision}" if ref.revision else ""
             raise ModelNotFoundError(ref.raw, f"{ref.raw}: not in the local cache{at} (run once online to fill it)")
@@ -576,7 +641,7 @@ def refresh_registry(ids: list[str], registry_dir: Path | None = None, *, path: 
         existing = []  # a damaged refresh file is rebuilt from this run's answers
     merged = {m["id"].lower(): m for m in existing if isinstance(m, dict) and "id" in m}
     merged.update(entries)
-    body = {"schema": REFRESH_SCHEMA, "endpoint": source.endpoint,
+    body = {"schema": REFRESH_SCHEMA, "endpoint": source.shown_endpoint,
             "fetched_at": datetime.now(timezone.utc).date().isoformat(),  # registry build cites it
             "models": [merged[k] for k in sorted(merged)]}
     _atomic_write(path, json.dumps(body, indent=1, ensure_ascii=False) + "\n")

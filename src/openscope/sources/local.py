@@ -49,6 +49,7 @@ class LocalSource:
         elif card_text and card.front_matter == "none":
             warnings.append(ReportWarning("card-no-metadata", f"{ref.raw}: model card has no YAML front matter "
                                                               "(no declared license, base model or datasets)"))
+        warnings.extend(ReportWarning("card-invalid", f"{ref.raw}: {problem}") for problem in card.warnings)
         if path.is_dir() and not card_text:
             warnings.append(ReportWarning("card-missing", f"{ref.raw}: no README.md model card"))
         card_id = card.data.get("model_id") or card.data.get("model_name")

@@ -10,15 +10,29 @@ from __future__ import annotations
 from pathlib import Path
 
 from openscope.errors import UnreadableError
+from openscope.text.bounded import read_bounded
+from openscope.text.sentences import MAX_TEXT_CHARS
 from openscope.types import ReportWarning
 
 MAX_LICENSE_BYTES = 1_000_000  # real licenses are under 100 KB; a bigger file is cut and analysed in part
 MAX_TEXT_BYTES = 2_000_000
+# Every decoding gives at most one character per byte, so no text read under these caps can pass spaCy's
+# max_length (MAX_TEXT_CHARS, the one text-size cap); decode_text cuts there anyway for text from elsewhere.
+assert MAX_LICENSE_BYTES <= MAX_TEXT_BYTES <= MAX_TEXT_CHARS
 _PROBE = 8192
 
 
 def decode_text(data: bytes, label: str, *, cut: bool = False, what: str = "text") -> tuple[str, list[ReportWarning]]:
     """(text, warnings) of `data`; `cut`: the data was truncated, so a character split at its end is dropped."""
+    text, warnings = _decode(data, label, cut=cut, what=what)
+    if len(text) > MAX_TEXT_CHARS:
+        warnings.append(ReportWarning("truncated", f"{label}: longer than {MAX_TEXT_CHARS:,} characters; "
+                                                   "only the first part was analysed"))
+        text = text[:MAX_TEXT_CHARS]
+    return text, warnings
+
+
+def _decode(data: bytes, label: str, *, cut: bool, what: str) -> tuple[str, list[ReportWarning]]:
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         try:
             return data.decode("utf-16"), []
@@ -57,13 +71,7 @@ def read_text_file(path: Path, *, label: str | None = None, warnings: list[Repor
 
     Decoding notes (a legacy encoding) go to `warnings` when the caller keeps them."""
     label = label or str(path)
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_TEXT_BYTES + 1)
-    except OSError as exc:
-        raise UnreadableError(label, f"{label}: cannot read ({exc.strerror or exc})") from None
-    if len(data) > MAX_TEXT_BYTES:
-        raise UnreadableError(label, f"{label}: larger than {MAX_TEXT_BYTES // 1_000_000} MB, not a license or card")
+    data, _ = read_bounded(path, MAX_TEXT_BYTES, label=label)  # refuses devices, FIFOs and huge files unread
     text, notes = decode_text(data, label)
     if warnings is not None:
         warnings.extend(notes)

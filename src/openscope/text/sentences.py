@@ -7,6 +7,7 @@ all tokenise with it and match against its vocabulary.
 from __future__ import annotations
 
 import functools
+import re
 
 MAX_TEXT_CHARS = 3_000_000  # spaCy refuses longer texts; a blank pipeline with a sentencizer needs little memory
 
@@ -19,4 +20,35 @@ def nlp():
     pipeline = spacy.blank("en")
     pipeline.add_pipe("sentencizer")
     pipeline.max_length = MAX_TEXT_CHARS
+    pipeline.tokenizer = RunBreakingTokenizer(pipeline.tokenizer)
     return pipeline
+
+
+# spaCy's tokenizer strips affixes one character at a time, re-searching the rest each time: a run of
+# 16,000 "(" took a minute, and every mark in it is a token for each matcher after. A run of punctuation
+# is kept to its first 64 marks and the rest blanked (same length, so every offset holds): no word, URL or
+# quote worth reading is 64 punctuation marks in a row.
+MAX_PUNCT_RUN = 64
+_PUNCT_RUN = re.compile(rf"[^\w\s]{{{MAX_PUNCT_RUN + 1},}}")
+
+
+def break_punctuation_runs(text: str) -> str:
+    if len(text) <= MAX_PUNCT_RUN or _PUNCT_RUN.search(text) is None:
+        return text
+    return _PUNCT_RUN.sub(lambda m: m.group()[:MAX_PUNCT_RUN] + " " * (len(m.group()) - MAX_PUNCT_RUN), text)
+
+
+class RunBreakingTokenizer:
+    """spaCy's tokenizer with long punctuation runs broken first; everything else is the tokenizer's own."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def __call__(self, text: str):
+        return self.inner(break_punctuation_runs(text))
+
+    def pipe(self, texts, **kwargs):
+        return self.inner.pipe((break_punctuation_runs(t) for t in texts), **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
