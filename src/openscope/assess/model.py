@@ -143,6 +143,32 @@ def terms_files(facts: ModelFacts) -> list[TermsFile]:
     return [TermsFile(d.name, hashlib.sha256(d.text.encode("utf-8")).hexdigest()) for d in facts.documents]
 
 
+def model_report(facts: ModelFacts, lic, lineage: Lineage, placement, flags: list, unmet: list[str],
+                 catalog: Catalog) -> ModelReport:
+    """The report of one model from its stages' results: the one place a ModelReport is put together
+    (the Assessor and `openscope bulk`, which computes the same stages its own way)."""
+    datasets = datasets_of(facts, catalog)
+    governing = effective_license(lineage)
+    data_lines, data_warnings = dataset_findings(facts, datasets, flags, governing)
+    if data_lines:
+        placement.evidence.setdefault("training_data", []).extend(data_lines)
+    return ModelReport(
+        ref=facts.ref.raw, id=facts.id, kind=facts.kind, provenance=facts.provenance,
+        spectrum=placement.spectrum, confidence=placement.confidence, osi_open=lineage.osi_open,
+        gated=facts.gated, license=lineage.license_info, flags=flags, components=placement.components,
+        base_models=lineage.base_ids,
+        warnings=[*facts.warnings, *lic.warnings, *lineage.warnings, *data_warnings],
+        reasons=lineage.reasons + placement.reasons + unmet, ratings=dict(facts.ratings),
+        component_evidence=placement.evidence,
+        effective_license=governing, effective_license_from=lineage.effective_origin,
+        task=_task(facts), datasets=datasets,
+        obligations=obligations_of(facts, lineage), revision=facts.sha or facts.ref.revision,
+        terms_files=terms_files(facts),
+        **license_status(facts, lic, lineage), licenses=list(lic.listed),
+        alternatives=[facts.api.weights_repo] if facts.api is not None and facts.api.weights_repo else [],
+    )
+
+
 class Assessor:
     def __init__(self, catalog: Catalog, fetch_base: FetchBase | None = None):
         self.catalog = catalog
@@ -155,26 +181,7 @@ class Assessor:
         lineage = self._trace(facts, lic, 0, frozenset())
         placement = place(facts, lic, self.catalog, lineage=lineage)
         flags, unmet = apply_conditions(lineage.flags, facts, self.catalog, self.base_facts)
-        datasets = datasets_of(facts, self.catalog)
-        governing = effective_license(lineage)
-        data_lines, data_warnings = dataset_findings(facts, datasets, flags, governing)
-        if data_lines:
-            placement.evidence.setdefault("training_data", []).extend(data_lines)
-        return ModelReport(
-            ref=facts.ref.raw, id=facts.id, kind=facts.kind, provenance=facts.provenance,
-            spectrum=placement.spectrum, confidence=placement.confidence, osi_open=lineage.osi_open,
-            gated=facts.gated, license=lineage.license_info, flags=flags, components=placement.components,
-            base_models=lineage.base_ids,
-            warnings=[*facts.warnings, *lic.warnings, *lineage.warnings, *data_warnings],
-            reasons=lineage.reasons + placement.reasons + unmet, ratings=dict(facts.ratings),
-            component_evidence=placement.evidence,
-            effective_license=governing, effective_license_from=lineage.effective_origin,
-            task=_task(facts), datasets=datasets,
-            obligations=obligations_of(facts, lineage), revision=facts.sha or facts.ref.revision,
-            terms_files=terms_files(facts),
-            **license_status(facts, lic, lineage), licenses=list(lic.listed),
-            alternatives=[facts.api.weights_repo] if facts.api is not None and facts.api.weights_repo else [],
-        )
+        return model_report(facts, lic, lineage, placement, flags, unmet, self.catalog)
 
     def base_node(self, model_id: str) -> BaseNode | None:
         """What lineage resolved for a base during this run (None when it was not, or failed)."""

@@ -159,7 +159,7 @@ class GraphAssessor:
     def assess(self, rec: dict) -> ModelReport:
         from openscope.assess.licensing import apply_conditions
         from openscope.assess.lineage import trace
-        from openscope.assess.model import datasets_of, effective_license, license_status
+        from openscope.assess.model import model_report
         from openscope.assess.spectrum import place
 
         facts = R.facts_from(rec["facts"])
@@ -168,18 +168,7 @@ class GraphAssessor:
         lineage = trace(facts, lic, self.catalog, run.resolve, links=R.load_links(rec, guess_from_name=True))
         placement = place(facts, lic, self.catalog, lineage=lineage, findings=R.load_findings(rec))
         flags, unmet = apply_conditions(lineage.flags, facts, self.catalog, run.base_facts)
-        task = facts.card_data.get("pipeline_tag")
-        return ModelReport(
-            ref=facts.ref.raw, id=facts.id, kind=facts.kind, provenance=facts.provenance,
-            spectrum=placement.spectrum, confidence=placement.confidence, osi_open=lineage.osi_open,
-            gated=facts.gated, license=lineage.license_info, flags=flags, components=placement.components,
-            base_models=lineage.base_ids, warnings=[*facts.warnings, *lic.warnings, *lineage.warnings],
-            reasons=lineage.reasons + placement.reasons + unmet, ratings=dict(facts.ratings),
-            component_evidence=placement.evidence,
-            effective_license=effective_license(lineage), effective_license_from=lineage.effective_origin,
-            task=task.strip() if isinstance(task, str) and task.strip() else None, datasets=datasets_of(facts),
-            **license_status(facts, lic, lineage), licenses=list(lic.listed),
-        )
+        return model_report(facts, lic, lineage, placement, flags, unmet, self.catalog)
 
     def prime(self, key: str, model_id: str) -> None:
         """Compute a base's shared value as the Assessor does when a model names it (depth 1)."""

@@ -201,12 +201,25 @@ def load_flag(d: dict) -> FlagFinding:
                        [Evidence(**e) for e in d["evidence"]])
 
 
+def dump_obligation(o) -> dict:
+    return {"obligation": o.obligation, "value": o.value, "thresholds": dict(o.thresholds), "source": o.source,
+            "inherited_from": o.inherited_from,
+            "evidence": [{"file": e.file, "section": e.section, "quote": e.quote} for e in o.evidence]}
+
+
+def load_obligation(d: dict):
+    from openscope.types import ObligationFinding
+
+    return ObligationFinding(d["obligation"], d["value"], dict(d["thresholds"]), d["source"], d["inherited_from"],
+                             [Evidence(**e) for e in d["evidence"]])
+
+
 def dump_assessment(lic: LicenseAssessment) -> dict:
     return {"info": dump_info(lic.info), "entry": lic.entry.key if lic.entry else None,
             "osi_open": lic.osi_open, "flags": [dump_flag(f) for f in lic.flags],
             "warnings": [dump_warning(w) for w in lic.warnings], "declared": list(lic.declared),
             "listed": [dump_info(i) for i in lic.listed], "unknown_names": list(lic.unknown_names),
-            "unread": list(lic.unread)}
+            "unread": list(lic.unread), "obligations": [dump_obligation(o) for o in lic.obligations]}
 
 
 def entry_of(catalog, key: str | None):
@@ -219,7 +232,7 @@ def load_assessment(d: dict, catalog) -> LicenseAssessment:
         osi_open=d["osi_open"], flags=[load_flag(f) for f in d["flags"]],
         warnings=[ReportWarning(**w) for w in d["warnings"]], declared=list(d["declared"]),
         listed=[LicenseInfo(**i) for i in d.get("listed", ())], unknown_names=list(d.get("unknown_names", ())),
-        unread=list(d.get("unread", ())),
+        unread=list(d.get("unread", ())), obligations=[load_obligation(o) for o in d.get("obligations", ())],
     )
 
 
