@@ -311,6 +311,10 @@ def _validate(data, path: Path, shown: str) -> _Layer:
         raise PolicyError(shown, prefix.rstrip(".") or None, "the policy must be a table of keys")
     from pydantic import ValidationError
 
+    # TOML has no null, but a policy given as data (JSON, the API) may: a key left empty is a mistake.
+    empty = next((k for k, v in data.items() if v is None), None)
+    if empty is not None:
+        raise PolicyError(shown, prefix + str(empty), "has no value; give one or leave the key out")
     try:
         _models().model_validate(data)
     except ValidationError as exc:

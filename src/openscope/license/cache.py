@@ -23,9 +23,9 @@ import os
 import time
 from pathlib import Path
 
-from openscope.types import Evidence, FlagFinding, Identification, ReportWarning, TextAnalysis
+from openscope.types import Evidence, FlagFinding, Identification, ObligationFinding, ReportWarning, TextAnalysis
 
-SCHEMA = "openscope.reading/1"
+SCHEMA = "openscope.reading/2"  # 2: obligations kept
 MAX_BYTES = 64 * 1024 * 1024  # ~20,000 readings of ~3 KB
 PRUNE_EVERY = 256  # writes between size checks in one process (and the first write of each)
 STALE_TMP_SECONDS = 3600  # a temporary file this old was left by a killed run
@@ -118,6 +118,10 @@ def _template(analysis: TextAnalysis, filename: str) -> dict:
         "flags": [{"flag": f.flag, "thresholds": f.thresholds, "source": f.source, "inherited_from": f.inherited_from,
                    "evidence": [{"file": None if e.file == filename else e.file, "section": e.section,
                                  "quote": e.quote} for e in f.evidence]} for f in analysis.flags],
+        "obligations": [{"obligation": o.obligation, "value": o.value, "thresholds": o.thresholds, "source": o.source,
+                         "inherited_from": o.inherited_from,
+                         "evidence": [{"file": None if e.file == filename else e.file, "section": e.section,
+                                       "quote": e.quote} for e in o.evidence]} for o in analysis.obligations],
         "warnings": [{"code": w.code, "named": w.message.startswith(prefix),
                       "message": w.message[len(prefix):] if w.message.startswith(prefix) else w.message}
                      for w in analysis.warnings],
@@ -136,6 +140,11 @@ def _fill(data: dict, filename: str) -> TextAnalysis:
                            inherited_from=f["inherited_from"],
                            evidence=[Evidence(file=filename if e["file"] is None else e["file"], section=e["section"],
                                               quote=e["quote"]) for e in f["evidence"]]) for f in data["flags"]],
+        obligations=[ObligationFinding(obligation=o["obligation"], value=o["value"], thresholds=dict(o["thresholds"]),
+                                       source=o["source"], inherited_from=o["inherited_from"],
+                                       evidence=[Evidence(file=filename if e["file"] is None else e["file"],
+                                                          section=e["section"], quote=e["quote"])
+                                                 for e in o["evidence"]]) for o in data.get("obligations", ())],
         warnings=[ReportWarning(w["code"], f"{filename}: {w['message']}" if w["named"] else w["message"])
                   for w in data["warnings"]],
         unwrapped=data["unwrapped"],
