@@ -133,6 +133,18 @@ def test_thresholds_are_exact_integers():
     assert users_threshold(f"more than {MAX_THRESHOLD + 1:,} monthly active users") is None
 
 
+def test_a_cap_beyond_any_real_threshold_keeps_the_flag_and_says_so():
+    from openscope.license import read_text
+
+    written = "700 billion billion billion billion"
+    analysis = read_text(f"If your service has more than {written} monthly active users, you must request a "
+                         "license from us.", "LICENSE")
+    cap = {f.flag: f for f in analysis.flags}["user-cap"]
+    assert cap.thresholds == {}
+    [warning] = [w for w in analysis.warnings if w.code == "threshold-too-large"]
+    assert warning.message.startswith("LICENSE: user-cap:") and written in warning.message
+
+
 def test_bad_gitignore_patterns_are_skipped(tmp_path):
     spec = compile_gitignore(["[z-a]", "*[!]", "[^]", "ignored/"])
     assert spec.match_file("ignored/x.py")

@@ -214,6 +214,10 @@ def read_text(text: str, filename: str) -> TextAnalysis:
     if repeats:
         warnings.append(ReportWarning("text-repeats", f"{filename}: {repeats:,} repeated sentence(s) were read once"))
     extraction = extract(read, filename)
+    for flag, written in extraction.too_large.items():
+        shown = written if len(written) <= 60 else written[:57] + "..."
+        warnings.append(ReportWarning("threshold-too-large", f"{filename}: {flag}: the number {shown!r} is beyond "
+                                      "any real threshold; the flag is kept without one"))
     if identification is not None and identification.key and identification.modified:
         warnings.append(modified_warning(identification, filename))
     # Obligations read the same segmentation the restriction reader made (one spaCy pass per text).

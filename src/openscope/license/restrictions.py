@@ -9,7 +9,7 @@ negative rules fires. Every finding says which of the two raised it (`source`).
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from openscope.types import Evidence, FlagFinding
 
@@ -35,6 +35,7 @@ class Extraction:
     segmented: object  # segment.Segmented
     hits: list[SentenceHit]
     findings: list[FlagFinding]
+    too_large: dict[str, str] = field(default_factory=dict)  # cap flag -> a number too large to keep, as written
 
 
 def _quote(doc, hit: SentenceHit, clause_of: list[int] | None = None) -> str:
@@ -179,7 +180,7 @@ def _analyse(text: str, use_classifier: bool, model=None) -> tuple[object, list[
 def extract(text: str, filename: str, *, use_classifier: bool = True, model=None) -> Extraction:
     from openscope.license.rules import clause_ids
     from openscope.license.segment import sentence_text
-    from openscope.license.thresholds import thresholds_for
+    from openscope.license.thresholds import thresholds_for, too_large_amount
     from openscope.vocabulary import flag_names
 
     seg, hits = _analyse(text, use_classifier, model)
@@ -187,6 +188,7 @@ def extract(text: str, filename: str, *, use_classifier: bool = True, model=None
     for h in sorted(hits, key=lambda h: (h.block, h.sent_start, h.source != "rules")):
         by_flag.setdefault(h.flag, []).append(h)
     findings = []
+    too_large_by_flag: dict[str, str] = {}
     for flag in flag_names():
         flag_hits = by_flag.get(flag)
         if not flag_hits:
@@ -194,19 +196,24 @@ def extract(text: str, filename: str, *, use_classifier: bool = True, model=None
         source = "rules" if any(h.source == "rules" for h in flag_hits) else "classifier"
         flag_hits = [h for h in flag_hits if h.source == source]
         thresholds: dict[str, int] = {}
+        too_large: str | None = None
         evidence: list[Evidence] = []
         seen: set[tuple[int, int]] = set()
         for h in flag_hits:
             doc = seg.docs[h.block]
             if not thresholds:
-                thresholds = thresholds_for(flag, sentence_text(seg.blocks[h.block], doc, h.sent_start, h.sent_end))
+                sentence = sentence_text(seg.blocks[h.block], doc, h.sent_start, h.sent_end)
+                thresholds = thresholds_for(flag, sentence)
+                too_large = too_large or (None if thresholds else too_large_amount(flag, sentence))
             if (h.block, h.sent_start) in seen or len(evidence) >= MAX_EVIDENCE:
                 continue
             seen.add((h.block, h.sent_start))
             evidence.append(Evidence(file=filename, section=seg.blocks[h.block].section,
                                      quote=_quote(doc, h, clause_ids(doc))))
         findings.append(FlagFinding(flag=flag, thresholds=thresholds, source=source, evidence=evidence))
-    return Extraction(seg, list(hits), findings)
+        if too_large and not thresholds:
+            too_large_by_flag[flag] = too_large
+    return Extraction(seg, list(hits), findings, too_large_by_flag)
 
 
 def extract_flags(text: str, filename: str) -> list[FlagFinding]:

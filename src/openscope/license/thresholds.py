@@ -95,8 +95,9 @@ def _word_value(text: str, cfg: _Settings) -> int | None:
     return total + current if seen else None
 
 
-def amounts(text: str) -> list[Amount]:
-    """Every number in `text` with its scale applied."""
+def amounts(text: str, too_large: list[str] | None = None) -> list[Amount]:
+    """Every number in `text` with its scale applied. A number above MAX_THRESHOLD is no threshold
+    anyone means; it is left out, and (with `too_large`) appended there as written."""
     cfg = settings()
     out = []
     for m in cfg.amount.finditer(text):
@@ -104,6 +105,8 @@ def amounts(text: str) -> list[Amount]:
         if num[0].isdigit():
             digits = re.sub(r"[,\u00a0\u202f]", "", num)
             if len(digits) > _MAX_DIGITS:
+                if too_large is not None:
+                    too_large.append(m.group(0).strip())
                 continue
             value = Fraction(digits)  # exact: a float turns 9,007,199,254,740,993 into ...992
         else:
@@ -116,6 +119,8 @@ def amounts(text: str) -> list[Amount]:
             if value > MAX_THRESHOLD:
                 break  # "700 billion billion billion ...": no need to go on multiplying
         if value > MAX_THRESHOLD:
+            if too_large is not None:
+                too_large.append(m.group(0).strip())
             continue
         out.append(Amount(round(value), m.start(), m.end()))
     return out
@@ -158,3 +163,12 @@ def thresholds_for(flag: str, sentence: str) -> dict[str, int]:
         revenue = revenue_threshold(sentence)
         return {f"revenue_{revenue[0]}": revenue[1]} if revenue else {}
     return {}
+
+
+def too_large_amount(flag: str, sentence: str) -> str | None:
+    """For a cap flag whose sentence yields no threshold: a number there too large to be one, as written."""
+    if flag not in ("user-cap", "revenue-cap"):
+        return None
+    found: list[str] = []
+    amounts(sentence, found)
+    return found[0] if found else None
