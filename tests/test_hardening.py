@@ -427,6 +427,16 @@ def test_stdout_on_a_full_disk_is_an_error(tmp_path):
     assert lines and "cannot write the json report to stdout" in lines[0] and "Traceback" not in proc.stderr
 
 
+def test_a_diff_to_a_full_disk_is_an_error_too(tmp_path):
+    report = tmp_path / "r.json"
+    report.write_text('{"schema": "openscope.report/1", "models": []}', encoding="utf-8")
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "openscope", "diff", str(report), str(report)],
+                              stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert "cannot write the diff to stdout" in proc.stderr and "Traceback" not in proc.stderr
+
+
 def test_an_unwritable_hf_cache_is_not_blamed_on_the_hub(fake_hub, tmp_path):
     from openscope.sources.cache import FactCache
     from openscope.sources.hub import HubSource, RetryPolicy

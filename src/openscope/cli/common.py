@@ -97,20 +97,28 @@ def emit(report, specs, output: str | None, *, quiet: bool = False) -> list[str]
     rendered = [(fmt, path or output, render(report, fmt)) for fmt, path in specs]  # all or nothing
     written = []
     for fmt, path, text in rendered:
+        if path or not quiet:
+            write_out(text, path, f"the {fmt} report")
         if path:
-            try:
-                Path(path).write_text(text, encoding="utf-8")
-            except OSError as exc:
-                raise OpenscopeError(f"{path}: cannot write the {fmt} report ({exc.strerror or exc})") from None
             written.append(path)
-        elif not quiet:
-            try:  # stdout on a full disk or a closed pipe: a truncated report must not pass as a good one
-                click.echo(text, nl=False)
-                sys.stdout.flush()
-            except OSError as exc:
-                _drop_stdout()
-                raise OpenscopeError(f"cannot write the {fmt} report to stdout ({exc.strerror or exc})") from None
     return written
+
+
+def write_out(text: str, path, what: str) -> None:
+    """`text` to the file `path`, or to stdout when there is none; a failed write is a one-line error
+    (stdout on a full disk or a closed pipe: a truncated output must not pass as a good one)."""
+    if path:
+        try:
+            Path(path).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise OpenscopeError(f"{path}: cannot write {what} ({exc.strerror or exc})") from None
+        return
+    try:
+        click.echo(text, nl=False)
+        sys.stdout.flush()
+    except OSError as exc:
+        _drop_stdout()
+        raise OpenscopeError(f"cannot write {what} to stdout ({exc.strerror or exc})") from None
 
 
 def print_violations(report) -> None:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
-from openscope.cli.common import run
-from openscope.errors import ExitCode, OpenscopeError
+from openscope.cli.common import run, write_out
+from openscope.errors import ExitCode
 
 
 @click.command()
@@ -32,13 +31,7 @@ def diff(old, new, fmt, output):
         before, after = load_report(old), load_report(new)
         result = DiffReport(old=str(old), new=str(new), changes=compare(before, after))
         text = render_diff(result, fmt)
-        if output:
-            try:
-                Path(output).write_text(text, encoding="utf-8")
-            except OSError as exc:
-                raise OpenscopeError(f"{output}: cannot write the diff ({exc.strerror or exc})") from None
-        else:
-            click.echo(text, nl=False)
+        write_out(text, output, "the diff")
         click.echo(f"openscope: {len(result.changes)} change(s)", err=True)
         return ExitCode.POLICY_VIOLATED if result.changes else ExitCode.OK
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
-from openscope.cli.common import run
-from openscope.errors import ExitCode, OpenscopeError
+from openscope.cli.common import run, write_out
+from openscope.errors import ExitCode
 
 
 @click.command()
@@ -38,13 +37,7 @@ def notice(paths, include_texts, fmt, output, since, offline):
 
         bundle = build(paths or (".",), offline=offline, include_texts=include_texts, since=since, progress=True)
         text = render_notice(bundle, fmt)
-        if output:
-            try:
-                Path(output).write_text(text, encoding="utf-8")
-            except OSError as exc:
-                raise OpenscopeError(f"{output}: cannot write the notice bundle ({exc.strerror or exc})") from None
-        else:
-            click.echo(text, nl=False)
+        write_out(text, output, "the notice bundle")
         for m in bundle.missing:
             click.echo(f"openscope: error: {m.message}", err=True)
         linked = sum(1 for e in bundle.models for t in e.texts if t.text is None)
