@@ -93,3 +93,10 @@ def test_the_new_fields_are_in_the_generated_schema(tmp_path):
     props = schema["$defs"]["ModelReport"]["properties"]
     assert {"license_status", "license_status_reason", "licenses", "alternatives"} <= set(props)
     assert set(props["license_status"]["enum"]) == {"known", "unknown", "not-read"}
+
+
+def test_the_markdown_report_names_the_published_weights_of_an_api():
+    from openscope.render.interface import render
+
+    text = render(audit(["deepseek-chat"], offline=True), "markdown")
+    assert "weights also published" in text and "deepseek-ai/DeepSeek-V3" in text

@@ -134,6 +134,8 @@ def _model_section(m) -> list[str]:
         facts.append(["gated", "yes" if m.gated else "no"])
     if m.base_models:
         facts.append(["base models", ", ".join(code(b) for b in m.base_models)])
+    if m.alternatives:  # an API whose weights are also published: hosting them yourself is open-weights
+        facts.append(["weights also published", ", ".join(code(a) for a in m.alternatives)])
     if m.locations:
         facts.append(["referenced at", _where(m.locations, limit=10)])
     if any(d.license for d in m.datasets):
