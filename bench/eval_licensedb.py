@@ -72,14 +72,6 @@ def evaluate(limit: int | None = None, identification: bool = True) -> dict:
     }
 
 
-def _edited(text: str) -> str:
-    """One word of the longest line changed and a sentence of ours appended (as tests/test_licensedb.py)."""
-    lines = text.split("\n")
-    i = max(range(len(lines)), key=lambda n: len(lines[n]))
-    words = lines[i].split(" ")
-    words[len(words) // 2] = "zebra"
-    lines[i] = " ".join(words)
-    return "\n".join(lines) + "\n\nThis copy was passed on by a mirror, which added this closing sentence.\n"
 
 
 def identification_rate(texts) -> dict:
@@ -91,6 +83,8 @@ def identification_rate(texts) -> dict:
       license close to a known one gets. Anything named then is another license, so it must be
       `modified` with confidence below `match.confident`, or unidentified.
     "Confidently wrong": another license named with confidence >= `match.confident`."""
+    import licensedb
+
     from openscope.catalog import load_catalog
     from openscope.license.identify import identify_text, match_settings
     from openscope.license.normalize import normalize
@@ -129,7 +123,7 @@ def identification_rate(texts) -> dict:
         return row
 
     as_given = score(lambda t: identify_text(norms[t.key]) if norms[t.key].tokens else None)
-    edited = score(lambda t: identify_text(_edited(t.text)))
+    edited = score(lambda t: identify_text(licensedb.edited(t.text)))
     unknown = score(lambda t: identify_text(norms[t.key], exclude=same(t))
                     if norms[t.key].tokens else None)
     return {"texts": as_given["texts"], "named": as_given["texts"] - as_given["unidentified"],

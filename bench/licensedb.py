@@ -120,3 +120,15 @@ def noncommercial() -> list[LicenseDBText]:
     if missing:
         raise KeyError(f"bench/licensedb.yaml names keys the LicenseDB lacks: {sorted(missing)}")
     return found
+
+
+def edited(text: str) -> str:
+    """A text edited the way a mirror might: one word of the longest line changed and a sentence of
+    ours appended (only the fuzzy matchers can answer, and the answer must say it was modified).
+    Shared by bench/eval_licensedb.py and tests/test_licensedb.py."""
+    lines = text.split("\n")
+    i = max(range(len(lines)), key=lambda n: len(lines[n]))
+    words = lines[i].split(" ")
+    words[len(words) // 2] = "zebra"
+    lines[i] = " ".join(words)
+    return "\n".join(lines) + "\n\nThis copy was passed on by a mirror, which added this closing sentence.\n"

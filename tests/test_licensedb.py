@@ -154,15 +154,6 @@ def test_every_licensedb_text_identifies_as_itself(normalised, same_text):
     assert sum(len(ids) > 1 for ids in same_text.values()) < 80  # a few keys share a text; most are apart
 
 
-def _edited(text: str) -> str:
-    """One word of the longest line changed and a sentence of ours appended: only the fuzzy
-    matchers can answer, and the answer must say the text was modified."""
-    lines = text.split("\n")
-    i = max(range(len(lines)), key=lambda n: len(lines[n]))
-    words = lines[i].split(" ")
-    words[len(words) // 2] = "zebra"
-    lines[i] = " ".join(words)
-    return "\n".join(lines) + "\n\nThis copy was passed on by a mirror, which added this closing sentence.\n"
 
 
 def test_edited_licensedb_texts_are_themselves_or_never_confidently_wrong(texts):
@@ -174,7 +165,7 @@ def test_edited_licensedb_texts_are_themselves_or_never_confidently_wrong(texts)
         if len(re.findall(r"\w+", text)) < 60:
             continue  # too short for one changed word and a rider to leave it recognisable
         checked += 1
-        found = identify_text(_edited(text))
+        found = identify_text(licensedb.edited(text))
         if found is None or found.key == own_id(key):
             continue
         named_wrong.append((key, found.key, found.confidence))
@@ -200,7 +191,7 @@ def test_near_siblings_are_told_apart(texts, same_text, key, sibling):
     text under another key, left out), the sibling would be named only as `modified`, with low
     confidence, never as a confident identification."""
     confident = match_settings().confident
-    found = identify_text(_edited(texts[key].text))
+    found = identify_text(licensedb.edited(texts[key].text))
     assert found is not None and found.key in same_text[key] and found.modified, found
     unknown = identify_text(texts[key].text, exclude=same_text[key])
     assert unknown is None or (unknown.modified and unknown.confidence < confident), unknown
