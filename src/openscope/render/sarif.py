@@ -19,8 +19,7 @@ from pathlib import Path, PurePosixPath
 
 from openscope._version import __version__
 from openscope.render.interface import Format
-from openscope.render.shared import checklist_item
-from openscope.vocabulary import format_thresholds
+from openscope.render.shared import checklist_item, flag_line
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -140,16 +139,7 @@ def _policy_results(report) -> list[dict]:
 
 
 def _flag_text(name: str, f) -> str:
-    text = f"{name}: {f.flag}"
-    if f.thresholds:
-        text += f" ({format_thresholds(f.thresholds)})"
-    if f.inherited_from:
-        text += f", inherited from {f.inherited_from}"
-    if f.evidence:
-        ev = f.evidence[0]
-        where = ev.file + (f" §{ev.section}" if ev.section else "")
-        text += f" [{where}: \"{ev.quote[:200]}\"]"
-    return text
+    return f"{name}: " + flag_line(f, title=False, quote=200)
 
 
 def _finding_results(report, flag_levels) -> list[dict]:

@@ -66,17 +66,19 @@ def real_spdx_id(lic) -> str | None:
     return spdx if spdx and not spdx.startswith("LicenseRef-") else None
 
 
-def flag_line(f) -> str:
-    """One line for a restriction: its title, thresholds, where it comes from and its first evidence."""
-    title = flag_defs().get(f.flag)
-    text = f"{f.flag}: {title.title}" if title else f.flag
+def flag_line(f, *, title: bool = True, quote: int = 0) -> str:
+    """One line for a restriction: its title, thresholds, where it comes from and its first evidence
+    (with the first `quote` characters of its quote when `quote` is set)."""
+    definition = flag_defs().get(f.flag) if title else None
+    text = f"{f.flag}: {definition.title}" if definition else f.flag
     if f.thresholds:
         text += f" ({format_thresholds(f.thresholds)})"
     if f.inherited_from:
         text += f", inherited from {f.inherited_from}"
     if f.evidence:
         ev = f.evidence[0]
-        text += f" [{ev.file}" + (f" §{ev.section}" if ev.section else "") + "]"
+        text += f" [{ev.file}" + (f" §{ev.section}" if ev.section else "")
+        text += (f": \"{ev.quote[:quote]}\"" if quote else "") + "]"
     return text
 
 
