@@ -83,6 +83,7 @@ def _rule_hits(seg, ruleset) -> tuple[list[SentenceHit], list]:
 
 def _apply_text_conditions(hits: list[SentenceHit], ruleset) -> list[SentenceHit]:
     """`unless_flags` / `if_flags` / `unless_signals`: conditions on what else the same text says.
+    A flag's own `if_flags` binds every hit of that flag, a rule's only that rule's.
     Signals themselves are facts for these conditions, never flags."""
     from openscope.license.rules import SIGNAL
 
@@ -91,6 +92,9 @@ def _apply_text_conditions(hits: list[SentenceHit], ruleset) -> list[SentenceHit
     raised = {h.flag for h in hits}
     kept = []
     for h in hits:
+        needed = ruleset.flags[h.flag].if_flags  # of the whole flag: rules and classifier alike
+        if needed and not set(needed) & (raised - {h.flag}):
+            continue
         rule = ruleset.flags[h.flag].rules.get(h.rule) if h.source == "rules" else None
         if rule is not None:
             if set(rule.unless_flags) & (raised - {h.flag}):

@@ -12,7 +12,8 @@ Each flag has one file `licenses/rules/<flag>.yaml` (patterns, negatives and wor
 
 Clauses are the parts of a sentence between semicolons and inline enumerators ("(ii)", "(B)"), so a
 notice-file requirement in item (ii) cannot veto a "Powered by" requirement in item (iii).
-Text-level conditions (`unless_flags`, `if_flags`) are applied by `restrictions.extract_flags`.
+Text-level conditions (`unless_flags`, `if_flags`, of a rule or of a whole flag) are applied by
+`restrictions.extract_flags`.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ class FlagRules:
     path: Path
     classifier_requires_any: tuple[str, ...] = ()  # cues a sentence needs before the classifier may flag it
     classifier_and_any: tuple[str, ...] = ()  # and one of these too (e.g. a modality: a topic alone is no ban)
+    if_flags: tuple[str, ...] = ()  # the flag stands only beside one of these (flow-down needs something to flow)
 
 
 @dataclass
@@ -210,6 +212,9 @@ def load_flag_file(path: Path, cues: set[str], parts, signals: frozenset[str] = 
         )
     if not rules:
         raise RuleError(f"{path}: no rules")
+    for name in raw.get("if_flags") or []:
+        if name not in known_flags:
+            raise RuleError(f"{path}: if_flags: unknown flag {name!r}")
     examples = raw.get("examples") or {}
     gate = tuple((raw.get("classifier") or {}).get("requires_any") or ())
     gate_too = tuple((raw.get("classifier") or {}).get("and_any") or ())
@@ -221,7 +226,7 @@ def load_flag_file(path: Path, cues: set[str], parts, signals: frozenset[str] = 
         negatives=_conditions(raw.get("negatives"), flag, "flag", cues, parts, path),
         examples_positive=list(examples.get("positive") or []),
         examples_negative=list(examples.get("negative") or []), path=path, classifier_requires_any=gate,
-        classifier_and_any=gate_too,
+        classifier_and_any=gate_too, if_flags=tuple(raw.get("if_flags") or ()),
     )
 
 
