@@ -83,7 +83,6 @@ def _rule_hits(seg, ruleset) -> tuple[list[SentenceHit], list]:
 
 def _apply_text_conditions(hits: list[SentenceHit], ruleset) -> list[SentenceHit]:
     """`unless_flags` / `if_flags` / `unless_signals`: conditions on what else the same text says.
-    A flag's own `if_flags` binds every hit of that flag, a rule's only that rule's.
     Signals themselves are facts for these conditions, never flags."""
     from openscope.license.rules import SIGNAL
 
@@ -92,9 +91,6 @@ def _apply_text_conditions(hits: list[SentenceHit], ruleset) -> list[SentenceHit
     raised = {h.flag for h in hits}
     kept = []
     for h in hits:
-        needed = ruleset.flags[h.flag].if_flags  # of the whole flag: rules and classifier alike
-        if needed and not set(needed) & (raised - {h.flag}):
-            continue
         rule = ruleset.flags[h.flag].rules.get(h.rule) if h.source == "rules" else None
         if rule is not None:
             if set(rule.unless_flags) & (raised - {h.flag}):
@@ -127,8 +123,12 @@ def classifier_units(seg, block_sentences: list[list[tuple[int, int]]]) -> list[
                 context = sentence_text(seg.blocks[j], seg.docs[j], s, e) + " "
         words = doc.to_array(IS_ALPHA).cumsum().tolist()  # words up to and including each token
         for k, (s, e) in enumerate(block_sentences[i]):
-            if words[e - 1] - (words[s - 1] if s else 0) >= MIN_CLASSIFIED_WORDS:  # headings are not clauses
-                units.append((i, k, s, e, context + sentence_text(block, doc, s, e)))
+            if words[e - 1] - (words[s - 1] if s else 0) < MIN_CLASSIFIED_WORDS:  # headings are not clauses
+                continue
+            text = sentence_text(block, doc, s, e)
+            if text.isupper() and not text.rstrip().endswith((".", ";")):  # nor is a long capitalised heading
+                continue
+            units.append((i, k, s, e, context + text))
     return units
 
 

@@ -12,8 +12,7 @@ Each flag has one file `licenses/rules/<flag>.yaml` (patterns, negatives and wor
 
 Clauses are the parts of a sentence between semicolons and inline enumerators ("(ii)", "(B)"), so a
 notice-file requirement in item (ii) cannot veto a "Powered by" requirement in item (iii).
-Text-level conditions (`unless_flags`, `if_flags`, of a rule or of a whole flag) are applied by
-`restrictions.extract_flags`.
+Text-level conditions (`unless_flags`, `if_flags`) are applied by `restrictions.extract_flags`.
 """
 
 from __future__ import annotations
@@ -82,7 +81,6 @@ class FlagRules:
     path: Path
     classifier_requires_any: tuple[str, ...] = ()  # cues a sentence needs before the classifier may flag it
     classifier_and_any: tuple[str, ...] = ()  # and one of these too (e.g. a modality: a topic alone is no ban)
-    if_flags: tuple[str, ...] = ()  # the flag stands only beside one of these (flow-down needs something to flow)
 
 
 @dataclass
@@ -95,6 +93,7 @@ class RuleSet:
     phrases_cased: object  # spacy PhraseMatcher on ORTH (abbreviations such as "EU", "U.S.")
     rules_by_key: dict[str, Rule] = field(default_factory=dict)
     anchored: dict[str, list[Rule]] = field(default_factory=dict)  # "cue|name" -> rules anchored on it
+    every_flag_vetoes: tuple[Condition, ...] = ()  # cues that make a sentence no clause at all (a question)
 
 
 @dataclass(frozen=True)
@@ -212,9 +211,6 @@ def load_flag_file(path: Path, cues: set[str], parts, signals: frozenset[str] = 
         )
     if not rules:
         raise RuleError(f"{path}: no rules")
-    for name in raw.get("if_flags") or []:
-        if name not in known_flags:
-            raise RuleError(f"{path}: if_flags: unknown flag {name!r}")
     examples = raw.get("examples") or {}
     gate = tuple((raw.get("classifier") or {}).get("requires_any") or ())
     gate_too = tuple((raw.get("classifier") or {}).get("and_any") or ())
@@ -226,7 +222,7 @@ def load_flag_file(path: Path, cues: set[str], parts, signals: frozenset[str] = 
         negatives=_conditions(raw.get("negatives"), flag, "flag", cues, parts, path),
         examples_positive=list(examples.get("positive") or []),
         examples_negative=list(examples.get("negative") or []), path=path, classifier_requires_any=gate,
-        classifier_and_any=gate_too, if_flags=tuple(raw.get("if_flags") or ()),
+        classifier_and_any=gate_too,
     )
 
 
@@ -248,6 +244,10 @@ def load_rules(directory: Path | None = None) -> RuleSet:
     for name, spec in raw_cues.items():
         _add(parts, f"cue|{name}", spec or {}, f"{cue_file.name}: cue {name!r}")
     cues = set(raw_cues)
+    vetoes = (load_yaml(cue_file) or {}).get("veto_every_flag") or []
+    for name in vetoes:
+        if name not in cues:
+            raise RuleError(f"{cue_file.name}: veto_every_flag: unknown cue {name!r}")
     flags = {}
     signal_file = directory / SIGNALS_FILE.name
     if signal_file.exists():
@@ -259,7 +259,8 @@ def load_rules(directory: Path | None = None) -> RuleSet:
         fr = load_flag_file(path, cues, parts, signals)
         flags[fr.flag] = fr
     ruleset = RuleSet(flags=flags, cues=tuple(sorted(cues)), positives=token_matchers[0],
-                      marks=token_matchers[1], phrases=phrases, phrases_cased=phrases_cased)
+                      marks=token_matchers[1], phrases=phrases, phrases_cased=phrases_cased,
+                      every_flag_vetoes=tuple(Condition(key=f"cue|{n}", scope="sentence", cue=n) for n in vetoes))
     for fr in flags.values():
         for r in fr.rules.values():
             ruleset.rules_by_key[f"pos|{r.flag}|{r.id}"] = r
@@ -446,6 +447,21 @@ def _predicate_ok(rule: Rule, bm: BlockMatches, sent: int, token: int, lead: Pre
     return True
 
 
+def inline_lead_keys(bm: BlockMatches, sent: int, clause: int) -> set[str]:
+    """Cues of an inline lead-in: "You will not, and will not permit anyone to: (a) ...; (c) use
+    Output to ..." carries the first clause's modality to each enumerated item of the sentence."""
+    s, e = bm.sentences[sent]
+    first = bm.clause_of[s]
+    if clause == first:
+        return set()
+    last = s
+    while last + 1 < e and bm.clause_of[last + 1] == first:
+        last += 1
+    if bm.doc[last].text != ":":
+        return set()
+    return {k for k in bm.keys_in(sent, first) if k.startswith("cue|")}
+
+
 def block_hits(ruleset: RuleSet, block_index: int, bm: BlockMatches, lead_keys: set[str],
                lead: Predicate | None = None) -> list[Hit]:
     """Rules that fire in one block; `lead` is the modality its list lead-in leaves open, if any."""
@@ -459,10 +475,12 @@ def block_hits(ruleset: RuleSet, block_index: int, bm: BlockMatches, lead_keys: 
         sent_keys = bm.keys_in(sent, None)
         clause_keys = bm.keys_in(sent, clause)
         unit = sent_keys if rule.scope == "sentence" else clause_keys
-        if not _cue_ok(rule, unit, lead_keys):
+        lead_here = lead_keys | inline_lead_keys(bm, sent, clause) if rule.scope == "clause" else lead_keys
+        if not _cue_ok(rule, unit, lead_here):
             continue
         flag_rules = ruleset.flags[rule.flag]
-        if _vetoed(flag_rules.negatives, sent_keys, clause_keys) or _vetoed(rule.negatives, sent_keys, clause_keys):
+        if (_vetoed(flag_rules.negatives, sent_keys, clause_keys) or _vetoed(rule.negatives, sent_keys, clause_keys)
+                or _vetoed(ruleset.every_flag_vetoes, sent_keys, clause_keys)):
             continue
         if rule.min_words and sum(t.is_alpha for t in bm.doc[slice(*bm.sentences[sent])]) < rule.min_words:
             continue
@@ -486,7 +504,7 @@ def classifier_allowed(ruleset: RuleSet, flag: str, bm: BlockMatches, sent: int,
         return True
     ensure_marks(ruleset, [(bm, [sent])])
     keys = bm.keys_in(sent, None)
-    if _vetoed(flag_rules.negatives, keys, keys):
+    if _vetoed(flag_rules.negatives, keys, keys) or _vetoed(ruleset.every_flag_vetoes, keys, keys):
         return False
     present = keys | lead_keys
     return all(not gate or any(f"cue|{c}" in present for c in gate)
