@@ -311,7 +311,7 @@ def test_texts_reviewed_as_restricting_are_negatives_that_the_reader_flags(texts
     reviewed = licensedb.reference_sets()["restricting_despite_category"]
     negatives = {t.key: t for t in licensedb.negatives()}
     assert set(reviewed) <= set(negatives), sorted(set(reviewed) - set(negatives))
-    assert len(reviewed) <= 0.01 * len(negatives)
+    assert len(reviewed) <= 0.015 * len(negatives)  # a review of a few, not a second category
     unflagged = [k for k in reviewed
                  if not {f.flag for f in extract(negatives[k].text, k).findings} - {"attribution"}]
     assert not unflagged, unflagged
