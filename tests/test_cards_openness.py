@@ -8,7 +8,7 @@ from spectrum_helpers import DictResolver, _lic, assess, card_facts, hub_facts, 
 
 from openscope.card.links import publisher_ids
 from openscope.card.parse import parse_card
-from openscope.card.release import link_findings, release_findings
+from openscope.card.release import link_findings, release_findings, table_findings
 from openscope.card.rules import component_rules, lineage_rules
 from openscope.card.sentences import normalize
 from openscope.card.terms import stated_license, term_rules_raw
@@ -25,7 +25,8 @@ def catalog():
 def _read(sentence: str) -> dict[str, str]:
     text = normalize(sentence)
     found: dict[str, str] = {}
-    for component, status, _ in release_findings(text) + link_findings(text, "example-lab/model"):
+    for component, status, _ in (release_findings(text) + link_findings(text, "example-lab/model")
+                                 + table_findings(text, "example-lab/model")):
         found.setdefault(component, status)
     return found
 

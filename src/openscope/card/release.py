@@ -7,7 +7,9 @@ how a statement is read):
   ("we release all code, data and checkpoints", "the scripts and the data mix are public",
   "fully open: public data mixture and training configs"), read item by item;
 - `link_findings`: an item that names a component right beside a URL of the right kind
-  ("Training code (https://github.com/...)", "the SFT dataset here: https://huggingface.co/datasets/...").
+  ("Training code (https://github.com/...)", "the SFT dataset here: https://huggingface.co/datasets/...");
+- `table_findings`: a table row whose first cell names a component and whose other cells say whether
+  and where it is released ("Training code | yes | https://github.com/...").
 
 Each returns (component, status, rule) triples for `training_code` and `training_data`.
 """
@@ -218,6 +220,11 @@ class _Reader:
                     for item in _items(words, i + 1, self.object_end(i + 1, hi)):
                         self.note(item, (lo, hi), i, "release-statement")
                     triggered = carried = True
+                elif w in v.access_verbs and set(words[max(lo, i - 3):i]) & v.modals:
+                    # "you can download the pretraining corpus": what anyone may fetch is released.
+                    for item in _items(words, i + 1, self.object_end(i + 1, hi)):
+                        self.note(item, (lo, hi), i, "release-statement")
+                    triggered = carried = True
                 elif w in v.make_verbs:
                     end = next((k for k in range(i + 1, min(hi, i + 25)) if words[k] in v.predicates), None)
                     if end is not None:
@@ -335,3 +342,61 @@ def link_findings(text: str, model_id: str | None = None) -> list[tuple[str, str
             # "trained with <the model's own organisation's repository>"; a third-party tool is not its code.
             found["training_code"] = "component-link"
     return [(comp, "open", rule) for comp, rule in found.items()]
+
+
+def _cell_status(cell: str, comp: str, explicit: bool, model_id: str | None) -> str | None:
+    """What one cell of a component's table row says: open / restricted / closed / "promised" / None."""
+    v, table = vocab(), component_rules()["release"]["table"]
+    doc = nlp().make_doc(cell)
+    words = {t.lower_ for t in doc}
+    lowered = " ".join(cell.lower().split())
+    if words & v.future:
+        return "promised"
+    if words & (v.negations | frozenset(table["closed"])) or lowered in table["closed"]:
+        return "closed"
+    if words & v.restricted or any(p.search(lowered) for p in v.restricted_patterns):
+        return "restricted"
+    if lowered in table["open"] or lowered.split(" ", 1)[0] in table["open"] or words & set(table["open_words"]):
+        return "open"
+    for tok in doc:
+        if not tok.like_url:
+            continue
+        host = _host_kind(tok.text)
+        if host == comp and (explicit or comp == "training_data" or _own_repo(_as_url(tok.text), model_id)):
+            return "open"
+        if host is None and explicit:
+            return "open"
+    return None
+
+
+def _as_url(text: str) -> str:
+    return text if text.lower().startswith("http") else f"https://{text}"
+
+
+def table_findings(text: str, model_id: str | None = None) -> list[tuple[str, str, str]]:
+    """(component, status, "table-row") for a table row whose first cell names a training component
+    ("Training code | yes | Apache-2.0 | https://github.com/...", "Pretraining data | on request").
+
+    A label that says outright it is for training counts with any released-cell; a bare "Data" or
+    "Code" label only beside a URL of its kind (a dataset, the model's own repository). The weakest
+    cell decides ("yes | CC-BY-NC-4.0" is restricted); a promise ("coming soon") says nothing."""
+    cells = [c.strip() for c in text.split("|")]
+    cells = [c for c in cells if c]
+    if len(cells) < 2 or "|" not in text:
+        return []
+    label = [t.lower_ for t in nlp().make_doc(cells[0])]
+    comp, explicit = _head(label, 0, len(label))
+    if comp is None:
+        return []
+    statuses = [_cell_status(c, comp, explicit, model_id) for c in cells[1:]]
+    if "promised" in statuses:
+        return []
+    statuses = [s for s in statuses if s is not None]
+    if not statuses:
+        return []
+    status = min(statuses, key=_ORDER.__getitem__)
+    if status == "open" and not explicit and not any(
+            _cell_status(c, comp, explicit, model_id) == "open" and any(t.like_url for t in nlp().make_doc(c))
+            for c in cells[1:]):
+        return []  # a bare "Code | yes" may be any code; only a link of its kind says it is this model's
+    return [(comp, status, "table-row")]
