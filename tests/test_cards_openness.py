@@ -11,7 +11,7 @@ from openscope.card.parse import parse_card
 from openscope.card.release import link_findings, release_findings, table_findings
 from openscope.card.rules import component_rules, lineage_rules
 from openscope.card.sentences import normalize
-from openscope.card.terms import is_terms_heading, stated_license, term_rules_raw, terms_sections
+from openscope.card.terms import is_terms_heading, is_terms_lead_in, stated_license, term_rules_raw, terms_sections
 from openscope.catalog import Catalog, load_catalog
 
 RELEASE = component_rules()["release"]["examples"]
@@ -200,6 +200,23 @@ def test_headings_over_terms_the_card_states(heading):
 @pytest.mark.parametrize("heading", _TERMS_HEADINGS["negative"])
 def test_headings_over_advice_or_other_things_licenses(heading):
     assert not is_terms_heading(heading)
+
+
+@pytest.mark.parametrize("line", _TERMS_HEADINGS["lead_ins"]["positive"])
+def test_lines_that_bind_the_reader_to_terms(line):
+    assert is_terms_lead_in(line)
+
+
+@pytest.mark.parametrize("line", _TERMS_HEADINGS["lead_ins"]["negative"])
+def test_lines_that_bind_nobody(line):
+    assert not is_terms_lead_in(line)
+
+
+def test_terms_after_a_lead_in_run_to_the_next_heading():
+    body = ("# Model\n\nA small model.\n\nBy using the model, you agree to the following:\n\n- no resale\n- no hosting\n\n"
+            "## Evaluation\n\nScores.\n")
+    (heading, text), = terms_sections(body)
+    assert heading == "Model" and text.startswith("By using") and "no hosting" in text and "Scores." not in text
 
 
 def test_a_terms_section_runs_to_the_next_heading_of_its_level():

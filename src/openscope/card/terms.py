@@ -236,17 +236,23 @@ _FENCE = re.compile(r"^\s*(?:```|~~~)")
 
 
 @functools.cache
-def _section_patterns() -> tuple[tuple[re.Pattern, ...], tuple[re.Pattern, ...]]:
+def _section_patterns() -> tuple[tuple[re.Pattern, ...], tuple[re.Pattern, ...], tuple[re.Pattern, ...]]:
     raw = term_rules_raw()["terms_sections"]
     return (tuple(re.compile(p, re.I) for p in raw["headings"]),
-            tuple(re.compile(p, re.I) for p in raw.get("not_headings", [])))
+            tuple(re.compile(p, re.I) for p in raw.get("not_headings", [])),
+            tuple(re.compile(p, re.I) for p in raw.get("lead_ins", [])))
+
+
+def is_terms_lead_in(line: str) -> bool:
+    """A line that binds the reader to the terms after it ("By downloading ... you agree to the following")."""
+    return any(p.search(line) for p in _section_patterns()[2])
 
 
 def is_terms_heading(heading: str) -> bool:
     """A heading over terms the card states ("Terms of use", "License summary"), not over advice
     ("Intended use", "Out-of-scope use") or over someone else's terms ("Dataset license")."""
     text = re.sub(r"[*_`]", "", heading).strip()
-    wanted, unwanted = _section_patterns()
+    wanted, unwanted, _ = _section_patterns()
     return any(p.search(text) for p in wanted) and not any(p.search(text) for p in unwanted)
 
 
@@ -258,6 +264,7 @@ def terms_sections(body: str | None) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     current: tuple[int, str, list[str]] | None = None
     in_fence = False
+    heading = ""
     for line in body.splitlines():
         if _FENCE.match(line):
             in_fence = not in_fence
@@ -265,10 +272,14 @@ def terms_sections(body: str | None) -> list[tuple[str, str]]:
         if m and current is not None and len(m[1]) <= current[0]:
             out.append((current[1], "\n".join(current[2]).strip()))
             current = None
+        if m:
+            heading = m[2].strip()
         if m and current is None and is_terms_heading(m[2]):
             current = (len(m[1]), m[2].strip(), [line])
+        elif current is None and not in_fence and is_terms_lead_in(line):
+            current = (7, heading or "terms stated in the card", [line])  # runs to the next heading
         elif current is not None:
             current[2].append(line)
     if current is not None:
         out.append((current[1], "\n".join(current[2]).strip()))
-    return [(h, text) for h, text in out if len(text.splitlines()) > 1]
+    return [(h, text) for h, text in out if len(text.splitlines()) > 1 or is_terms_lead_in(text)]
