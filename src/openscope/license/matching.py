@@ -2,8 +2,9 @@
 
 spaCy's Matcher tries every one of its patterns at every token it is given and pays about 0.4 µs per
 token and call on top (it builds a Python Token for each), so scanning a license with all the rule
-patterns cost more than the rest of the analysis together. Here every pattern gets a small Matcher
-of its own plus what any match must contain, derived from the pattern itself:
+patterns cost more than the rest of the analysis together. Here every pattern is compiled to match
+over the token arrays of the text's Docs (`TokenPattern`; a pattern using more than it supports gets
+a small spaCy Matcher of its own), plus what any match must contain, derived from the pattern itself:
 
 - its needs: each token that must occur (no OP, "+" or a count of at least one) and names its word
   (a LOWER/ORTH/TEXT value, an IN list, a LOWER REGEX) or is LIKE_NUM. A `TextIndex` knows where
@@ -13,11 +14,12 @@ of its own plus what any match must contain, derived from the pattern itself:
   match (or up to the sentence end when the pattern is unbounded).
 
 Every match lies in such a window, and the Matcher reports all matches of a pattern (not only the
-longest), so the result is exactly that of scanning every sentence.
+longest), so the result is exactly that of scanning every sentence with spaCy's Matcher.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -70,22 +72,174 @@ def _need(token: dict, strings) -> list[Need]:
     return needs
 
 
+# --- the compiled matcher -------------------------------------------------------------------------
+#
+# spaCy's Matcher makes a Python Token for every token it looks at and calls Python for every IN set,
+# so most of its time per call is overhead. A pattern that uses only token attributes a Doc exports
+# with `to_array` and bounded operators is compiled instead into a list of (fewest, most, test) and
+# matched over those arrays: every (start, end) whose tokens the pattern covers, as spaCy's Matcher
+# reports them (all matches, not only the longest; none empty). Anything else keeps spaCy's Matcher.
+# tests/test_matching.py checks the two agree on every rule and obligation pattern.
+
+# The token attributes of the compiled matcher: a Doc's columns, in this order (TextIndex.build).
+COLUMNS = ("LOWER", "ORTH", "LIKE_NUM", "SENT_START", "IS_TITLE", "SHAPE", "LIKE_URL")
+_COLUMN_OF = {"LOWER": 0, "ORTH": 1, "TEXT": 1, "LIKE_NUM": 2, "IS_SENT_START": 3, "IS_TITLE": 4, "SHAPE": 5,
+              "LIKE_URL": 6}
+_STRING_COLUMNS = frozenset({0, 1, 5})
+_REGEX_RESULTS: dict[str, dict[int, bool]] = {}  # regex -> {string hash: found}, for all texts
+
+
+def _bounds(token: dict) -> tuple[int, int] | None:
+    """(fewest, most) tokens of a bounded operator, as spaCy expands it; None for others ("*", "+", "!")."""
+    op = token.get("OP")
+    if op is None or op == "1":
+        return 1, 1
+    if op == "?":
+        return 0, 1
+    count = _COUNT_OP.fullmatch(op) if isinstance(op, str) else None
+    if not count or not count.group(3) and count.group(2):
+        return None  # unbounded "{n,}" or not an operator we compile
+    low = int(count.group(1) or 0)
+    high = int(count.group(3)) if count.group(2) else low
+    return (low, high) if low <= high and (low or high) else None
+
+
+def _any(cols, k):
+    return True
+
+
+def _test(token: dict, strings):
+    """The test one pattern token applies to token k of a Doc's columns, or None if not compilable."""
+    checks = []
+    for attr, value in token.items():
+        if not isinstance(attr, str):
+            return None
+        name = attr.upper()
+        if name == "OP":
+            continue
+        col = _COLUMN_OF.get(name)
+        if col is None:
+            return None
+        if isinstance(value, bool) or isinstance(value, int) and col not in _STRING_COLUMNS:
+            if col in _STRING_COLUMNS:
+                return None
+            checks.append(("eq", col, int(value)))
+        elif isinstance(value, str) and col in _STRING_COLUMNS:
+            checks.append(("eq", col, strings.add(value)))
+        elif isinstance(value, dict) and len(value) == 1 and col in _STRING_COLUMNS:
+            (op, arg), = value.items()
+            if op in ("IN", "NOT_IN") and isinstance(arg, list) and all(isinstance(v, str) for v in arg):
+                checks.append((op, col, frozenset(strings.add(v) for v in arg)))
+            elif op == "REGEX" and isinstance(arg, str):
+                checks.append(("REGEX", col, (re.compile(arg), _REGEX_RESULTS.setdefault(arg, {}), strings)))
+            else:
+                return None
+        else:
+            return None
+    if not checks:
+        return _any
+    tests = [_check(*c) for c in checks]
+    if len(tests) == 1:
+        return tests[0]
+    return lambda cols, k: all(t(cols, k) for t in tests)
+
+
+def _check(kind: str, col: int, arg):
+    if kind == "eq":
+        return lambda cols, k: cols[col][k] == arg
+    if kind == "IN":
+        return lambda cols, k: cols[col][k] in arg
+    if kind == "NOT_IN":
+        return lambda cols, k: cols[col][k] not in arg
+    regex, seen, strings = arg
+
+    def search(cols, k):
+        h = cols[col][k]
+        found = seen.get(h)
+        if found is None:
+            found = seen[h] = regex.search(strings[h]) is not None
+        return found
+    return search
+
+
+@dataclass(frozen=True)
+class TokenPattern:
+    """A token pattern compiled for `find`: per pattern token, (fewest, most, test)."""
+
+    steps: tuple
+
+    def find(self, cols, start: int, end: int) -> list[tuple[int, int]]:
+        """Every non-empty (s, e) with start <= s < e <= end whose tokens the pattern matches."""
+        out = []
+        steps = self.steps
+        first_lo, _, first_test = steps[0]
+        for s in range(start, end):
+            if first_lo and not first_test(cols, s):
+                continue  # most positions: the first token cannot match
+            reach = {s}
+            for lo, hi, test in steps:
+                after = set()
+                for p in reach:
+                    if not lo:
+                        after.add(p)
+                    k, limit = p, min(end, p + hi)
+                    while k < limit and test(cols, k):
+                        k += 1
+                        if k - p >= lo:
+                            after.add(k)
+                if not after:
+                    break
+                reach = after
+            else:
+                out.extend((s, e) for e in reach if e > s)
+        return out
+
+
+def compile_pattern(pattern: list, strings) -> TokenPattern | None:
+    """`pattern` compiled for the array matcher, or None when it uses more than it supports."""
+    if not isinstance(pattern, list) or not pattern:
+        return None
+    steps = []
+    for token in pattern:
+        if not isinstance(token, dict):
+            return None
+        bounds, test = _bounds(token), _test(token, strings)
+        if bounds is None or test is None:
+            return None
+        steps.append((*bounds, test))
+    return TokenPattern(tuple(steps))
+
+
 @dataclass
 class Probe:
-    """One token pattern (as its own Matcher) with where it can match."""
+    """One token pattern with where it can match, and how it is matched: compiled (`TokenPattern`)
+    where it uses what that supports, else as a spaCy Matcher of its own."""
 
     key: str
-    matcher: object  # spacy Matcher holding this pattern only (its short first-word list expanded)
+    pattern: list
+    vocab: object = field(repr=False)
     needs: tuple[Need, ...]  # a sentence without a word of each cannot hold a match
     start: Need | None  # what the first token of every match is, when the pattern says
     longest: int | None  # tokens in the longest possible match; None: unbounded
+    compiled: TokenPattern | None = None
+
+    @functools.cached_property
+    def matcher(self):
+        """A spaCy Matcher holding this pattern only (its short first-word list expanded)."""
+        from spacy.matcher import Matcher
+
+        matcher = Matcher(self.vocab)
+        matcher.add(self.key, expand_first(self.pattern))
+        return matcher
+
+    def find(self, index: TextIndex, block: int, start: int, end: int) -> list[tuple[int, int]]:
+        """(start, end) of every match inside tokens [start, end) of a block, as the Matcher finds them."""
+        if self.compiled is not None:
+            return self.compiled.find(index.columns[block], start, end)
+        return [(start + s, start + e) for _, s, e in self.matcher(index.docs[block][start:end])]
 
 
 def make_probe(key: str, pattern: list, vocab) -> Probe:
-    from spacy.matcher import Matcher
-
-    matcher = Matcher(vocab)
-    matcher.add(key, expand_first(pattern))
     needs: list[Need] = []
     start = None
     longest: int | None = 0
@@ -98,7 +252,10 @@ def make_probe(key: str, pattern: list, vocab) -> Probe:
             needs += token_needs
             if i == 0 and token_needs and token.get("OP") is None:
                 start = token_needs[0]
-    return Probe(key, matcher, tuple(needs), start, longest)
+    probe = Probe(key, pattern, vocab, tuple(needs), start, longest, compile_pattern(pattern, vocab.strings))
+    if probe.compiled is None:
+        probe.matcher  # noqa: B018 - built now, so a bad pattern is reported when the rules load
+    return probe
 
 
 def expand_first(pattern: list) -> list[list]:
@@ -129,33 +286,40 @@ class TextIndex:
     sentences: list[tuple[int, int, int]]  # by number: (block, start, end)
     occurrences: dict[int, list[int]]  # LOWER hash (or LIKE_NUM) -> positions: sentence << shift | token
     shift: int  # bits of a token offset in a position (ints, not tuples: no work for the garbage collector)
+    columns: list = field(default_factory=list)  # per block: its tokens' COLUMNS, one list each (the compiled matcher's)
     _in_sentences: dict[int, set[int]] = field(default_factory=dict)  # word -> sentences
     _found: dict[int, set[int]] = field(default_factory=dict)  # id(probe) -> candidate sentences
 
     @classmethod
     def build(cls, docs: list) -> TextIndex:
-        from spacy.attrs import LIKE_NUM as LIKE_NUM_ATTR
-        from spacy.attrs import LOWER, SENT_START
+        import spacy.attrs
 
-        block_sentences, first, sentences = [], [], []
+        attrs = [getattr(spacy.attrs, name) for name in COLUMNS]
+        block_sentences, first, sentences, columns = [], [], [], []
         occurrences: dict[int, list[int]] = {}
         shift = max((len(doc) for doc in docs), default=0).bit_length()
         for b, doc in enumerate(docs):
-            rows = doc.to_array([LOWER, LIKE_NUM_ATTR, SENT_START]).tolist() if len(doc) else []
+            if len(doc):
+                array = doc.to_array(attrs)
+                array[:, 3] = array[:, 3] == 1  # IS_SENT_START, as the Matcher reads SENT_START
+                cols = array.T.tolist()
+            else:
+                cols = [[] for _ in COLUMNS]
+            columns.append(cols)
+            lower, like_num, sent_start = cols[0], cols[2], cols[3]
             # doc.sents, without the Python Token objects spaCy builds for each Span
-            cuts = [0, *(i for i in range(1, len(rows)) if rows[i][2] == 1), len(rows)]
-            spans = list(zip(cuts, cuts[1:])) if rows else [(0, 0)]
+            cuts = [0, *(i for i in range(1, len(lower)) if sent_start[i]), len(lower)]
+            spans = list(zip(cuts, cuts[1:])) if lower else [(0, 0)]
             block_sentences.append(spans)
             first.append(len(sentences))
             for s, e in spans:
                 base = len(sentences) << shift
                 sentences.append((b, s, e))
                 for t in range(s, e):
-                    word, number, _ = rows[t]
-                    occurrences.setdefault(word, []).append(base | t)
-                    if number:
+                    occurrences.setdefault(lower[t], []).append(base | t)
+                    if like_num[t]:
                         occurrences.setdefault(LIKE_NUM, []).append(base | t)
-        return cls(list(docs), block_sentences, first, sentences, occurrences, shift)
+        return cls(list(docs), block_sentences, first, sentences, occurrences, shift, columns)
 
     def _words(self, need: Need) -> list[int] | set[int]:
         """The words of this text that satisfy `need`."""
@@ -229,7 +393,7 @@ def run_probes(probes: list[Probe], index: TextIndex, only: set[int] | None = No
             continue
         key = probe.key
         for block, s0, e0 in index.windows(probe, sids):
-            found = probe.matcher(index.docs[block][s0:e0])
+            found = probe.find(index, block, s0, e0)
             if found:
-                out.setdefault(block, []).extend((key, s0 + s, s0 + e) for _, s, e in found)
+                out.setdefault(block, []).extend((key, s, e) for s, e in found)
     return out

@@ -321,10 +321,11 @@ def _quote(b: _Block, s: int, e: int, m_start: int, m_end: int, value: str | Non
 def _hits(seg, rules: ObligationRules) -> list[_Hit]:
     from openscope.license.thresholds import thresholds_for
 
-    from openscope.license.matching import TextIndex, run_probes
+    from openscope.license.matching import run_probes
 
-    # Each probe runs only where its words occur (license/matching.py); the index is this text's own.
-    index = TextIndex.build(seg.docs)
+    # Each probe runs only where its words occur (license/matching.py), in the index the restriction
+    # reader built over the same segmentation.
+    index = seg.index
     matches = run_probes(rules.probes, index)
     blocks = [_Block(block, doc, sents) for block, doc, sents in zip(seg.blocks, seg.docs, index.block_sentences)]
     hits: list[_Hit] = []

@@ -69,7 +69,7 @@ def _rule_hits(seg, ruleset) -> tuple[list[SentenceHit], list]:
     from openscope.license.rules import block_hits, lead_in_keys, match_text
 
     lead_in_blocks = {j for block in seg.blocks for j in block.lead_ins}
-    matches = match_text(ruleset, seg.docs, lead_in_blocks)
+    matches = match_text(ruleset, seg.docs, lead_in_blocks, seg.index)
     hits = []
     for i, (block, bm) in enumerate(zip(seg.blocks, matches)):
         lead_keys: set[str] = set()

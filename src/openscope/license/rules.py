@@ -364,11 +364,11 @@ def ensure_marks(ruleset: RuleSet, wanted: list[tuple[BlockMatches, Iterable[int
         bm.marked.update(sents)
 
 
-def match_text(ruleset: RuleSet, docs: list, lead_in_blocks: set[int]) -> list[BlockMatches]:
+def match_text(ruleset: RuleSet, docs: list, lead_in_blocks: set[int], index: TextIndex | None = None) -> list[BlockMatches]:
     """Positive matches in every block (one Doc each), with negatives and cues in the sentences where
     a rule matched (and in the last sentence of a list lead-in): the token patterns run only where
-    they can match (matching.py)."""
-    index = TextIndex.build(docs)
+    they can match (matching.py). `index`: the docs' TextIndex, when the caller has it."""
+    index = index or TextIndex.build(docs)
     positives = run_probes(ruleset.positives, index)
     strings = docs[0].vocab.strings if docs else None
     out, wanted = [], []
