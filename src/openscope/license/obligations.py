@@ -28,7 +28,7 @@ from pathlib import Path
 from openscope.data import LICENSES_DIR, load_yaml
 from openscope.errors import CatalogError
 from openscope.license.clauses import KINDS as PREDICATE_KINDS
-from openscope.license.clauses import Predicate, open_predicate, predicates
+from openscope.license.clauses import Predicate, open_predicate, sentence_predicates
 from openscope.types import Evidence, ObligationFinding
 from openscope.vocabulary import obligation_names
 
@@ -216,7 +216,7 @@ class _Block:
     def predicates(self, sent: int) -> list[Predicate]:
         if sent not in self._preds:
             s, e = self.sentences[sent]
-            self._preds[sent] = predicates(self.doc, s, e, self.clause_of)
+            self._preds[sent] = sentence_predicates(self.doc, s, e, self.clause_of)
         return self._preds[sent]
 
     def open_kind(self) -> str | None:
@@ -391,7 +391,7 @@ def read_obligations(seg, filename: str) -> list[ObligationFinding]:
     blocks: dict[int, _Block] = {}
     found: dict[tuple[str, str | None], ObligationFinding] = {}
     for h in hits:
-        b = blocks.setdefault(h.block, _Block(seg.blocks[h.block], seg.docs[h.block]))
+        b = blocks.setdefault(h.block, _Block(seg.blocks[h.block], seg.docs[h.block], seg.index.block_sentences[h.block]))
         ev = Evidence(file=filename, section=seg.blocks[h.block].section,
                       quote=_quote(b, h.sent_start, h.sent_end, h.match_start, h.match_end, h.value))
         key = (h.obligation, h.value)

@@ -107,8 +107,7 @@ def classifier_units(seg, block_sentences: list[list[tuple[int, int]]]) -> list[
     """What the classifier reads: every sentence of at least MIN_CLASSIFIED_WORDS words, after the
     lead-in of the list it belongs to: (block, sentence number, start, end, text). Training reads the
     same units (scripts/classifier_data.py)."""
-    from spacy.attrs import IS_ALPHA
-
+    from openscope.license.rules import words_between
     from openscope.license.segment import sentence_text
 
     units = []
@@ -121,9 +120,8 @@ def classifier_units(seg, block_sentences: list[list[tuple[int, int]]]) -> list[
             if len(seg.docs[j]) and block_sentences[j]:
                 s, e = block_sentences[j][-1]
                 context = sentence_text(seg.blocks[j], seg.docs[j], s, e) + " "
-        words = doc.to_array(IS_ALPHA).cumsum().tolist()  # words up to and including each token
         for k, (s, e) in enumerate(block_sentences[i]):
-            if words[e - 1] - (words[s - 1] if s else 0) >= MIN_CLASSIFIED_WORDS:  # headings are not clauses
+            if words_between(doc, s, e) >= MIN_CLASSIFIED_WORDS:  # headings are not clauses
                 units.append((i, k, s, e, context + sentence_text(block, doc, s, e)))
     return units
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from openscope.data import LICENSES_DIR, load_yaml
 from openscope.errors import CatalogError
 from openscope.license.clauses import KINDS as PREDICATE_KINDS
-from openscope.license.clauses import Predicate, item_predicate, open_predicate, predicates
+from openscope.license.clauses import Predicate, item_predicate, open_predicate, sentence_predicates
 from openscope.license.matching import Probe, TextIndex, make_probe, run_probes
 from openscope.vocabulary import flag_names
 
@@ -265,8 +265,38 @@ def load_rules(directory: Path | None = None) -> RuleSet:
 
 # --- matching -------------------------------------------------------------------------------------
 
+_CLAUSE_IDS = "openscope.clause_ids"
+_WORD_COUNTS = "openscope.word_counts"
+
+
+def word_counts(doc) -> list[int]:
+    """Words (alphabetic tokens) up to and including each token of `doc`, computed once per Doc."""
+    found = doc.user_data.get(_WORD_COUNTS)
+    if found is None:
+        from spacy.attrs import IS_ALPHA
+
+        found = doc.user_data[_WORD_COUNTS] = doc.to_array(IS_ALPHA).cumsum().tolist() if len(doc) else []
+    return found
+
+
+def words_between(doc, start: int, end: int) -> int:
+    """Alphabetic tokens in doc[start:end]."""
+    if end <= start:
+        return 0
+    counts = word_counts(doc)
+    return counts[end - 1] - (counts[start - 1] if start else 0)
+
+
 def clause_ids(doc) -> list[int]:
-    """Clause number of every token: a new clause after ';' and at inline enumerators like '(ii)'."""
+    """Clause number of every token: a new clause after ';' and at inline enumerators like '(ii)'.
+    Computed once per Doc (kept in its `user_data`): the rules, quotes and obligations all ask."""
+    found = doc.user_data.get(_CLAUSE_IDS)
+    if found is None:
+        found = doc.user_data[_CLAUSE_IDS] = _clause_ids(doc)
+    return found
+
+
+def _clause_ids(doc) -> list[int]:
     import numpy as np
     from spacy.attrs import ORTH, SPACY
 
@@ -333,7 +363,7 @@ class BlockMatches:
         found = self._predicates.get(sent)
         if found is None:
             s, e = self.sentences[sent]
-            found = self._predicates[sent] = predicates(self.doc, s, e, self.clause_of)
+            found = self._predicates[sent] = sentence_predicates(self.doc, s, e, self.clause_of)
         return found
 
     def open_predicate(self) -> Predicate | None:
@@ -459,7 +489,7 @@ def block_hits(ruleset: RuleSet, block_index: int, bm: BlockMatches, lead_keys: 
         flag_rules = ruleset.flags[rule.flag]
         if _vetoed(flag_rules.negatives, sent_keys, clause_keys) or _vetoed(rule.negatives, sent_keys, clause_keys):
             continue
-        if rule.min_words and sum(t.is_alpha for t in bm.doc[slice(*bm.sentences[sent])]) < rule.min_words:
+        if rule.min_words and words_between(bm.doc, *bm.sentences[sent]) < rule.min_words:
             continue
         if (rule.governed_by or rule.scoped_by) and not _predicate_ok(rule, bm, sent, start, lead):
             continue
