@@ -19,7 +19,9 @@ longest), so the result is exactly that of scanning every sentence with spaCy's 
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -162,6 +164,21 @@ def _check(kind: str, col: int, arg):
     return search
 
 
+class TokenColumns(dict):
+    """One Doc's token attributes by column number (COLUMNS), each a list, made from the exported array
+    when a pattern first reads it (most columns of most Docs are never read)."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array):
+        super().__init__()
+        self.array = array
+
+    def __missing__(self, col: int) -> list[int]:
+        values = self[col] = self.array[:, col].tolist()
+        return values
+
+
 @dataclass(frozen=True)
 class TokenPattern:
     """A token pattern compiled for `find`: per pattern token, (fewest, most, test)."""
@@ -286,39 +303,61 @@ class TextIndex:
     sentences: list[tuple[int, int, int]]  # by number: (block, start, end)
     occurrences: dict[int, list[int]]  # LOWER hash (or LIKE_NUM) -> positions: sentence << shift | token
     shift: int  # bits of a token offset in a position (ints, not tuples: no work for the garbage collector)
-    columns: list = field(default_factory=list)  # per block: its tokens' COLUMNS, one list each (the compiled matcher's)
+    columns: list[TokenColumns] = field(default_factory=list)  # per block: its tokens' COLUMNS (the compiled matcher's)
     _in_sentences: dict[int, set[int]] = field(default_factory=dict)  # word -> sentences
     _found: dict[int, set[int]] = field(default_factory=dict)  # id(probe) -> candidate sentences
 
     @classmethod
     def build(cls, docs: list) -> TextIndex:
+        """The index of a text's Docs: their token columns exported once each, then numpy over the whole
+        text (a Python loop per token, or numpy per Doc, cost more than the rest of the index)."""
+        import numpy as np
         import spacy.attrs
 
         attrs = [getattr(spacy.attrs, name) for name in COLUMNS]
-        block_sentences, first, sentences, columns = [], [], [], []
-        occurrences: dict[int, list[int]] = {}
         shift = max((len(doc) for doc in docs), default=0).bit_length()
-        for b, doc in enumerate(docs):
-            if len(doc):
-                array = doc.to_array(attrs)
-                array[:, 3] = array[:, 3] == 1  # IS_SENT_START, as the Matcher reads SENT_START
-                cols = array.T.tolist()
-            else:
-                cols = [[] for _ in COLUMNS]
-            columns.append(cols)
-            lower, like_num, sent_start = cols[0], cols[2], cols[3]
-            # doc.sents, without the Python Token objects spaCy builds for each Span
-            cuts = [0, *(i for i in range(1, len(lower)) if sent_start[i]), len(lower)]
-            spans = list(zip(cuts, cuts[1:])) if lower else [(0, 0)]
-            block_sentences.append(spans)
+        lengths = [len(doc) for doc in docs]
+        filled = [doc.to_array(attrs) for doc in docs if len(doc)]
+        array = np.concatenate(filled) if filled else np.zeros((0, len(COLUMNS)), dtype=np.uint64)
+        offsets = list(itertools.accumulate(lengths, initial=0))
+        heads = [o for o, n in zip(offsets, lengths) if n]
+        sent_start = array[:, 3] == 1
+        array[:, 3] = sent_start  # IS_SENT_START, as the Matcher reads SENT_START
+        starts = sent_start.copy()
+        starts[heads] = True  # doc.sents starts at a Doc's first token whatever its annotation says
+        cut_at = np.flatnonzero(starts).tolist()
+        block_sentences, first, sentences, columns = [], [], [], []
+        at = 0  # next cut
+        for b, (offset, n) in enumerate(zip(offsets, lengths)):
             first.append(len(sentences))
-            for s, e in spans:
-                base = len(sentences) << shift
-                sentences.append((b, s, e))
-                for t in range(s, e):
-                    occurrences.setdefault(lower[t], []).append(base | t)
-                    if like_num[t]:
-                        occurrences.setdefault(LIKE_NUM, []).append(base | t)
+            columns.append(TokenColumns(array[offset:offset + n]))
+            if not n:
+                spans = [(0, 0)]
+            else:
+                end = bisect.bisect_left(cut_at, offset + n, at)
+                cuts = [c - offset for c in cut_at[at:end]] + [n]
+                at = end
+                spans = list(zip(cuts, cuts[1:]))
+            block_sentences.append(spans)
+            sentences.extend((b, s, e) for s, e in spans)
+        occurrences: dict[int, list[int]] = {}
+        if len(array):
+            # Each token's sentence number (an empty Doc counts one sentence) and offset in its Doc.
+            empty_before = np.cumsum([n == 0 for n in lengths]) - [n == 0 for n in lengths]
+            kept = [i for i, n in enumerate(lengths) if n]
+            number = np.cumsum(starts, dtype=np.int64) - 1 + np.repeat(empty_before[kept], [lengths[i] for i in kept])
+            token = np.arange(len(array), dtype=np.int64) - np.repeat(np.asarray(heads, dtype=np.int64),
+                                                                     [lengths[i] for i in kept])
+            position = (number << shift) | token
+            # LOWER hash -> positions in text order: one stable sort instead of an append per token.
+            word = array[:, 0]
+            order = np.argsort(word, kind="stable")
+            word, ordered = word[order], position[order].tolist()
+            bounds = [0, *(np.flatnonzero(word[1:] != word[:-1]) + 1).tolist(), len(word)]
+            occurrences = {w: ordered[a:b] for w, a, b in zip(word[bounds[:-1]].tolist(), bounds, bounds[1:])}
+            like_num = position[array[:, 2] != 0].tolist()
+            if like_num:
+                occurrences[LIKE_NUM] = like_num
         return cls(list(docs), block_sentences, first, sentences, occurrences, shift, columns)
 
     def _words(self, need: Need) -> list[int] | set[int]:
