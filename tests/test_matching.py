@@ -83,9 +83,11 @@ def test_compiled_patterns_find_what_spacy_finds():
     index = TextIndex.build(docs)
     compared = found = 0
     for probe in probes:
-        ranges = list(index.sentences) + index.windows(probe, index.candidates(probe))
-        for block, s, e in ranges:
-            mine = sorted(set(probe.compiled.find(index.columns[block], s, e)))
+        # every sentence whole, and the windows run_probes gives the pattern (from its start words only)
+        ranges = [(*sentence, None) for sentence in index.sentences]
+        ranges += index.windows_and_starts(probe, index.candidates(probe))
+        for block, s, e, firsts in ranges:
+            mine = sorted(set(probe.find(index, block, s, e, firsts)))
             assert mine == _spacy_matches(probe, docs[block], s, e), (probe.key, docs[block][s:e].text)
             compared += 1
             found += bool(mine)

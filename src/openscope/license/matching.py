@@ -185,28 +185,30 @@ class TokenPattern:
 
     steps: tuple
 
-    def find(self, cols, start: int, end: int) -> list[tuple[int, int]]:
-        """Every non-empty (s, e) with start <= s < e <= end whose tokens the pattern matches."""
+    def find(self, cols, start: int, end: int, firsts: list[int] | None = None) -> list[tuple[int, int]]:
+        """Every non-empty (s, e) with start <= s < e <= end whose tokens the pattern matches; with
+        `firsts`, only those beginning at one of these offsets."""
         out = []
         steps = self.steps
         first_lo, _, first_test = steps[0]
-        for s in range(start, end):
+        for s in range(start, end) if firsts is None else firsts:
             if first_lo and not first_test(cols, s):
                 continue  # most positions: the first token cannot match
-            reach = {s}
+            reach = [s]  # where the match so far may end; distinct
             for lo, hi, test in steps:
-                after = set()
-                for p in reach:
-                    if not lo:
-                        after.add(p)
-                    k, limit = p, min(end, p + hi)
-                    while k < limit and test(cols, k):
-                        k += 1
-                        if k - p >= lo:
-                            after.add(k)
-                if not after:
+                if lo == hi == 1:  # one token, the common step: each end moves on by one or is gone
+                    reach = [p + 1 for p in reach if p < end and test(cols, p)]
+                else:
+                    after = set(reach) if not lo else set()
+                    for p in reach:
+                        k, limit = p, min(end, p + hi)
+                        while k < limit and test(cols, k):
+                            k += 1
+                            if k - p >= lo:
+                                after.add(k)
+                    reach = list(after)
+                if not reach:
                     break
-                reach = after
             else:
                 out.extend((s, e) for e in reach if e > s)
         return out
@@ -249,10 +251,12 @@ class Probe:
         matcher.add(self.key, expand_first(self.pattern))
         return matcher
 
-    def find(self, index: TextIndex, block: int, start: int, end: int) -> list[tuple[int, int]]:
-        """(start, end) of every match inside tokens [start, end) of a block, as the Matcher finds them."""
+    def find(self, index: TextIndex, block: int, start: int, end: int,
+             firsts: list[int] | None = None) -> list[tuple[int, int]]:
+        """(start, end) of every match inside tokens [start, end) of a block, as the Matcher finds them;
+        `firsts`: the only offsets a match can begin at, when known."""
         if self.compiled is not None:
-            return self.compiled.find(index.columns[block], start, end)
+            return self.compiled.find(index.columns[block], start, end, firsts)
         return [(start + s, start + e) for _, s, e in self.matcher(index.docs[block][start:end])]
 
 
@@ -306,6 +310,7 @@ class TextIndex:
     columns: list[TokenColumns] = field(default_factory=list)  # per block: its tokens' COLUMNS (the compiled matcher's)
     _in_sentences: dict[int, set[int]] = field(default_factory=dict)  # word -> sentences
     _found: dict[int, set[int]] = field(default_factory=dict)  # id(probe) -> candidate sentences
+    _by_need: dict[Need, set[int]] = field(default_factory=dict)  # need -> sentences with one of its words
 
     @classmethod
     def build(cls, docs: list) -> TextIndex:
@@ -374,35 +379,44 @@ class TextIndex:
         return words & matching
 
     def _sentences_with(self, need: Need) -> set[int]:
-        out: set[int] = set()
-        for w in self._words(need):
-            found = self._in_sentences.get(w)
-            if found is None:
-                shift = self.shift
-                found = self._in_sentences[w] = {pos >> shift for pos in self.occurrences[w]}
-            out |= found
+        """Sentences holding a word of `need` (kept per need: the patterns share many; never mutate it)."""
+        out = self._by_need.get(need)
+        if out is None:
+            out = set()
+            for w in self._words(need):
+                found = self._in_sentences.get(w)
+                if found is None:
+                    shift = self.shift
+                    found = self._in_sentences[w] = {pos >> shift for pos in self.occurrences[w]}
+                out |= found
+            self._by_need[need] = out
         return out
 
     def candidates(self, probe: Probe) -> set[int]:
-        """Sentences (numbers) where `probe` may match."""
+        """Sentences (numbers) where `probe` may match (a shared set: never mutate it)."""
         found = self._found.get(id(probe))
         if found is None:
             if not probe.needs:
                 found = set(range(len(self.sentences)))
             else:
-                found = self._sentences_with(probe.needs[0])
-                for need in probe.needs[1:]:
+                for i, need in enumerate(probe.needs):
+                    got = self._sentences_with(need)
+                    found = got if not i else found & got
                     if not found:
                         break
-                    found &= self._sentences_with(need)
             self._found[id(probe)] = found
         return found
 
     def windows(self, probe: Probe, sids: set[int]) -> list[tuple[int, int, int]]:
         """(block, start, end) token ranges of these sentences that hold every match of `probe`
         there: one from each occurrence of a start word, overlapping ones joined."""
+        return [w[:3] for w in self.windows_and_starts(probe, sids)]
+
+    def windows_and_starts(self, probe: Probe, sids: set[int]) -> list[tuple[int, int, int, list[int] | None]]:
+        """`windows`, each with the offsets of the start words in it (every match of `probe` in the
+        window begins at one of them), or None when the pattern has no start word."""
         if probe.start is None:
-            spans = [self.sentences[sid] for sid in sorted(sids)]
+            spans = [(*self.sentences[sid], None) for sid in sorted(sids)]
         else:
             shift, mask = self.shift, (1 << self.shift) - 1
             starts = sorted(pos for w in self._words(probe.start) for pos in self.occurrences[w] if pos >> shift in sids)
@@ -410,13 +424,16 @@ class TextIndex:
             for pos in starts:
                 t = pos & mask
                 block, _, end = self.sentences[pos >> shift]
-                spans.append((block, t, end if probe.longest is None else min(end, t + probe.longest)))
-        joined: list[tuple[int, int, int]] = []
-        for block, s, e in spans:
+                spans.append((block, t, end if probe.longest is None else min(end, t + probe.longest), t))
+        joined: list = []
+        for block, s, e, t in spans:
             if joined and joined[-1][0] == block and s <= joined[-1][2]:
-                joined[-1] = (block, joined[-1][1], max(e, joined[-1][2]))
+                last = joined[-1]
+                joined[-1] = (block, last[1], max(e, last[2]), last[3])
             else:
-                joined.append((block, s, e))
+                joined.append((block, s, e, None if t is None else []))
+            if t is not None:
+                joined[-1][3].append(t)
         return joined
 
 
@@ -431,8 +448,8 @@ def run_probes(probes: list[Probe], index: TextIndex, only: set[int] | None = No
         if not sids:
             continue
         key = probe.key
-        for block, s0, e0 in index.windows(probe, sids):
-            found = probe.find(index, block, s0, e0)
+        for block, s0, e0, firsts in index.windows_and_starts(probe, sids):
+            found = probe.find(index, block, s0, e0, firsts)
             if found:
                 out.setdefault(block, []).extend((key, s, e) for s, e in found)
     return out

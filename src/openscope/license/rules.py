@@ -18,6 +18,7 @@ Text-level conditions (`unless_flags`, `if_flags`) are applied by `restrictions.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ from pathlib import Path
 from openscope.data import LICENSES_DIR, load_yaml
 from openscope.errors import CatalogError
 from openscope.license.clauses import KINDS as PREDICATE_KINDS
-from openscope.license.clauses import Predicate, item_predicate, open_predicate, sentence_predicates
+from openscope.license.clauses import Predicate, item_predicate, lower_words, open_predicate, sentence_predicates
 from openscope.license.matching import Probe, TextIndex, make_probe, run_probes
 from openscope.vocabulary import flag_names
 
@@ -297,23 +298,19 @@ def clause_ids(doc) -> list[int]:
 
 
 def _clause_ids(doc) -> list[int]:
-    import numpy as np
-    from spacy.attrs import ORTH, SPACY
-
-    n = len(doc)
-    if not n:
-        return []
-    rows = doc.to_array([ORTH, SPACY])
-    orth, space_after = rows[:, 0], rows[:, 1]
-    strings = doc.vocab.strings
-    starts = np.zeros(n + 1, dtype=np.int64)  # clauses starting at each token
-    starts[np.flatnonzero(orth == strings[";"]) + 1] += 1
-    for i in np.flatnonzero(orth[:-2] == strings["("]).tolist():
-        label = doc[i + 1].text
-        if doc[i + 2].text == ")" and (i == 0 or space_after[i - 1]) and len(label) <= 4 \
-                and (label.isdigit() or label.isalpha()) and (len(label) == 1 or label.lower().strip("ivxl") == ""):
-            starts[i] += 1
-    return np.cumsum(starts[:n]).tolist()
+    # Over the Doc's lower-case words (kept for the readers anyway): numpy per block cost more than this.
+    words = lower_words(doc)
+    n = len(words)
+    starts = [0] * (n + 1)  # clauses starting at each token
+    for i, w in enumerate(words):
+        if w == ";":
+            starts[i + 1] += 1
+        elif w == "(" and i < n - 2 and words[i + 2] == ")" and (i == 0 or doc[i - 1].whitespace_):
+            label = doc[i + 1].text
+            if len(label) <= 4 and (label.isdigit() or label.isalpha()) \
+                    and (len(label) == 1 or label.lower().strip("ivxl") == ""):
+                starts[i] += 1
+    return list(itertools.accumulate(starts[:n]))
 
 
 @dataclass
