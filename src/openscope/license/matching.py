@@ -29,6 +29,7 @@ _WORD_ATTRS = ("LOWER", "ORTH", "TEXT")  # a match implies the token's lower-cas
 _COUNT_OP = re.compile(r"\{(\d*)(,?)(\d*)\}")
 _EXPAND_MAX = 6
 LIKE_NUM = -1  # the "word" of number-like tokens in a TextIndex (word hashes are never negative)
+_LIKE_NUM_WORDS = frozenset({LIKE_NUM})
 
 
 @dataclass(frozen=True)
@@ -365,10 +366,10 @@ class TextIndex:
                 occurrences[LIKE_NUM] = like_num
         return cls(list(docs), block_sentences, first, sentences, occurrences, shift, columns)
 
-    def _words(self, need: Need) -> list[int] | set[int]:
+    def _words(self, need: Need) -> set[int]:
         """The words of this text that satisfy `need`."""
         if need.regex is None:
-            return [w for w in need.words or (LIKE_NUM,) if w in self.occurrences]
+            return self.occurrences.keys() & (need.words or _LIKE_NUM_WORDS)  # the set's words, looked up in C
         tried, matching = _REGEX_SEEN.setdefault(need.regex.pattern, (set(), set()))
         words = self.occurrences.keys()
         new = words - tried

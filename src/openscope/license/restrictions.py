@@ -72,6 +72,8 @@ def _rule_hits(seg, ruleset) -> tuple[list[SentenceHit], list]:
     matches = match_text(ruleset, seg.docs, lead_in_blocks, seg.index)
     hits = []
     for i, (block, bm) in enumerate(zip(seg.blocks, matches)):
+        if not bm.positives and not any(key in ruleset.anchored for key, _, _ in bm.marks):
+            continue  # no rule can fire here (block_hits has no candidates): the lead-in need not be read
         lead_keys: set[str] = set()
         for j in block.lead_ins:
             lead_keys |= lead_in_keys(matches[j])
