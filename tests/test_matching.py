@@ -85,7 +85,7 @@ def test_compiled_patterns_find_what_spacy_finds():
     for probe in probes:
         # every sentence whole, and the windows run_probes gives the pattern (from its start words only)
         ranges = [(*sentence, None) for sentence in index.sentences]
-        ranges += index.windows_and_starts(probe, index.candidates(probe))
+        ranges += index.windows_and_starts(probe, index.candidate_bits(probe))
         for block, s, e, firsts in ranges:
             mine = sorted(set(probe.find(index, block, s, e, firsts)))
             assert mine == _spacy_matches(probe, docs[block], s, e), (probe.key, docs[block][s:e].text)

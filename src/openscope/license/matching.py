@@ -309,9 +309,9 @@ class TextIndex:
     occurrences: dict[int, list[int]]  # LOWER hash (or LIKE_NUM) -> positions: sentence << shift | token
     shift: int  # bits of a token offset in a position (ints, not tuples: no work for the garbage collector)
     columns: list[TokenColumns] = field(default_factory=list)  # per block: its tokens' COLUMNS (the compiled matcher's)
-    _in_sentences: dict[int, set[int]] = field(default_factory=dict)  # word -> sentences
-    _found: dict[int, set[int]] = field(default_factory=dict)  # id(probe) -> candidate sentences
-    _by_need: dict[Need, set[int]] = field(default_factory=dict)  # need -> sentences with one of its words
+    _in_sentences: dict[int, int] = field(default_factory=dict)  # word -> its sentences (a bit set)
+    _found: dict[int, int] = field(default_factory=dict)  # id(probe) -> candidate sentences (a bit set)
+    _by_need: dict[Need, int] = field(default_factory=dict)  # need -> sentences with one of its words
 
     @classmethod
     def build(cls, docs: list) -> TextIndex:
@@ -379,48 +379,67 @@ class TextIndex:
             tried |= new
         return words & matching
 
-    def _sentences_with(self, need: Need) -> set[int]:
-        """Sentences holding a word of `need` (kept per need: the patterns share many; never mutate it)."""
+    # Sentence sets are ints used as bit sets (bit k: sentence k): a union or an intersection is one
+    # C operation on a few machine words, where Python sets of a few hundred numbers were a third of
+    # the matching.
+
+    def _sentences_with(self, need: Need) -> int:
+        """Sentences holding a word of `need`, as a bit set (kept per need: the patterns share many)."""
         out = self._by_need.get(need)
         if out is None:
-            out = set()
+            out = 0
             for w in self._words(need):
                 found = self._in_sentences.get(w)
                 if found is None:
                     shift = self.shift
-                    found = self._in_sentences[w] = {pos >> shift for pos in self.occurrences[w]}
+                    found = 0
+                    for sid in {pos >> shift for pos in self.occurrences[w]}:
+                        found |= 1 << sid
+                    self._in_sentences[w] = found
                 out |= found
             self._by_need[need] = out
         return out
 
-    def candidates(self, probe: Probe) -> set[int]:
-        """Sentences (numbers) where `probe` may match (a shared set: never mutate it)."""
+    def candidate_bits(self, probe: Probe) -> int:
+        """Sentences where `probe` may match, as a bit set."""
         found = self._found.get(id(probe))
         if found is None:
             if not probe.needs:
-                found = set(range(len(self.sentences)))
+                found = (1 << len(self.sentences)) - 1
             else:
-                for i, need in enumerate(probe.needs):
-                    got = self._sentences_with(need)
-                    found = got if not i else found & got
+                found = -1
+                for need in probe.needs:
+                    found &= self._sentences_with(need)
                     if not found:
                         break
             self._found[id(probe)] = found
         return found
 
+    def candidates(self, probe: Probe) -> set[int]:
+        """Sentences (numbers) where `probe` may match."""
+        return _bit_numbers(self.candidate_bits(probe))
+
+    def bits_of(self, sentences) -> int:
+        """A bit set of these sentence numbers."""
+        out = 0
+        for sid in sentences:
+            out |= 1 << sid
+        return out
+
     def windows(self, probe: Probe, sids: set[int]) -> list[tuple[int, int, int]]:
         """(block, start, end) token ranges of these sentences that hold every match of `probe`
         there: one from each occurrence of a start word, overlapping ones joined."""
-        return [w[:3] for w in self.windows_and_starts(probe, sids)]
+        return [w[:3] for w in self.windows_and_starts(probe, self.bits_of(sids))]
 
-    def windows_and_starts(self, probe: Probe, sids: set[int]) -> list[tuple[int, int, int, list[int] | None]]:
-        """`windows`, each with the offsets of the start words in it (every match of `probe` in the
-        window begins at one of them), or None when the pattern has no start word."""
+    def windows_and_starts(self, probe: Probe, sids: int) -> list[tuple[int, int, int, list[int] | None]]:
+        """`windows` of the sentences in bit set `sids`, each with the offsets of the start words in it
+        (every match of `probe` in the window begins at one of them), or None when the pattern has no
+        start word."""
         if probe.start is None:
-            spans = [(*self.sentences[sid], None) for sid in sorted(sids)]
+            spans = [(*self.sentences[sid], None) for sid in sorted(_bit_numbers(sids))]
         else:
             shift, mask = self.shift, (1 << self.shift) - 1
-            starts = sorted(pos for w in self._words(probe.start) for pos in self.occurrences[w] if pos >> shift in sids)
+            starts = sorted(pos for w in self._words(probe.start) for pos in self.occurrences[w] if sids >> (pos >> shift) & 1)
             spans = []
             for pos in starts:
                 t = pos & mask
@@ -438,14 +457,25 @@ class TextIndex:
         return joined
 
 
+def _bit_numbers(bits: int) -> set[int]:
+    """The numbers of the bits set in `bits`."""
+    out = set()
+    while bits:
+        low = bits & -bits
+        out.add(low.bit_length() - 1)
+        bits ^= low
+    return out
+
+
 def run_probes(probes: list[Probe], index: TextIndex, only: set[int] | None = None) -> dict[int, list]:
     """Matches of every probe in its candidate sentences (of those in `only`), per block:
     {block: [(key, start, end), ...]}."""
     out: dict[int, list] = {}
+    only_bits = None if only is None else index.bits_of(only)
     for probe in probes:
-        sids = index.candidates(probe)
-        if only is not None:
-            sids = sids & only
+        sids = index.candidate_bits(probe)
+        if only_bits is not None:
+            sids &= only_bits
         if not sids:
             continue
         key = probe.key
