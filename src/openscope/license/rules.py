@@ -18,6 +18,7 @@ Text-level conditions (`unless_flags`, `if_flags`) are applied by `restrictions.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ from pathlib import Path
 from openscope.data import LICENSES_DIR, load_yaml
 from openscope.errors import CatalogError
 from openscope.license.clauses import KINDS as PREDICATE_KINDS
-from openscope.license.clauses import Predicate, item_predicate, open_predicate, predicates
+from openscope.license.clauses import Predicate, item_predicate, lower_words, open_predicate, sentence_predicates
 from openscope.license.matching import Probe, TextIndex, make_probe, run_probes
 from openscope.vocabulary import flag_names
 
@@ -271,25 +272,51 @@ def load_rules(directory: Path | None = None) -> RuleSet:
 
 # --- matching -------------------------------------------------------------------------------------
 
-def clause_ids(doc) -> list[int]:
-    """Clause number of every token: a new clause after ';' and at inline enumerators like '(ii)'."""
-    import numpy as np
-    from spacy.attrs import ORTH, SPACY
+_CLAUSE_IDS = "openscope.clause_ids"
+_WORD_COUNTS = "openscope.word_counts"
 
-    n = len(doc)
-    if not n:
-        return []
-    rows = doc.to_array([ORTH, SPACY])
-    orth, space_after = rows[:, 0], rows[:, 1]
-    strings = doc.vocab.strings
-    starts = np.zeros(n + 1, dtype=np.int64)  # clauses starting at each token
-    starts[np.flatnonzero(orth == strings[";"]) + 1] += 1
-    for i in np.flatnonzero(orth[:-2] == strings["("]).tolist():
-        label = doc[i + 1].text
-        if doc[i + 2].text == ")" and (i == 0 or space_after[i - 1]) and len(label) <= 4 \
-                and (label.isdigit() or label.isalpha()) and (len(label) == 1 or label.lower().strip("ivxl") == ""):
-            starts[i] += 1
-    return np.cumsum(starts[:n]).tolist()
+
+def word_counts(doc) -> list[int]:
+    """Words (alphabetic tokens) up to and including each token of `doc`, computed once per Doc."""
+    found = doc.user_data.get(_WORD_COUNTS)
+    if found is None:
+        from spacy.attrs import IS_ALPHA
+
+        found = doc.user_data[_WORD_COUNTS] = doc.to_array(IS_ALPHA).cumsum().tolist() if len(doc) else []
+    return found
+
+
+def words_between(doc, start: int, end: int) -> int:
+    """Alphabetic tokens in doc[start:end]."""
+    if end <= start:
+        return 0
+    counts = word_counts(doc)
+    return counts[end - 1] - (counts[start - 1] if start else 0)
+
+
+def clause_ids(doc) -> list[int]:
+    """Clause number of every token: a new clause after ';' and at inline enumerators like '(ii)'.
+    Computed once per Doc (kept in its `user_data`): the rules, quotes and obligations all ask."""
+    found = doc.user_data.get(_CLAUSE_IDS)
+    if found is None:
+        found = doc.user_data[_CLAUSE_IDS] = _clause_ids(doc)
+    return found
+
+
+def _clause_ids(doc) -> list[int]:
+    # Over the Doc's lower-case words (kept for the readers anyway): numpy per block cost more than this.
+    words = lower_words(doc)
+    n = len(words)
+    starts = [0] * (n + 1)  # clauses starting at each token
+    for i, w in enumerate(words):
+        if w == ";":
+            starts[i + 1] += 1
+        elif w == "(" and i < n - 2 and words[i + 2] == ")" and (i == 0 or doc[i - 1].whitespace_):
+            label = doc[i + 1].text
+            if len(label) <= 4 and (label.isdigit() or label.isalpha()) \
+                    and (len(label) == 1 or label.lower().strip("ivxl") == ""):
+                starts[i] += 1
+    return list(itertools.accumulate(starts[:n]))
 
 
 @dataclass
@@ -339,7 +366,7 @@ class BlockMatches:
         found = self._predicates.get(sent)
         if found is None:
             s, e = self.sentences[sent]
-            found = self._predicates[sent] = predicates(self.doc, s, e, self.clause_of)
+            found = self._predicates[sent] = sentence_predicates(self.doc, s, e, self.clause_of)
         return found
 
     def open_predicate(self) -> Predicate | None:
@@ -370,11 +397,11 @@ def ensure_marks(ruleset: RuleSet, wanted: list[tuple[BlockMatches, Iterable[int
         bm.marked.update(sents)
 
 
-def match_text(ruleset: RuleSet, docs: list, lead_in_blocks: set[int]) -> list[BlockMatches]:
+def match_text(ruleset: RuleSet, docs: list, lead_in_blocks: set[int], index: TextIndex | None = None) -> list[BlockMatches]:
     """Positive matches in every block (one Doc each), with negatives and cues in the sentences where
     a rule matched (and in the last sentence of a list lead-in): the token patterns run only where
-    they can match (matching.py)."""
-    index = TextIndex.build(docs)
+    they can match (matching.py). `index`: the docs' TextIndex, when the caller has it."""
+    index = index or TextIndex.build(docs)
     positives = run_probes(ruleset.positives, index)
     strings = docs[0].vocab.strings if docs else None
     out, wanted = [], []
@@ -482,7 +509,7 @@ def block_hits(ruleset: RuleSet, block_index: int, bm: BlockMatches, lead_keys: 
         if (_vetoed(flag_rules.negatives, sent_keys, clause_keys) or _vetoed(rule.negatives, sent_keys, clause_keys)
                 or _vetoed(ruleset.every_flag_vetoes, sent_keys, clause_keys)):
             continue
-        if rule.min_words and sum(t.is_alpha for t in bm.doc[slice(*bm.sentences[sent])]) < rule.min_words:
+        if rule.min_words and words_between(bm.doc, *bm.sentences[sent]) < rule.min_words:
             continue
         if (rule.governed_by or rule.scoped_by) and not _predicate_ok(rule, bm, sent, start, lead):
             continue
