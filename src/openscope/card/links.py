@@ -14,6 +14,7 @@ import functools
 import re
 from dataclasses import dataclass
 
+from openscope.card.cues import pattern_cue
 from openscope.card.parse import as_list
 from openscope.card.rules import Family, families, family_groups, lineage_rules
 from openscope.card.sentences import card_sentences
@@ -64,8 +65,19 @@ def _relation_matcher():
 
 
 @functools.cache
+def _relation_cue():
+    return pattern_cue(s["pattern"] if isinstance(s, dict) else s
+                       for specs in lineage_rules()["relations"].values() for s in specs)
+
+
+@functools.cache
 def _governing_matcher():
     return build_matcher({"governing": lineage_rules()["governing"]})
+
+
+@functools.cache
+def _governing_cue():
+    return pattern_cue(lineage_rules()["governing"])
 
 
 @functools.cache
@@ -163,10 +175,15 @@ def body_base_links(body: str | None) -> list[BaseLink]:
     if not body or not body.strip():
         return []  # registry facts carry no body: don't pay for spaCy
     matcher, cues = _relation_matcher()
+    cued = _relation_cue()
     vocab = nlp().vocab
-    scratch = _trained_from_scratch(body)
+    scratch = None
     out: list[BaseLink] = []
     for n, sentence in enumerate(card_sentences(body)):
+        if not cued(sentence.text):
+            continue  # no relation cue can match here
+        if scratch is None:
+            scratch = _trained_from_scratch(body)
         doc = nlp().make_doc(sentence.text)
         text = sentence.text
         for match_id, start, end in sorted(matcher(doc), key=lambda m: m[1]):
@@ -253,7 +270,7 @@ def name_links(facts: ModelFacts, relation: str) -> list[BaseLink]:
 
 @functools.lru_cache(maxsize=65_536)
 def _governs(text: str) -> bool:
-    return bool(_governing_matcher()(nlp().make_doc(text)))
+    return _governing_cue()(text) and bool(_governing_matcher()(nlp().make_doc(text)))
 
 
 def governing_links(body: str | None) -> list[BaseLink]:
