@@ -71,8 +71,15 @@ def test_every_matcher_match_passes_its_cue(sentences):
         for matcher, cue in readers:
             if matcher(doc):
                 matched += 1
-                assert cue(text), text
+                assert cue(text) and cue.tokens_may_match(doc), text
     assert matched > 50  # the check saw real matches
+
+
+def test_token_stage_turns_away_what_the_text_stage_lets_through():
+    cue = cues.pattern_cue(["model files for", "URL"])
+    assert cue("About the model") and not cue.tokens_may_match(nlp().make_doc("About the model"))
+    assert cue.tokens_may_match(nlp().make_doc("Model files for acme/x"))
+    assert cue.tokens_may_match(nlp().make_doc("see https://x.org"))
 
 
 def test_url_and_noun_cues_hold(sentences):

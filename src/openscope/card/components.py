@@ -106,10 +106,13 @@ def _own_repo(urls: list[str], model_id: str | None) -> bool:
 
 def rule_statements(sentence: Sentence, model_id: str | None = None) -> list[Statement]:
     """What the Matcher rules say about one sentence (one statement per component)."""
-    if not _component_cue()(sentence.text):
+    cue = _component_cue()
+    if not cue(sentence.text):
         return []  # no rule can match: not worth a tokenisation
-    matcher, rules = _component_matcher()
     doc = nlp().make_doc(sentence.text)
+    if not cue.tokens_may_match(doc):
+        return []  # nor worth the Matcher
+    matcher, rules = _component_matcher()
     found: dict[str, Statement] = {}
     vocab = nlp().vocab
     for match_id, start, end in matcher(doc):

@@ -182,9 +182,11 @@ def body_base_links(body: str | None) -> list[BaseLink]:
     for n, sentence in enumerate(card_sentences(body)):
         if not cued(sentence.text):
             continue  # no relation cue can match here
+        doc = nlp().make_doc(sentence.text)
+        if not cued.tokens_may_match(doc):
+            continue
         if scratch is None:
             scratch = _trained_from_scratch(body)
-        doc = nlp().make_doc(sentence.text)
         text = sentence.text
         for match_id, start, end in sorted(matcher(doc), key=lambda m: m[1]):
             cue = cues[vocab.strings[match_id]]
@@ -270,7 +272,11 @@ def name_links(facts: ModelFacts, relation: str) -> list[BaseLink]:
 
 @functools.lru_cache(maxsize=65_536)
 def _governs(text: str) -> bool:
-    return _governing_cue()(text) and bool(_governing_matcher()(nlp().make_doc(text)))
+    cue = _governing_cue()
+    if not cue(text):
+        return False
+    doc = nlp().make_doc(text)
+    return cue.tokens_may_match(doc) and bool(_governing_matcher()(doc))
 
 
 def governing_links(body: str | None) -> list[BaseLink]:
