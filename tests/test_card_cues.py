@@ -107,10 +107,13 @@ def test_readers_answer_the_same_without_cues(sentences, monkeypatch):
         return out
 
     links._governs.cache_clear()
+    links._sentence_links.cache_clear()
     with_cues = read_all()
     for module, name in ((components, "_component_cue"), (links, "_relation_cue"), (links, "_governing_cue"),
                          (release, "_noun_cue"), (release, "_url_cue")):
         monkeypatch.setattr(module, name, lambda: cues.Cue(None))
     links._governs.cache_clear()
+    links._sentence_links.cache_clear()
     assert read_all() == with_cues
     links._governs.cache_clear()
+    links._sentence_links.cache_clear()
