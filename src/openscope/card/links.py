@@ -32,6 +32,7 @@ _HF_URL = re.compile(r"huggingface\.co/(?!datasets/|spaces/|docs/|blog/)([A-Za-z
 _HUB_ID_IN_TEXT = re.compile(r"(?<![\w/.:-])([A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95})(?![\w/])")
 
 
+@functools.lru_cache(maxsize=65_536)  # base ids repeat: a popular base is named by thousands of models
 def family_in(text: str) -> Family | None:
     """The first family named in `text` (families are ordered most specific first)."""
     hits = [(m.start(), i, f) for i, f in enumerate(families()) for m in [f.pattern.search(text)] if m]
