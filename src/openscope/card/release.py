@@ -311,8 +311,10 @@ def link_findings(text: str, model_id: str | None = None) -> list[tuple[str, str
     model's own organisation ("Code: https://github.com/<org>/...")."""
     if not _url_cue()(text):
         return []  # every finding sits beside a URL
-    v = vocab()
     doc = nlp().make_doc(text)
+    if not any(tok.like_url for tok in doc):
+        return []
+    v = vocab()
     words = [t.lower_ for t in doc]
     sentence_words = set(words)
     found: dict[str, str] = {}
