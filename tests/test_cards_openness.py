@@ -8,10 +8,10 @@ from spectrum_helpers import DictResolver, _lic, assess, card_facts, hub_facts, 
 
 from openscope.card.links import publisher_ids
 from openscope.card.parse import parse_card
-from openscope.card.release import link_findings, release_findings
+from openscope.card.release import link_findings, release_findings, table_findings
 from openscope.card.rules import component_rules, lineage_rules
 from openscope.card.sentences import normalize
-from openscope.card.terms import stated_license, term_rules_raw
+from openscope.card.terms import is_terms_heading, is_terms_lead_in, stated_license, term_rules_raw, terms_sections
 from openscope.catalog import Catalog, load_catalog
 
 RELEASE = component_rules()["release"]["examples"]
@@ -25,7 +25,8 @@ def catalog():
 def _read(sentence: str) -> dict[str, str]:
     text = normalize(sentence)
     found: dict[str, str] = {}
-    for component, status, _ in release_findings(text) + link_findings(text, "example-lab/model"):
+    for component, status, _ in (release_findings(text) + link_findings(text, "example-lab/model")
+                                 + table_findings(text, "example-lab/model")):
         found.setdefault(component, status)
     return found
 
@@ -186,3 +187,87 @@ def test_a_permissive_family_guessed_from_the_name_never_makes_the_model_look_op
     report = assess(card_facts(text, "someone/story-mistral-7b"), load_catalog(), DictResolver())
     assert report.osi_open is None and report.flags == []
     assert {"base-model-guessed", "license-unknown"} <= set(warning_codes(report))
+
+
+_TERMS_HEADINGS = term_rules_raw()["terms_sections"]["examples"]
+
+
+@pytest.mark.parametrize("heading", _TERMS_HEADINGS["positive"])
+def test_headings_over_terms_the_card_states(heading):
+    assert is_terms_heading(heading)
+
+
+@pytest.mark.parametrize("heading", _TERMS_HEADINGS["negative"])
+def test_headings_over_advice_or_other_things_licenses(heading):
+    assert not is_terms_heading(heading)
+
+
+@pytest.mark.parametrize("line", _TERMS_HEADINGS["lead_ins"]["positive"])
+def test_lines_that_bind_the_reader_to_terms(line):
+    assert is_terms_lead_in(line)
+
+
+@pytest.mark.parametrize("line", _TERMS_HEADINGS["lead_ins"]["negative"])
+def test_lines_that_bind_nobody(line):
+    assert not is_terms_lead_in(line)
+
+
+def test_terms_after_a_lead_in_run_to_the_next_heading():
+    body = ("# Model\n\nA small model.\n\nBy using the model, you agree to the following:\n\n- no resale\n- no hosting\n\n"
+            "## Evaluation\n\nScores.\n")
+    (heading, text), = terms_sections(body)
+    assert heading == "Model" and text.startswith("By using") and "no hosting" in text and "Scores." not in text
+
+
+def test_a_terms_section_runs_to_the_next_heading_of_its_level():
+    body = ("# Model\n\nIntro.\n\n## Usage terms\n\nYou may not sell it.\n\n### Details\n\nNor rent it.\n\n"
+            "```\n# not a heading\n```\n\n## Evaluation\n\nScores.\n")
+    (heading, text), = terms_sections(body)
+    assert heading == "Usage terms"
+    assert "Nor rent it." in text and "# not a heading" in text and "Scores." not in text
+
+
+def test_terms_stated_only_in_the_body_are_read(catalog):
+    text = ("---\nlicense: other\nlibrary_name: transformers\n---\n# Wren-3B\n\n## Terms of use\n\n"
+            "1. Use of the weights is limited to non-commercial research; no commercial use is allowed.\n"
+            "2. You may not redistribute the weights or derivatives of them to anyone.\n\n"
+            "## Evaluation\n\nWe score well on several benchmarks.\n")
+    report = assess(card_facts(text, "wren/Wren-3B"), catalog, DictResolver())
+    assert {"non-commercial", "no-redistribution"} <= {f.flag for f in report.flags}
+    assert report.osi_open is False
+    unknown = [w.message for w in report.warnings if w.code == "license-unknown"]
+    assert len(unknown) == 1 and "'Terms of use'" in unknown[0]  # the full terms are still not known
+
+
+def test_advice_on_use_is_not_read_as_terms(catalog):
+    text = ("---\nlicense: other\nlibrary_name: transformers\n---\n# Wren-3B\n\n## Out-of-scope use\n\n"
+            "Do not use the model for medical or legal advice, and do not deploy it commercially without review.\n")
+    report = assess(card_facts(text, "wren/Wren-3B"), catalog, DictResolver())
+    assert report.flags == [] and report.osi_open is None
+
+
+def test_a_license_the_card_names_is_not_reread_from_its_section(catalog):
+    text = ("---\nlicense: other\n---\n# A model\n\n## License\n\nThis model is released under the llama2 license.\n")
+    report = assess(card_facts(text), catalog, DictResolver())
+    assert report.license.id == "llama2"
+    assert "license-unknown" not in warning_codes(report)
+
+
+def test_an_artefact_table_shows_open_code_and_data(catalog):
+    text = ("---\nlicense: apache-2.0\nlibrary_name: transformers\n---\n# Finch-1B\n\n"
+            "| artefact | released | where |\n|---|---|---|\n| Weights | yes | here |\n"
+            "| Training code | yes | https://github.com/finch-lab/finch-train |\n"
+            "| Pretraining data | yes | https://huggingface.co/datasets/finch-lab/finch-corpus |\n")
+    report = assess(card_facts(text, "finch-lab/Finch-1B"), catalog, DictResolver())
+    assert report.spectrum == "fully-open"
+    assert any("table-row" in r for r in report.component_evidence["training_code"])
+
+
+def test_an_artefact_table_that_keeps_the_data_closed(catalog):
+    text = ("---\nlicense: apache-2.0\nlibrary_name: transformers\n---\n# Finch-1B\n\n"
+            "| artefact | released | where |\n|---|---|---|\n"
+            "| Training code | yes | https://github.com/finch-lab/finch-train |\n"
+            "| Pretraining data | no | licensed from partners |\n")
+    report = assess(card_facts(text, "finch-lab/Finch-1B"), catalog, DictResolver())
+    assert report.spectrum == "open-weights"
+    assert report.components["training_data"] == "closed"

@@ -278,10 +278,10 @@ def test_a_license_file_of_other_terms_than_declared_is_a_conflict(texts, tmp_pa
 
 # --- the reader on texts that restrict nothing (precision is where word-matching fails) --------------
 
-# Measured with bench/eval_licensedb.py on all 1,244 negatives: 2.7 % (in-sample for the classifier,
-# which trains on LicenseDB negatives); the bound leaves room for noise on this slice, not for a
-# regression back towards the 28 % of the untuned reader.
-NEGATIVE_RATE_BOUND = 0.05
+# Measured with bench/eval_licensedb.py on all 1,244 negatives: 1.0 % (in-sample for the classifier,
+# which trains on LicenseDB negatives; 12 of the 13 texts restrict despite their category); the bound
+# leaves room for noise on this slice, not for a regression back towards the 28 % of the untuned reader.
+NEGATIVE_RATE_BOUND = 0.025
 
 
 def test_permissive_and_copyleft_texts_rarely_get_a_restriction(texts):
@@ -300,3 +300,18 @@ def test_non_commercial_licenses_are_read_as_non_commercial(texts):
     missed = [t.key for t in licensedb.noncommercial()
               if "non-commercial" not in {f.flag for f in extract(t.text, t.key).findings}]
     assert len(missed) <= 2, missed
+
+
+def test_texts_reviewed_as_restricting_are_negatives_that_the_reader_flags(texts):
+    """bench/licensedb.yaml's `restricting_despite_category` leaves texts out of the reviewed rate:
+    each must still be a LicenseDB negative, and each must be one the reader flags (a text it no longer
+    flags needs no excuse, so the list cannot grow into a way of hiding false restrictions)."""
+    from openscope.license.restrictions import extract
+
+    reviewed = licensedb.reference_sets()["restricting_despite_category"]
+    negatives = {t.key: t for t in licensedb.negatives()}
+    assert set(reviewed) <= set(negatives), sorted(set(reviewed) - set(negatives))
+    assert len(reviewed) <= 0.015 * len(negatives)  # a review of a few, not a second category
+    unflagged = [k for k in reviewed
+                 if not {f.flag for f in extract(negatives[k].text, k).findings} - {"attribution"}]
+    assert not unflagged, unflagged

@@ -197,12 +197,25 @@ def test_corpus_evidence_is_verbatim_and_short(corpus, license_labels):
 
 # --- the sentence classifier -----------------------------------------------------------------------
 
+def _model_raising(flag: str, sentence: str):
+    """The stored model with `flag`'s backstop threshold just under this sentence's score: the
+    mechanism under test, whatever operating point the last training run chose for the flag."""
+    import dataclasses
+
+    from openscope.license.classifier import load_model
+
+    model = load_model()
+    score = model.scores([sentence])[flag][0]
+    return dataclasses.replace(model, thresholds={**model.thresholds, flag: score - 1e-9})
+
+
 def test_classifier_adds_a_flag_the_rules_miss_and_says_so():
-    findings = {f.flag: f for f in extract_flags("We may rewrite these terms whenever we like.", "TERMS")}
+    sentence = "We may rewrite these terms whenever we like."
+    model = _model_raising("licensor-control", sentence)
+    findings = {f.flag: f for f in extract(sentence, "TERMS", model=model).findings}
     assert findings["licensor-control"].source == "classifier"
-    assert findings["licensor-control"].evidence[0].quote == "We may rewrite these terms whenever we like."
-    assert "licensor-control" not in {f.flag for f in extract("We may rewrite these terms whenever we like.", "x",
-                                                               use_classifier=False).findings}
+    assert findings["licensor-control"].evidence[0].quote == sentence
+    assert "licensor-control" not in {f.flag for f in extract(sentence, "x", use_classifier=False).findings}
 
 
 def test_rules_take_precedence_over_the_classifier():
@@ -213,22 +226,18 @@ def test_rules_take_precedence_over_the_classifier():
 
 
 def test_classifier_is_vetoed_by_the_flags_negative_rules():
-    from openscope.license.classifier import load_model
-
     sentence = "We may alter these terms whenever we wish, and nothing here restricts you."
-    model = load_model()
-    assert model.scores([sentence])["licensor-control"][0] >= model.thresholds["licensor-control"]
-    assert "licensor-control" not in {f.flag for f in extract_flags(sentence, "x")}
+    model = _model_raising("licensor-control", sentence)
+    assert "licensor-control" not in {f.flag for f in extract(sentence, "x", model=model).findings}
+    raising = "We may alter these terms whenever we wish."
+    assert "licensor-control" in {f.flag for f in extract(raising, "x", model=_model_raising("licensor-control", raising)).findings}
 
 
 def test_classifier_needs_a_limit_as_well_as_a_topic():
     """A sentence about hosting that only grants it is no hosting restriction, however the model scores it."""
-    from openscope.license.classifier import load_model
-
     grant = "You may run the model as a hosted service for your customers."
-    model = load_model()
-    assert model.scores([grant])["hosting-restriction"][0] >= model.thresholds["hosting-restriction"]
-    assert "hosting-restriction" not in {f.flag for f in extract_flags(grant, "x")}
+    model = _model_raising("hosting-restriction", grant)
+    assert "hosting-restriction" not in {f.flag for f in extract(grant, "x", model=model).findings}
     ban = "Hosting the model for third parties requires a separate license from us."
     assert "hosting-restriction" in {f.flag for f in extract_flags(ban, "x")}
 
@@ -312,7 +321,8 @@ def test_heavy_libraries_load_only_when_used_and_sklearn_never_at_run_time():
         "assert 'spacy' not in sys.modules and 'sklearn' not in sys.modules, 'imported at module level'\n"
         "from openscope.license.restrictions import extract_flags\n"
         "flags = extract_flags('We may rewrite these terms whenever we like.', 'x')\n"
-        "assert [f.source for f in flags] == ['classifier'], flags\n"
+        "from openscope.license.classifier import load_model\n"
+        "assert load_model.cache_info().currsize == 1, 'the classifier was not used'\n"
         "assert 'spacy' in sys.modules and 'sklearn' not in sys.modules\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)

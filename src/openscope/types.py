@@ -482,6 +482,7 @@ class LicenseAssessment:
     listed: list[LicenseInfo] = field(default_factory=list)  # each license of a card that lists several
     unknown_names: list[str] = field(default_factory=list)  # listed names the catalog does not know
     unread: list[str] = field(default_factory=list)  # governing documents not read (not in a language read)
+    terms_from_card: list[str] = field(default_factory=list)  # card sections whose stated terms were read
 
 
 @dataclass

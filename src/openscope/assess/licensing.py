@@ -178,6 +178,15 @@ def assess_license(facts: ModelFacts, catalog: Catalog, analyze=None) -> License
         info = None
 
     has_license_text = any(d.name.upper().startswith(("LICENSE", "LICENCE")) for d in facts.documents)
+    terms_from_card: list[str] = []
+    if entry is None and not has_license_text:
+        # No license openscope knows and no text of one: the terms the card states in its own words are
+        # what there is to read ("## Terms of use: non-commercial research only; no redistribution").
+        for heading, flags_read, obligations_read, warnings_read in card_terms(facts, catalog):
+            terms_from_card.append(heading)
+            text_flags = merge_flags(text_flags, flags_read)
+            text_obligations = merge_obligations(text_obligations, obligations_read)
+            warnings.extend(warnings_read)
     obligations = text_obligations
     if entry is not None and not has_license_text:
         # No text to read: catalog facts stand in, marked as such.
@@ -214,11 +223,33 @@ def assess_license(facts: ModelFacts, catalog: Catalog, analyze=None) -> License
         if policy.key not in analysed_keys:
             flags = merge_flags(flags, catalog_flags(policy, catalog))
     osi_open = osi_open_of(entry, flags)
+    if osi_open is None and terms_from_card and any(f.flag != "attribution" for f in flags):
+        osi_open = False  # whatever the full license says, terms the card states already restrict use
     if several and unknown_names and osi_open:
         osi_open = None  # open as far as it is known; the unknown license may not be
     return LicenseAssessment(info=info, entry=entry, osi_open=osi_open, flags=flags, warnings=warnings,
                              declared=declared, listed=listed, unknown_names=unknown_names if several else [],
-                             unread=unread, obligations=obligations)
+                             unread=unread, obligations=obligations, terms_from_card=terms_from_card)
+
+
+CARD_FILE = "README.md"  # the name a card's text goes by in evidence (the Hub's name for it)
+
+
+def card_terms(facts: ModelFacts, catalog: Catalog) -> list[tuple[str, list, list, list]]:
+    """(heading, flags, obligations, warnings) for each body section that states terms, read by the license
+    reader; nothing when the card names its license in a way openscope can read (lineage reads that).
+    Read directly, not through the caller's `analyze`: bulk's one serves fetched license files only."""
+    from openscope.card.terms import stated_license, terms_sections
+    from openscope.license import analyze_text as analyze
+
+    if not facts.card_body or stated_license(facts.card_body, facts.card_data, catalog)[0] is not None:
+        return []
+    out = []
+    for heading, text in terms_sections(facts.card_body):
+        analysis = analyze(text, CARD_FILE)
+        if analysis.flags or analysis.obligations:
+            out.append((heading, analysis.flags, analysis.obligations, analysis.warnings))
+    return out
 
 
 _URL = re.compile(r"https?://[^\s)\]>\"'<|]+", re.IGNORECASE)

@@ -146,16 +146,21 @@ def _say_unknown_terms(out: Lineage, lic: LicenseAssessment, facts: ModelFacts) 
         return
     named = [d for d in lic.declared if d.strip().lower() not in PLACEHOLDER_LICENSES]
     name = facts.card_data.get("license_name")
+    summary = (f"only the terms the card states in its own words were read "
+               f"({', '.join(repr(h) for h in lic.terms_from_card)}); any others are unknown, not absent"
+               if lic.terms_from_card else None)
     if out.own is None and (named or isinstance(name, str) and name.strip()):
         what = ", ".join(named) or str(name)
         tail = (f"only the terms of {out.effective_origin} ({out.effective.key}) are known"
                 if out.effective is not None else "its restrictions are unknown, not absent")
-        out.unknown_terms = (f"declares the license {what!r}, which openscope does not know, and the card states "
-                             f"no terms it can read; {tail}")
+        out.unknown_terms = (f"declares the license {what!r}, which openscope does not know; {summary}" if summary
+                             else f"declares the license {what!r}, which openscope does not know, and the card "
+                                  f"states no terms it can read; {tail}")
     elif out.effective is None:
         declared = f"declares {lic.declared[0]!r} but names no license" if lic.declared else "declares no license"
-        out.unknown_terms = (f"{declared}, the card states none and no base gives one; "
-                             "its restrictions are unknown, not absent")
+        out.unknown_terms = (f"{declared} and no base gives one; {summary}" if summary
+                             else f"{declared}, the card states none and no base gives one; "
+                                  "its restrictions are unknown, not absent")
     else:
         return
     out.warnings.append(ReportWarning("license-unknown", f"{facts.id}: {out.unknown_terms}"))

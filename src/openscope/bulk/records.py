@@ -219,7 +219,8 @@ def dump_assessment(lic: LicenseAssessment) -> dict:
             "osi_open": lic.osi_open, "flags": [dump_flag(f) for f in lic.flags],
             "warnings": [dump_warning(w) for w in lic.warnings], "declared": list(lic.declared),
             "listed": [dump_info(i) for i in lic.listed], "unknown_names": list(lic.unknown_names),
-            "unread": list(lic.unread), "obligations": [dump_obligation(o) for o in lic.obligations]}
+            "unread": list(lic.unread), "obligations": [dump_obligation(o) for o in lic.obligations],
+            "terms_from_card": list(lic.terms_from_card)}
 
 
 def entry_of(catalog, key: str | None):
@@ -233,6 +234,7 @@ def load_assessment(d: dict, catalog) -> LicenseAssessment:
         warnings=[ReportWarning(**w) for w in d["warnings"]], declared=list(d["declared"]),
         listed=[LicenseInfo(**i) for i in d.get("listed", ())], unknown_names=list(d.get("unknown_names", ())),
         unread=list(d.get("unread", ())), obligations=[load_obligation(o) for o in d.get("obligations", ())],
+        terms_from_card=list(d.get("terms_from_card", ())),
     )
 
 

@@ -193,10 +193,11 @@ def classifier_statements(sentence: Sentence) -> list[Statement]:
 
 def release_statements(sentence: Sentence, model_id: str | None = None) -> list[Statement]:
     """Release statements and component links (card/release.py), one statement per component."""
-    from openscope.card.release import link_findings, release_findings
+    from openscope.card.release import link_findings, release_findings, table_findings
 
     found: dict[str, Statement] = {}
-    for component, status, rule in release_findings(sentence.text) + link_findings(sentence.text, model_id):
+    for component, status, rule in (release_findings(sentence.text) + link_findings(sentence.text, model_id)
+                                    + table_findings(sentence.text, model_id)):
         prev = found.get(component)
         if prev is None or STATUS_ORDER[status] < STATUS_ORDER[prev.status]:
             found[component] = Statement(component, status, rule, sentence.text, sentence.urls)

@@ -7,7 +7,9 @@ how a statement is read):
   ("we release all code, data and checkpoints", "the scripts and the data mix are public",
   "fully open: public data mixture and training configs"), read item by item;
 - `link_findings`: an item that names a component right beside a URL of the right kind
-  ("Training code (https://github.com/...)", "the SFT dataset here: https://huggingface.co/datasets/...").
+  ("Training code (https://github.com/...)", "the SFT dataset here: https://huggingface.co/datasets/...");
+- `table_findings`: a table row whose first cell names a component and whose other cells say whether
+  and where it is released ("Training code | yes | https://github.com/...").
 
 Each returns (component, status, rule) triples for `training_code` and `training_data`.
 """
@@ -113,14 +115,14 @@ def _head(words: list[str], lo: int, hi: int) -> tuple[str | None, bool]:
     return head, False
 
 
-def _component(words: list[str], lo: int, hi: int, sentence_words: set[str]) -> str | None:
+def _component(words: list[str], lo: int, hi: int, sentence_words: set[str], whole: bool = False) -> str | None:
     """Which training component an item of a release statement names: a bare "code" or "data" counts
-    only as part of a whole ("all code") or in a sentence about training."""
+    only as part of a whole ("all code", "data and code are all public") or in a sentence about training."""
     v = vocab()
     head, explicit = _head(words, lo, hi)
     if head is None:
         return None
-    if explicit or set(words[lo:hi]) & v.whole or sentence_words & v.training_context:
+    if explicit or whole or set(words[lo:hi]) & v.whole or sentence_words & v.training_context:
         return head
     return None
 
@@ -136,8 +138,8 @@ class _Reader:
         self.found: dict[str, tuple[str, str]] = {}
 
     def note(self, item: tuple[int, int], clause: tuple[int, int], trigger: int, rule: str,
-             negated: bool = False) -> None:
-        comp = _component(self.words, item[0], item[1], self.sentence_words)
+             negated: bool = False, whole: bool = False) -> None:
+        comp = _component(self.words, item[0], item[1], self.sentence_words, whole)
         if comp is None:
             return
         status = self.status(clause, item, trigger, negated)
@@ -209,13 +211,20 @@ class _Reader:
                 w = words[i]
                 if w in v.predicates and (j := self.passive_link(lo, i)) is not None:
                     negated = any(x in ("not", "n't") for x in words[j:i])
+                    # "data, code and weights are all public": the quantifier floats after the verb.
+                    floating = bool(set(words[j:i]) & v.whole)
                     for item in _items(words, lo, j):
-                        self.note(item, (lo, hi), i, "release-statement", negated)
+                        self.note(item, (lo, hi), i, "release-statement", negated, floating)
                     if i + 2 < hi and words[i + 1] == "," and words[i + 2] == "including":
                         for item in _items(words, i + 3, self.object_end(i + 3, hi)):
                             self.note(item, (lo, hi), i, "release-statement", negated)
                     triggered = True
                 elif w in v.verbs and self.active_ok(lo, i):
+                    for item in _items(words, i + 1, self.object_end(i + 1, hi)):
+                        self.note(item, (lo, hi), i, "release-statement")
+                    triggered = carried = True
+                elif w in v.access_verbs and set(words[max(lo, i - 3):i]) & v.modals:
+                    # "you can download the pretraining corpus": what anyone may fetch is released.
                     for item in _items(words, i + 1, self.object_end(i + 1, hi)):
                         self.note(item, (lo, hi), i, "release-statement")
                     triggered = carried = True
@@ -352,3 +361,84 @@ def link_findings(text: str, model_id: str | None = None) -> list[tuple[str, str
             # "trained with <the model's own organisation's repository>"; a third-party tool is not its code.
             found["training_code"] = "component-link"
     return [(comp, "open", rule) for comp, rule in found.items()]
+
+
+def _cell_status(cell: str, comp: str, explicit: bool, model_id: str | None) -> str | None:
+    """What one cell of a component's table row says: open / restricted / closed / "promised" / None.
+
+    A released-word must be the whole cell, a parenthesis aside ("yes (every 2,000 steps)"): "public web
+    text" says where the data came from, not that it is released."""
+    v, table = vocab(), component_rules()["release"]["table"]
+    doc = nlp().make_doc(cell)
+    words = {t.lower_ for t in doc}
+    lowered = " ".join(cell.lower().split())
+    bare = " ".join(re.sub(r"\([^)]*\)|[.,;!]", " ", lowered).split())
+    if words & v.future:
+        return "promised"
+    if words & (v.negations | frozenset(table["closed"])) or lowered in table["closed"]:
+        return "closed"
+    if words & v.restricted or any(p.search(lowered) for p in v.restricted_patterns):
+        return "restricted"
+    if bare in table["open"] or bare.split(" ", 1)[0] in table["yes"] or words & set(table["open_words"]):
+        return "open"
+    for tok in doc:
+        if not tok.like_url:
+            continue
+        host = _host_kind(tok.text)
+        if host == comp and (explicit or comp == "training_data" or _own_repo(_as_url(tok.text), model_id)):
+            return "open"
+        if host is None and explicit:
+            return "open"
+    return None
+
+
+def _as_url(text: str) -> str:
+    return text if text.lower().startswith("http") else f"https://{text}"
+
+
+_CHECK_MARK = re.compile(r"^\s*(\[[xX ]\]|[✅✓✔☑❌✗✘])\s*(.+)$")
+
+
+def _entry_cells(text: str) -> list[str]:
+    """A table row's cells; a checklist entry ("✅ Training data", "[ ] Training code") as (label, mark);
+    a short "Label: value" entry ("Training data: proprietary") as (label, value)."""
+    if "|" in text:
+        return [c for c in (c.strip() for c in text.split("|")) if c]
+    m = _CHECK_MARK.match(text)
+    if m:
+        label, _, value = m[2].partition(":")
+        mark = "✘" if m[1].strip("[]").strip() == "" else m[1]
+        return [label.strip(), mark] + ([value.strip()] if value.strip() else [])
+    label, colon, value = text.partition(":")
+    if colon and value.strip() and len(label.split()) <= 4 and not value.lstrip().startswith("//"):
+        return [label.strip(), value.strip()]
+    return []
+
+
+def table_findings(text: str, model_id: str | None = None) -> list[tuple[str, str, str]]:
+    """(component, status, "table-row") for a table row, checklist entry or "Label: value" entry whose
+    label names a training component ("Training code | yes | Apache-2.0 | https://github.com/...",
+    "✅ Pretraining data", "Training data: proprietary").
+
+    A label that says outright it is for training counts with any released-cell; a bare "Data" or
+    "Code" label only beside a URL of its kind (a dataset, the model's own repository). The weakest
+    cell decides ("yes | CC-BY-NC-4.0" is restricted); a promise ("coming soon") says nothing."""
+    cells = _entry_cells(text)
+    if len(cells) < 2:
+        return []
+    label = [t.lower_ for t in nlp().make_doc(cells[0])]
+    comp, explicit = _head(label, 0, len(label))
+    if comp is None or (not explicit and comp == "training_code" and set(label) & vocab().nouns["training_data"]):
+        return []  # "Data pipeline": code about the data, not the code that trains the model
+    statuses = [_cell_status(c, comp, explicit, model_id) for c in cells[1:]]
+    if "promised" in statuses:
+        return []
+    statuses = [s for s in statuses if s is not None]
+    if not statuses:
+        return []
+    status = min(statuses, key=_ORDER.__getitem__)
+    if status == "open" and not explicit and not any(
+            _cell_status(c, comp, explicit, model_id) == "open" and any(t.like_url for t in nlp().make_doc(c))
+            for c in cells[1:]):
+        return []  # a bare "Code | yes" may be any code; only a link of its kind says it is this model's
+    return [(comp, status, "table-row")]

@@ -3,7 +3,9 @@ puts the model under a license, a link to a known license text. Data: `cardrules
 
 Read only when the front matter declares no license openscope knows (none, `other`, an uncatalogued
 name). A sentence about the code or the data ("this code repository is licensed under MIT") says
-nothing about the weights and is skipped.
+nothing about the weights and is skipped. Where no license is named at all, `terms_sections` gives the
+sections of the body that state terms in their own words ("## Terms of use", "## License summary"),
+for the license reader to read as it reads a license file (assess/licensing.py).
 """
 
 from __future__ import annotations
@@ -227,3 +229,57 @@ def stated_license(body: str | None, card_data: dict, catalog: Catalog) -> tuple
                     if entry is not None:
                         return entry, sentence.text
     return None, None
+
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_FENCE = re.compile(r"^\s*(?:```|~~~)")
+
+
+@functools.cache
+def _section_patterns() -> tuple[tuple[re.Pattern, ...], tuple[re.Pattern, ...], tuple[re.Pattern, ...]]:
+    raw = term_rules_raw()["terms_sections"]
+    return (tuple(re.compile(p, re.I) for p in raw["headings"]),
+            tuple(re.compile(p, re.I) for p in raw.get("not_headings", [])),
+            tuple(re.compile(p, re.I) for p in raw.get("lead_ins", [])))
+
+
+def is_terms_lead_in(line: str) -> bool:
+    """A line that binds the reader to the terms after it ("By downloading ... you agree to the following")."""
+    return any(p.search(line) for p in _section_patterns()[2])
+
+
+def is_terms_heading(heading: str) -> bool:
+    """A heading over terms the card states ("Terms of use", "License summary"), not over advice
+    ("Intended use", "Out-of-scope use") or over someone else's terms ("Dataset license")."""
+    text = re.sub(r"[*_`]", "", heading).strip()
+    wanted, unwanted, _ = _section_patterns()
+    return any(p.search(text) for p in wanted) and not any(p.search(text) for p in unwanted)
+
+
+def terms_sections(body: str | None) -> list[tuple[str, str]]:
+    """(heading, markdown) of each body section that states terms: the section under a terms heading,
+    down to the next heading of the same or a higher level (its subsections included)."""
+    if not body:
+        return []
+    out: list[tuple[str, str]] = []
+    current: tuple[int, str, list[str]] | None = None
+    in_fence = False
+    heading = ""
+    for line in body.splitlines():
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        m = None if in_fence else _HEADING.match(line)
+        if m and current is not None and len(m[1]) <= current[0]:
+            out.append((current[1], "\n".join(current[2]).strip()))
+            current = None
+        if m:
+            heading = m[2].strip()
+        if m and current is None and is_terms_heading(m[2]):
+            current = (len(m[1]), m[2].strip(), [line])
+        elif current is None and not in_fence and is_terms_lead_in(line):
+            current = (7, heading or "terms stated in the card", [line])  # runs to the next heading
+        elif current is not None:
+            current[2].append(line)
+    if current is not None:
+        out.append((current[1], "\n".join(current[2]).strip()))
+    return [(h, text) for h, text in out if len(text.splitlines()) > 1 or is_terms_lead_in(text)]

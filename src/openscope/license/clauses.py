@@ -61,6 +61,21 @@ class ClauseSettings:
     object_ends: frozenset[str]
 
 
+_LOWER_WORDS = "openscope.lower_words"
+
+
+def lower_words(doc) -> list[str]:
+    """Every token of `doc` in lower case, computed once per Doc (kept in its `user_data`): the readers
+    ask for the words of the same sentences many times, and slicing a Doc builds a Token per word."""
+    words = doc.user_data.get(_LOWER_WORDS)
+    if words is None:
+        from spacy.attrs import LOWER
+
+        strings = doc.vocab.strings
+        words = doc.user_data[_LOWER_WORDS] = [strings[h] for h in doc.to_array(LOWER).tolist()] if len(doc) else []
+    return words
+
+
 @functools.cache
 def settings() -> ClauseSettings:
     raw = load_yaml(CLAUSES_FILE)
@@ -102,7 +117,7 @@ def marker_table() -> dict[str, list[tuple[str, tuple[frozenset[str], ...]]]]:
 
 def _markers(doc, start: int, end: int) -> list[tuple[str, int, int]]:
     """Non-overlapping markers of the sentence doc[start:end]: the longest first, then the earlier kind."""
-    words = [t.lower_ for t in doc[start:end]]
+    words = lower_words(doc)[start:end]
     table = marker_table()
     found = []
     for i, w in enumerate(words):
@@ -146,10 +161,25 @@ def object_end(words: list[str], group: list[int], limit: int, cfg: ClauseSettin
     return i
 
 
+_PREDICATES = "openscope.predicates"
+
+
+def sentence_predicates(doc, start: int, end: int, clause_of: list[int]) -> list[Predicate]:
+    """`predicates`, computed once per sentence of a Doc for the restriction and obligation readers both
+    (kept in its `user_data` with the clause numbering they were computed with)."""
+    held = doc.user_data.get(_PREDICATES)
+    if held is None or held[0] is not clause_of:
+        held = doc.user_data[_PREDICATES] = (clause_of, {})
+    found = held[1].get((start, end))
+    if found is None:
+        found = held[1][(start, end)] = predicates(doc, start, end, clause_of)
+    return found
+
+
 def predicates(doc, start: int, end: int, clause_of: list[int]) -> list[Predicate]:
     """Every predicate of the sentence doc[start:end] (token offsets of the block's Doc)."""
     cfg = settings()
-    words = [t.lower_ for t in doc[start:end]]
+    words = lower_words(doc)[start:end]
     markers = _markers(doc, start, end)
     out: list[Predicate] = []
     for n, (kind, s, e) in enumerate(markers):
@@ -221,7 +251,7 @@ def item_predicate(lead_in: Predicate | None, doc, start: int, end: int) -> Pred
     ("to train other models") and covers the whole item."""
     if lead_in is None:
         return None
-    words = [t.lower_ for t in doc[start:end]]
+    words = lower_words(doc)[start:end]
     cfg = settings()
     rel = verb_group(words, _after_enumerator(words, 0, len(words)), len(words), cfg)
     obj = (start + rel[-1] + 1, start + object_end(words, rel, len(words), cfg)) if rel else (-1, -1)

@@ -44,6 +44,14 @@ class NormalizeSettings:
     tail_min_start: int
 
 
+def _hyphen_joiner(prefixes: list[str]) -> re.Pattern:
+    """The hyphen after one of `prefixes` ("non-commercial"), as a pattern whose one (empty) group
+    replaces it. It starts with the "-" and looks back for a prefix: `\\b(non|sub|co)-` tried the
+    alternatives at every word of the text (a third of normalising it); a literal first is searched fast."""
+    behind = "|".join(rf"(?<=\b{re.escape(p)}-)" for p in prefixes)
+    return re.compile(rf"-()(?:{behind})(?=[a-z])", re.I)
+
+
 @functools.cache
 def settings() -> NormalizeSettings:
     raw = load_yaml(SETTINGS_PATH)["normalize"]
@@ -53,8 +61,7 @@ def settings() -> NormalizeSettings:
         title_max_words=int(raw.get("title_max_words", 15)),
         title_max_lines=int(raw.get("title_max_lines", 4)),
         equivalent_words=dict(raw.get("equivalent_words") or {}),
-        hyphen_prefix=re.compile(r"\b(" + "|".join(map(re.escape, prefixes)) + r")-(?=[a-z])", re.I)
-        if prefixes else None,
+        hyphen_prefix=_hyphen_joiner(prefixes) if prefixes else None,
         tail_markers=tuple(tuple(_TOKEN.findall(m.lower())) for m in raw.get("optional_tail_markers") or ()),
         tail_min_start=int(raw.get("optional_tail_min_start", 0)),
     )

@@ -28,7 +28,7 @@ from pathlib import Path
 from openscope.data import LICENSES_DIR, load_yaml
 from openscope.errors import CatalogError
 from openscope.license.clauses import KINDS as PREDICATE_KINDS
-from openscope.license.clauses import Predicate, open_predicate, predicates
+from openscope.license.clauses import Predicate, open_predicate, sentence_predicates
 from openscope.types import Evidence, ObligationFinding
 from openscope.vocabulary import obligation_names
 
@@ -216,7 +216,7 @@ class _Block:
     def predicates(self, sent: int) -> list[Predicate]:
         if sent not in self._preds:
             s, e = self.sentences[sent]
-            self._preds[sent] = predicates(self.doc, s, e, self.clause_of)
+            self._preds[sent] = sentence_predicates(self.doc, s, e, self.clause_of)
         return self._preds[sent]
 
     def open_kind(self) -> str | None:
@@ -321,10 +321,11 @@ def _quote(b: _Block, s: int, e: int, m_start: int, m_end: int, value: str | Non
 def _hits(seg, rules: ObligationRules) -> list[_Hit]:
     from openscope.license.thresholds import thresholds_for
 
-    from openscope.license.matching import TextIndex, run_probes
+    from openscope.license.matching import run_probes
 
-    # Each probe runs only where its words occur (license/matching.py); the index is this text's own.
-    index = TextIndex.build(seg.docs)
+    # Each probe runs only where its words occur (license/matching.py), in the index the restriction
+    # reader built over the same segmentation.
+    index = seg.index
     matches = run_probes(rules.probes, index)
     blocks = [_Block(block, doc, sents) for block, doc, sents in zip(seg.blocks, seg.docs, index.block_sentences)]
     hits: list[_Hit] = []
@@ -390,7 +391,7 @@ def read_obligations(seg, filename: str) -> list[ObligationFinding]:
     blocks: dict[int, _Block] = {}
     found: dict[tuple[str, str | None], ObligationFinding] = {}
     for h in hits:
-        b = blocks.setdefault(h.block, _Block(seg.blocks[h.block], seg.docs[h.block]))
+        b = blocks.setdefault(h.block, _Block(seg.blocks[h.block], seg.docs[h.block], seg.index.block_sentences[h.block]))
         ev = Evidence(file=filename, section=seg.blocks[h.block].section,
                       quote=_quote(b, h.sent_start, h.sent_end, h.match_start, h.match_end, h.value))
         key = (h.obligation, h.value)

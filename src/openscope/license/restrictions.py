@@ -69,9 +69,11 @@ def _rule_hits(seg, ruleset) -> tuple[list[SentenceHit], list]:
     from openscope.license.rules import block_hits, lead_in_keys, match_text
 
     lead_in_blocks = {j for block in seg.blocks for j in block.lead_ins}
-    matches = match_text(ruleset, seg.docs, lead_in_blocks)
+    matches = match_text(ruleset, seg.docs, lead_in_blocks, seg.index)
     hits = []
     for i, (block, bm) in enumerate(zip(seg.blocks, matches)):
+        if not bm.positives and not any(key in ruleset.anchored for key, _, _ in bm.marks):
+            continue  # no rule can fire here (block_hits has no candidates): the lead-in need not be read
         lead_keys: set[str] = set()
         for j in block.lead_ins:
             lead_keys |= lead_in_keys(matches[j])
@@ -107,8 +109,7 @@ def classifier_units(seg, block_sentences: list[list[tuple[int, int]]]) -> list[
     """What the classifier reads: every sentence of at least MIN_CLASSIFIED_WORDS words, after the
     lead-in of the list it belongs to: (block, sentence number, start, end, text). Training reads the
     same units (scripts/classifier_data.py)."""
-    from spacy.attrs import IS_ALPHA
-
+    from openscope.license.rules import words_between
     from openscope.license.segment import sentence_text
 
     units = []
@@ -121,10 +122,13 @@ def classifier_units(seg, block_sentences: list[list[tuple[int, int]]]) -> list[
             if len(seg.docs[j]) and block_sentences[j]:
                 s, e = block_sentences[j][-1]
                 context = sentence_text(seg.blocks[j], seg.docs[j], s, e) + " "
-        words = doc.to_array(IS_ALPHA).cumsum().tolist()  # words up to and including each token
         for k, (s, e) in enumerate(block_sentences[i]):
-            if words[e - 1] - (words[s - 1] if s else 0) >= MIN_CLASSIFIED_WORDS:  # headings are not clauses
-                units.append((i, k, s, e, context + sentence_text(block, doc, s, e)))
+            if words_between(doc, s, e) < MIN_CLASSIFIED_WORDS:  # headings are not clauses
+                continue
+            text = sentence_text(block, doc, s, e)
+            if text.isupper() and not text.rstrip().endswith((".", ";")):  # nor is a long capitalised heading
+                continue
+            units.append((i, k, s, e, context + text))
     return units
 
 

@@ -18,6 +18,7 @@ Text-level conditions (`unless_flags`, `if_flags`) are applied by `restrictions.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ from pathlib import Path
 from openscope.data import LICENSES_DIR, load_yaml
 from openscope.errors import CatalogError
 from openscope.license.clauses import KINDS as PREDICATE_KINDS
-from openscope.license.clauses import Predicate, item_predicate, open_predicate, predicates
+from openscope.license.clauses import Predicate, item_predicate, lower_words, open_predicate, sentence_predicates
 from openscope.license.matching import Probe, TextIndex, make_probe, run_probes
 from openscope.vocabulary import flag_names
 
@@ -93,6 +94,7 @@ class RuleSet:
     phrases_cased: object  # spacy PhraseMatcher on ORTH (abbreviations such as "EU", "U.S.")
     rules_by_key: dict[str, Rule] = field(default_factory=dict)
     anchored: dict[str, list[Rule]] = field(default_factory=dict)  # "cue|name" -> rules anchored on it
+    every_flag_vetoes: tuple[Condition, ...] = ()  # cues that make a sentence no clause at all (a question)
 
 
 @dataclass(frozen=True)
@@ -243,6 +245,10 @@ def load_rules(directory: Path | None = None) -> RuleSet:
     for name, spec in raw_cues.items():
         _add(parts, f"cue|{name}", spec or {}, f"{cue_file.name}: cue {name!r}")
     cues = set(raw_cues)
+    vetoes = (load_yaml(cue_file) or {}).get("veto_every_flag") or []
+    for name in vetoes:
+        if name not in cues:
+            raise RuleError(f"{cue_file.name}: veto_every_flag: unknown cue {name!r}")
     flags = {}
     signal_file = directory / SIGNALS_FILE.name
     if signal_file.exists():
@@ -254,7 +260,8 @@ def load_rules(directory: Path | None = None) -> RuleSet:
         fr = load_flag_file(path, cues, parts, signals)
         flags[fr.flag] = fr
     ruleset = RuleSet(flags=flags, cues=tuple(sorted(cues)), positives=token_matchers[0],
-                      marks=token_matchers[1], phrases=phrases, phrases_cased=phrases_cased)
+                      marks=token_matchers[1], phrases=phrases, phrases_cased=phrases_cased,
+                      every_flag_vetoes=tuple(Condition(key=f"cue|{n}", scope="sentence", cue=n) for n in vetoes))
     for fr in flags.values():
         for r in fr.rules.values():
             ruleset.rules_by_key[f"pos|{r.flag}|{r.id}"] = r
@@ -265,25 +272,51 @@ def load_rules(directory: Path | None = None) -> RuleSet:
 
 # --- matching -------------------------------------------------------------------------------------
 
-def clause_ids(doc) -> list[int]:
-    """Clause number of every token: a new clause after ';' and at inline enumerators like '(ii)'."""
-    import numpy as np
-    from spacy.attrs import ORTH, SPACY
+_CLAUSE_IDS = "openscope.clause_ids"
+_WORD_COUNTS = "openscope.word_counts"
 
-    n = len(doc)
-    if not n:
-        return []
-    rows = doc.to_array([ORTH, SPACY])
-    orth, space_after = rows[:, 0], rows[:, 1]
-    strings = doc.vocab.strings
-    starts = np.zeros(n + 1, dtype=np.int64)  # clauses starting at each token
-    starts[np.flatnonzero(orth == strings[";"]) + 1] += 1
-    for i in np.flatnonzero(orth[:-2] == strings["("]).tolist():
-        label = doc[i + 1].text
-        if doc[i + 2].text == ")" and (i == 0 or space_after[i - 1]) and len(label) <= 4 \
-                and (label.isdigit() or label.isalpha()) and (len(label) == 1 or label.lower().strip("ivxl") == ""):
-            starts[i] += 1
-    return np.cumsum(starts[:n]).tolist()
+
+def word_counts(doc) -> list[int]:
+    """Words (alphabetic tokens) up to and including each token of `doc`, computed once per Doc."""
+    found = doc.user_data.get(_WORD_COUNTS)
+    if found is None:
+        from spacy.attrs import IS_ALPHA
+
+        found = doc.user_data[_WORD_COUNTS] = doc.to_array(IS_ALPHA).cumsum().tolist() if len(doc) else []
+    return found
+
+
+def words_between(doc, start: int, end: int) -> int:
+    """Alphabetic tokens in doc[start:end]."""
+    if end <= start:
+        return 0
+    counts = word_counts(doc)
+    return counts[end - 1] - (counts[start - 1] if start else 0)
+
+
+def clause_ids(doc) -> list[int]:
+    """Clause number of every token: a new clause after ';' and at inline enumerators like '(ii)'.
+    Computed once per Doc (kept in its `user_data`): the rules, quotes and obligations all ask."""
+    found = doc.user_data.get(_CLAUSE_IDS)
+    if found is None:
+        found = doc.user_data[_CLAUSE_IDS] = _clause_ids(doc)
+    return found
+
+
+def _clause_ids(doc) -> list[int]:
+    # Over the Doc's lower-case words (kept for the readers anyway): numpy per block cost more than this.
+    words = lower_words(doc)
+    n = len(words)
+    starts = [0] * (n + 1)  # clauses starting at each token
+    for i, w in enumerate(words):
+        if w == ";":
+            starts[i + 1] += 1
+        elif w == "(" and i < n - 2 and words[i + 2] == ")" and (i == 0 or doc[i - 1].whitespace_):
+            label = doc[i + 1].text
+            if len(label) <= 4 and (label.isdigit() or label.isalpha()) \
+                    and (len(label) == 1 or label.lower().strip("ivxl") == ""):
+                starts[i] += 1
+    return list(itertools.accumulate(starts[:n]))
 
 
 @dataclass
@@ -333,7 +366,7 @@ class BlockMatches:
         found = self._predicates.get(sent)
         if found is None:
             s, e = self.sentences[sent]
-            found = self._predicates[sent] = predicates(self.doc, s, e, self.clause_of)
+            found = self._predicates[sent] = sentence_predicates(self.doc, s, e, self.clause_of)
         return found
 
     def open_predicate(self) -> Predicate | None:
@@ -364,11 +397,11 @@ def ensure_marks(ruleset: RuleSet, wanted: list[tuple[BlockMatches, Iterable[int
         bm.marked.update(sents)
 
 
-def match_text(ruleset: RuleSet, docs: list, lead_in_blocks: set[int]) -> list[BlockMatches]:
+def match_text(ruleset: RuleSet, docs: list, lead_in_blocks: set[int], index: TextIndex | None = None) -> list[BlockMatches]:
     """Positive matches in every block (one Doc each), with negatives and cues in the sentences where
     a rule matched (and in the last sentence of a list lead-in): the token patterns run only where
-    they can match (matching.py)."""
-    index = TextIndex.build(docs)
+    they can match (matching.py). `index`: the docs' TextIndex, when the caller has it."""
+    index = index or TextIndex.build(docs)
     positives = run_probes(ruleset.positives, index)
     strings = docs[0].vocab.strings if docs else None
     out, wanted = [], []
@@ -441,6 +474,21 @@ def _predicate_ok(rule: Rule, bm: BlockMatches, sent: int, token: int, lead: Pre
     return True
 
 
+def inline_lead_keys(bm: BlockMatches, sent: int, clause: int) -> set[str]:
+    """Cues of an inline lead-in: "You will not, and will not permit anyone to: (a) ...; (c) use
+    Output to ..." carries the first clause's modality to each enumerated item of the sentence."""
+    s, e = bm.sentences[sent]
+    first = bm.clause_of[s]
+    if clause == first:
+        return set()
+    last = s
+    while last + 1 < e and bm.clause_of[last + 1] == first:
+        last += 1
+    if bm.doc[last].text != ":":
+        return set()
+    return {k for k in bm.keys_in(sent, first) if k.startswith("cue|")}
+
+
 def block_hits(ruleset: RuleSet, block_index: int, bm: BlockMatches, lead_keys: set[str],
                lead: Predicate | None = None) -> list[Hit]:
     """Rules that fire in one block; `lead` is the modality its list lead-in leaves open, if any."""
@@ -454,12 +502,14 @@ def block_hits(ruleset: RuleSet, block_index: int, bm: BlockMatches, lead_keys: 
         sent_keys = bm.keys_in(sent, None)
         clause_keys = bm.keys_in(sent, clause)
         unit = sent_keys if rule.scope == "sentence" else clause_keys
-        if not _cue_ok(rule, unit, lead_keys):
+        lead_here = lead_keys | inline_lead_keys(bm, sent, clause) if rule.scope == "clause" else lead_keys
+        if not _cue_ok(rule, unit, lead_here):
             continue
         flag_rules = ruleset.flags[rule.flag]
-        if _vetoed(flag_rules.negatives, sent_keys, clause_keys) or _vetoed(rule.negatives, sent_keys, clause_keys):
+        if (_vetoed(flag_rules.negatives, sent_keys, clause_keys) or _vetoed(rule.negatives, sent_keys, clause_keys)
+                or _vetoed(ruleset.every_flag_vetoes, sent_keys, clause_keys)):
             continue
-        if rule.min_words and sum(t.is_alpha for t in bm.doc[slice(*bm.sentences[sent])]) < rule.min_words:
+        if rule.min_words and words_between(bm.doc, *bm.sentences[sent]) < rule.min_words:
             continue
         if (rule.governed_by or rule.scoped_by) and not _predicate_ok(rule, bm, sent, start, lead):
             continue
@@ -481,7 +531,7 @@ def classifier_allowed(ruleset: RuleSet, flag: str, bm: BlockMatches, sent: int,
         return True
     ensure_marks(ruleset, [(bm, [sent])])
     keys = bm.keys_in(sent, None)
-    if _vetoed(flag_rules.negatives, keys, keys):
+    if _vetoed(flag_rules.negatives, keys, keys) or _vetoed(ruleset.every_flag_vetoes, keys, keys):
         return False
     present = keys | lead_keys
     return all(not gate or any(f"cue|{c}" in present for c in gate)

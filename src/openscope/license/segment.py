@@ -10,6 +10,7 @@ Sentences come from spaCy's rule-based sentencizer on a blank English pipeline (
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -234,6 +235,14 @@ class Segmented:
     unwrapped: str | None  # "html" | "markdown" | None
     blocks: list[Block]
     docs: list  # one spaCy Doc per block
+
+    @functools.cached_property
+    def index(self):
+        """The text's sentences, words and token columns (license/matching.py), built once and shared by
+        every reader of this segmentation (restriction rules, classifier units, obligations)."""
+        from openscope.license.matching import TextIndex
+
+        return TextIndex.build(self.docs)
 
 
 def sentence_text(block: Block, doc, start: int, end: int) -> str:

@@ -65,9 +65,12 @@ def settings() -> _Settings:
     suffix = re.compile(rf"^\s*(?P<cur>{cur_alt})(?![\w])", re.I)
     user_alt = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(raw["user_words"], key=len, reverse=True))
     qualifiers = "|".join(map(re.escape, raw["user_qualifiers"]))
-    users_after = re.compile(rf"\s*(?:(?:{qualifiers})[\s-]+){{0,3}}(?:{user_alt})\b", re.I)
+    # "one million (1,000,000) daily active users": the number may be restated in brackets
+    users_after = re.compile(rf"(?:\s*\([^()]{{1,24}}\))?\s*(?:(?:{qualifiers})[\s-]+){{0,3}}(?:{user_alt})\b", re.I)
+    # "the Monthly Active Users of all products offered by you and your Affiliates exceeded ...": the
+    # count is compared to the number however long the phrase that says whose users they are
     users_before = re.compile(
-        rf"\b(?:{user_alt})\b[^.;:\d]{{0,40}}?\b(?:exceeds?|exceeding|exceeded|over|above|more than|greater than|"
+        rf"\b(?:{user_alt})\b[^.;:\d]{{0,120}}?\b(?:exceeds?|exceeding|exceeded|over|above|more than|greater than|"
         rf"at least|surpass\w*|reaches|reaching)\s*$", re.I)
     return _Settings(words, scales, currencies, amount, prefix, suffix, users_after, users_before)
 

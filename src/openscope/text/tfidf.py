@@ -38,16 +38,17 @@ class Vectorizer:
         """Vocabulary indices of every n-gram of `text` (with repeats)."""
         if self.analyzer == "word":
             return [i for i in map(self.vocabulary.get, self.terms(text)) if i is not None]
-        out: list[int] = []
-        for w in text.lower().split():  # as scikit-learn's char_wb: words between runs of white space
-            out.extend(self._word_indices(w))
-        return out
+        # as scikit-learn's char_wb: words between runs of white space; each word's n-grams looked up once
+        return list(itertools.chain.from_iterable(map(self._by_word.__getitem__, text.lower().split())))
 
-    @functools.lru_cache(maxsize=50_000)  # noqa: B019 - one model per process; words repeat a lot
     def _word_indices(self, word: str) -> tuple[int, ...]:
         vocab = self.vocabulary
         lo, hi = self.ngram_range
         return tuple(i for i in (vocab.get(g) for g in _char_wb_grams(word, lo, hi)) if i is not None)
+
+    @functools.cached_property
+    def _by_word(self) -> _WordCache:
+        return _WordCache(self._word_indices)
 
     def features(self, text: str) -> dict[int, float]:
         idx, val = self.feature_arrays(text)
@@ -89,6 +90,24 @@ class Vectorizer:
 
     def __hash__(self):
         return id(self)
+
+
+class _WordCache(dict):
+    """word -> its n-gram indices, computed on a miss (a dict lookup per word, in C, instead of a
+    call); emptied when it grows past WORD_CACHE words (words repeat a lot: licenses share a vocabulary)."""
+
+    def __init__(self, compute):
+        super().__init__()
+        self.compute = compute
+
+    def __missing__(self, word: str) -> tuple[int, ...]:
+        if len(self) >= WORD_CACHE:
+            self.clear()
+        found = self[word] = self.compute(word)
+        return found
+
+
+WORD_CACHE = 50_000
 
 
 def _char_wb_grams(word: str, lo: int, hi: int) -> list[str]:
