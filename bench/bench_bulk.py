@@ -11,7 +11,8 @@ and reads the run's summary.json. Columns:
     RSS         peak resident memory: the driver (it also hosts the Dask scheduler), the largest
                 worker, and their sum (driver + every worker)
     texts       license files / distinct normalised texts / analyses run
-    stages      seconds per stage: read, texts, cards, graph, report
+    stages      seconds per stage: read, texts, cards, graph, report (wall, then CPU of the driver and
+                the tasks: on a busy machine wall grows, CPU much less)
 
 The machine is shared with whatever else runs on it: compare CPU-ms/model across runs, not only wall.
 """
@@ -59,7 +60,7 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     base = args.keep or Path(tempfile.mkdtemp(prefix="openscope-bulk-bench-"))
     lines = ["| rows | wall s | CPU-ms/model | RSS driver / max worker / total MB | texts: files / distinct / analysed "
-             "| stages s (read, texts, cards, graph, report) |", "|---|---|---|---|---|---|"]
+             "| stages wall s (read, texts, cards, graph, report) | stages CPU s |", "|---|---|---|---|---|---|---|"]
     for rows in args.rows:
         dump = ensure_dump(rows, base / f"dump-{rows}")
         s = run_once(dump, base / f"out-{rows}", args.scheduler, args.workers)
@@ -67,11 +68,12 @@ def main(argv=None) -> None:
         workers = list(run["worker_peak_rss_mb"].values()) if args.scheduler not in ("pandas", "synchronous") else []
         driver = run["driver_peak_rss_mb"]
         total = driver + sum(workers)
-        st = run["stage_s"]
+        st, sc = run["stage_s"], run.get("stage_cpu_s", {})
         lines.append(f"| {s['models']:,} | {s['_wall']:.1f} | {run['cpu_ms_per_model']:.2f} | "
                      f"{driver:.0f} / {max(workers, default=0):.0f} / {total:.0f} | "
                      f"{s['texts']['files']:,} / {s['texts']['distinct']} / {s['texts']['analysed']} | "
-                     f"{st['read']:.0f}, {st['texts']:.0f}, {st['cards']:.0f}, {st['graph']:.0f}, {st['report']:.0f} |")
+                     f"{st['read']:.0f}, {st['texts']:.0f}, {st['cards']:.0f}, {st['graph']:.0f}, {st['report']:.0f} | "
+                     + ", ".join(f"{sc.get(k, 0):.0f}" for k in ("read", "texts", "cards", "graph", "report")) + " |")
         print(lines[-1], file=sys.stderr, flush=True)
     print("\n".join(lines))
 

@@ -230,30 +230,32 @@ def run(dumps_in: list[str], out: Path, *, licenses: Path | None = None, schedul
         raise InputError(f"{out}: holds an unfinished run over other inputs; pass --restart or another --out")
     texts.save(stage / "manifest.json", manifest)
     timings: dict[str, float] = {}
+    stage_cpu: dict[str, float] = {}
+    in_process = scheduler in ("pandas", "synchronous")
 
     with engine.Runner(scheduler, workers, progress) as runner:
-        t = time.monotonic()
+        t, c = time.monotonic(), _cpu_mark(runner)
         split = runner.map("read", dumps.split_piece, [(p, i, buckets, stage) for i, p in enumerate(pieces)],
                            [engine.marker(stage, f"read-{i}") for i in range(len(pieces))])
-        timings["read"] = time.monotonic() - t
+        timings["read"], stage_cpu["read"] = time.monotonic() - t, _cpu_since(runner, c, in_process)
 
-        t = time.monotonic()
+        t, c = time.monotonic(), _cpu_mark(runner)
         text_stats = _texts(runner, stage, licenses, buckets)
-        timings["texts"] = time.monotonic() - t
+        timings["texts"], stage_cpu["texts"] = time.monotonic() - t, _cpu_since(runner, c, in_process)
 
-        t = time.monotonic()
+        t, c = time.monotonic(), _cpu_mark(runner)
         local = runner.map("cards", cards_task, [(b, str(stage)) for b in range(buckets)],
                            [engine.marker(stage, f"cards-{b}") for b in range(buckets)])
-        timings["cards"] = time.monotonic() - t
+        timings["cards"], stage_cpu["cards"] = time.monotonic() - t, _cpu_since(runner, c, in_process)
 
-        t = time.monotonic()
+        t, c = time.monotonic(), _cpu_mark(runner)
         graph_stats, special_counts = _graph(runner, stage, out, buckets)
-        timings["graph"] = time.monotonic() - t
+        timings["graph"], stage_cpu["graph"] = time.monotonic() - t, _cpu_since(runner, c, in_process)
 
-        t = time.monotonic()
+        t, c = time.monotonic(), _cpu_mark(runner)
         counts = runner.map("report", report_task, [(b, str(stage), str(out)) for b in range(buckets)],
                             [engine.marker(stage, f"report-{b}") for b in range(buckets)])
-        timings["report"] = time.monotonic() - t
+        timings["report"], stage_cpu["report"] = time.monotonic() - t, _cpu_since(runner, c, in_process)
         workers_rss = dict(runner.workers_seen)
         task_cpu = runner.task_cpu_s
         tasks_run, tasks_skipped = runner.tasks_run, runner.tasks_skipped
@@ -268,7 +270,6 @@ def run(dumps_in: list[str], out: Path, *, licenses: Path | None = None, schedul
     wall = time.monotonic() - started
     driver_cpu = engine.cpu_seconds() - cpu0
     models_n = total.get("totals", {}).get("models", 0)
-    in_process = scheduler in ("pandas", "synchronous")
     summary = {
         "schema": "openscope.bulk/1",
         "dump_date": latest[:10] if latest else None,
@@ -282,6 +283,7 @@ def run(dumps_in: list[str], out: Path, *, licenses: Path | None = None, schedul
             "scheduler": scheduler, "workers": workers if not in_process else 1, "buckets": buckets,
             "tasks_run": tasks_run, "tasks_skipped": tasks_skipped, "wall_s": round(wall, 2),
             "stage_s": {k: round(v, 2) for k, v in timings.items()},
+            "stage_cpu_s": {k: round(v, 2) for k, v in stage_cpu.items()},
             "cpu_s": round(driver_cpu + (0 if in_process else task_cpu), 2),
             "cpu_ms_per_model": round(1000 * (driver_cpu + (0 if in_process else task_cpu)) / max(models_n, 1), 3),
             "driver_peak_rss_mb": round(engine.peak_rss_mb(), 1),
@@ -290,6 +292,16 @@ def run(dumps_in: list[str], out: Path, *, licenses: Path | None = None, schedul
     }
     texts.save(out / "summary.json", summary)
     return summary
+
+
+def _cpu_mark(runner) -> tuple[float, float]:
+    return engine.cpu_seconds(), runner.task_cpu_s
+
+
+def _cpu_since(runner, mark: tuple[float, float], in_process: bool) -> float:
+    """CPU seconds of one stage: this process's, plus the tasks' when they ran in other processes."""
+    driver, tasks = mark
+    return engine.cpu_seconds() - driver + (0.0 if in_process else runner.task_cpu_s - tasks)
 
 
 def _texts(runner, stage: Path, licenses: Path | None, buckets: int) -> dict:

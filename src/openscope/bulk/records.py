@@ -257,7 +257,7 @@ def documents_of(names_and_texts) -> list[Document]:
 
 
 def to_json(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=_default)
+    return _ENCODER.encode(obj)
 
 
 def _default(o):
@@ -266,3 +266,7 @@ def _default(o):
     if isinstance(o, (set, frozenset, tuple)):
         return list(o)
     return str(o)
+
+
+# One encoder for every record and report column: json.dumps builds a new one per call when given options.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_default)

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from openscope.card.cues import pattern_cue
 from openscope.card.rules import RULES_DIR, component_rules
 from openscope.card.sentences import Sentence, card_sentences, normalize
 from openscope.text.patterns import build_matcher
@@ -62,6 +63,11 @@ def _component_matcher():
     return build_matcher({r["id"]: r["patterns"] for r in rules}), {r["id"]: r for r in rules}
 
 
+@functools.cache
+def _component_cue():
+    return pattern_cue(p for r in component_rules()["rules"] for p in r["patterns"])
+
+
 @dataclass
 class Statement:
     component: str
@@ -100,8 +106,13 @@ def _own_repo(urls: list[str], model_id: str | None) -> bool:
 
 def rule_statements(sentence: Sentence, model_id: str | None = None) -> list[Statement]:
     """What the Matcher rules say about one sentence (one statement per component)."""
-    matcher, rules = _component_matcher()
+    cue = _component_cue()
+    if not cue(sentence.text):
+        return []  # no rule can match: not worth a tokenisation
     doc = nlp().make_doc(sentence.text)
+    if not cue.tokens_may_match(doc):
+        return []  # nor worth the Matcher
+    matcher, rules = _component_matcher()
     found: dict[str, Statement] = {}
     vocab = nlp().vocab
     for match_id, start, end in matcher(doc):

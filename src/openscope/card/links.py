@@ -14,6 +14,7 @@ import functools
 import re
 from dataclasses import dataclass
 
+from openscope.card.cues import pattern_cue
 from openscope.card.parse import as_list
 from openscope.card.rules import Family, families, family_groups, lineage_rules
 from openscope.card.sentences import card_sentences
@@ -31,6 +32,7 @@ _HF_URL = re.compile(r"huggingface\.co/(?!datasets/|spaces/|docs/|blog/)([A-Za-z
 _HUB_ID_IN_TEXT = re.compile(r"(?<![\w/.:-])([A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95})(?![\w/])")
 
 
+@functools.lru_cache(maxsize=65_536)  # base ids repeat: a popular base is named by thousands of models
 def family_in(text: str) -> Family | None:
     """The first family named in `text` (families are ordered most specific first)."""
     hits = [(m.start(), i, f) for i, f in enumerate(families()) for m in [f.pattern.search(text)] if m]
@@ -64,8 +66,19 @@ def _relation_matcher():
 
 
 @functools.cache
+def _relation_cue():
+    return pattern_cue(s["pattern"] if isinstance(s, dict) else s
+                       for specs in lineage_rules()["relations"].values() for s in specs)
+
+
+@functools.cache
 def _governing_matcher():
     return build_matcher({"governing": lineage_rules()["governing"]})
+
+
+@functools.cache
+def _governing_cue():
+    return pattern_cue(lineage_rules()["governing"])
 
 
 @functools.cache
@@ -162,35 +175,48 @@ def body_base_links(body: str | None) -> list[BaseLink]:
     """Bases named by clear statements in the body: "fine-tuned from X", "a LoRA adapter for X"."""
     if not body or not body.strip():
         return []  # registry facts carry no body: don't pay for spaCy
-    matcher, cues = _relation_matcher()
-    vocab = nlp().vocab
-    scratch = _trained_from_scratch(body)
+    cued = _relation_cue()
+    scratch = None
     out: list[BaseLink] = []
     for n, sentence in enumerate(card_sentences(body)):
-        doc = nlp().make_doc(sentence.text)
-        text = sentence.text
-        for match_id, start, end in sorted(matcher(doc), key=lambda m: m[1]):
-            cue = cues[vocab.strings[match_id]]
-            cue_start, cue_end = doc[start].idx, doc[end - 1].idx + len(doc[end - 1])
-            if cue.before:
-                lo = doc[max(0, start - cue.before)].idx
-                names = [(a + lo, b + lo, i, f) for a, b, i, f in _names_at(text[lo:cue_start])]
-                names = [x for x in names if _name_ok(text, cue_start, cue_end, x[0], x[1], scratch)][-1:]
-            else:
-                hi_tok = min(len(doc), end + cue.after)
-                hi = doc[hi_tok - 1].idx + len(doc[hi_tok - 1]) if hi_tok > 0 else cue_start
-                names = [(a + cue_start, b + cue_start, i, f) for a, b, i, f in _names_at(text[cue_start:hi])]
-                names = [x for x in names if _name_ok(text, cue_start, cue_end, x[0], x[1], scratch)]
-            ids = [x[2] for x in names if x[2]]
-            if ids:
-                for hub_id in ids if cue.relation == "merge" else ids[:1]:
-                    out.append(BaseLink(hub_id, cue.relation, "card body", text, statement=n))
-                break
-            fam = next((x[3] for x in names if x[3] is not None), None)
-            if fam is not None:
-                out.append(BaseLink(fam.model, cue.relation, "card body", text, fam.license, fam.name, statement=n))
-                break
+        if not cued(sentence.text):
+            continue  # no relation cue can match here
+        if scratch is None:
+            scratch = _trained_from_scratch(body)
+        # Fresh links every time: callers adjust a link's relation and fallbacks in place.
+        out.extend(BaseLink(ref, relation, "card body", sentence.text, lic, fam, statement=n)
+                   for ref, relation, lic, fam in _sentence_links(sentence.text, scratch))
     return out
+
+
+@functools.lru_cache(maxsize=65_536)  # templated cards repeat their sentences
+def _sentence_links(text: str, scratch: bool) -> tuple[tuple[str | None, str, str | None, str | None], ...]:
+    """(ref, relation, license key, family) of the bases one body sentence names: the first relation
+    cue that names one decides (all of a merge's)."""
+    doc = nlp().make_doc(text)
+    if not _relation_cue().tokens_may_match(doc):
+        return ()
+    matcher, cues = _relation_matcher()
+    vocab = nlp().vocab
+    for match_id, start, end in sorted(matcher(doc), key=lambda m: m[1]):
+        cue = cues[vocab.strings[match_id]]
+        cue_start, cue_end = doc[start].idx, doc[end - 1].idx + len(doc[end - 1])
+        if cue.before:
+            lo = doc[max(0, start - cue.before)].idx
+            names = [(a + lo, b + lo, i, f) for a, b, i, f in _names_at(text[lo:cue_start])]
+            names = [x for x in names if _name_ok(text, cue_start, cue_end, x[0], x[1], scratch)][-1:]
+        else:
+            hi_tok = min(len(doc), end + cue.after)
+            hi = doc[hi_tok - 1].idx + len(doc[hi_tok - 1]) if hi_tok > 0 else cue_start
+            names = [(a + cue_start, b + cue_start, i, f) for a, b, i, f in _names_at(text[cue_start:hi])]
+            names = [x for x in names if _name_ok(text, cue_start, cue_end, x[0], x[1], scratch)]
+        ids = [x[2] for x in names if x[2]]
+        if ids:
+            return tuple((hub_id, cue.relation, None, None) for hub_id in (ids if cue.relation == "merge" else ids[:1]))
+        fam = next((x[3] for x in names if x[3] is not None), None)
+        if fam is not None:
+            return ((fam.model, cue.relation, fam.license, fam.name),)
+    return ()
 
 
 @functools.cache
@@ -253,7 +279,11 @@ def name_links(facts: ModelFacts, relation: str) -> list[BaseLink]:
 
 @functools.lru_cache(maxsize=65_536)
 def _governs(text: str) -> bool:
-    return bool(_governing_matcher()(nlp().make_doc(text)))
+    cue = _governing_cue()
+    if not cue(text):
+        return False
+    doc = nlp().make_doc(text)
+    return cue.tokens_may_match(doc) and bool(_governing_matcher()(doc))
 
 
 def governing_links(body: str | None) -> list[BaseLink]:

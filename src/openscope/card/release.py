@@ -20,6 +20,7 @@ import functools
 import re
 from dataclasses import dataclass
 
+from openscope.card.cues import URL_CUE, Cue, words_cue
 from openscope.card.rules import component_rules
 from openscope.text.sentences import nlp
 
@@ -246,8 +247,20 @@ class _Reader:
         return [(comp, status, rule) for comp, (status, rule) in self.found.items()]
 
 
+@functools.cache
+def _noun_cue() -> Cue:
+    return words_cue(vocab().nouns["training_code"] | vocab().nouns["training_data"])
+
+
+@functools.cache
+def _url_cue() -> Cue:
+    return Cue(URL_CUE)
+
+
 def release_findings(text: str) -> list[tuple[str, str, str]]:
     """(component, status, rule) for every training component a release statement in `text` speaks of."""
+    if not _noun_cue()(text):
+        return []  # a statement reads only a sentence naming a component noun (`_Reader.read`)
     return _Reader(text).read()
 
 
@@ -305,8 +318,12 @@ def link_findings(text: str, model_id: str | None = None) -> list[tuple[str, str
     known kind); a bare "Dataset" label counts beside a dataset URL; a bare "Code" or "Repository"
     label in a sentence about training, or as a list entry of its own beside a repository of the
     model's own organisation ("Code: https://github.com/<org>/...")."""
-    v = vocab()
+    if not _url_cue()(text):
+        return []  # every finding sits beside a URL
     doc = nlp().make_doc(text)
+    if not any(tok.like_url for tok in doc):
+        return []
+    v = vocab()
     words = [t.lower_ for t in doc]
     sentence_words = set(words)
     found: dict[str, str] = {}

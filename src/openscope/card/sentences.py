@@ -24,9 +24,14 @@ _EMPHASIS = re.compile(r"(\*\*|__|\*|`)")
 URL_RE = re.compile(r"https?://[^\s)\]>\"']+")
 
 
+@functools.cache
+def _normalizers() -> tuple[tuple[re.Pattern, str], ...]:
+    return tuple((re.compile(pattern, re.I), repl) for pattern, repl in component_rules().get("normalize", []))
+
+
 def normalize(text: str) -> str:
-    for pattern, repl in component_rules().get("normalize", []):
-        text = re.sub(pattern, repl, text, flags=re.I)
+    for pattern, repl in _normalizers():
+        text = pattern.sub(repl, text)
     return text
 
 
@@ -64,9 +69,18 @@ def card_sentences(body: str | None) -> list[Sentence]:
         heading, block = _EMPHASIS.sub("", heading), _EMPHASIS.sub("", block)
         if len(block) < 3:
             continue
-        parts = [s.text for s in nlp()(block).sents] if len(block) > 120 else [block]
-        for part in parts:
-            part = part.strip()
-            if part:
-                out.append(Sentence(normalize(part), heading, URL_RE.findall(part)))
+        parts = _block_sentences(block) if len(block) <= MEMO_BLOCK_CHARS else _split(block)
+        out.extend(Sentence(text, heading, list(urls)) for text, urls in parts)
     return out
+
+
+MEMO_BLOCK_CHARS = 4_000  # blocks up to this size are remembered (templated cards repeat most of theirs)
+
+
+def _split(block: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """A block's sentences: (normalized text, URLs) each."""
+    parts = [s.text for s in nlp()(block).sents] if len(block) > 120 else [block]
+    return tuple((normalize(part), tuple(URL_RE.findall(part))) for part in (p.strip() for p in parts) if part)
+
+
+_block_sentences = functools.lru_cache(maxsize=20_000)(_split)
