@@ -49,6 +49,13 @@ POSITIVE = [
     ("no-redistribution", "You must not redistribute the model or any copy of it."),
     ("no-redistribution", "Sharing the weights with third parties is prohibited; you may not distribute them."),
     ("no-redistribution", "Redistribution of the model files is not permitted."),
+    # a denial at the end of its clause denies its subject; verbs joined to the first are governed too
+    ("geographic", "Shipping the model into Chile or Peru is not licensed."),
+    ("no-redistribution", "You may not copy the weights to shared drives, upload them to a hub, or mirror them."),
+    # the only way out of the ban is another license: the ban stands under this one
+    ("no-redistribution", "Unless you hold a separate redistribution licence from us, you may not share the model."),
+    ("non-commercial", "Your rights depend on your not using the model in return for payment or for commercial gain."),
+    ("revenue-cap", "Firms with yearly sales above ten million U.S. dollars need a commercial licence."),
 ]
 
 # (flag, clause): tricky look-alikes that must NOT raise the flag.
@@ -80,6 +87,11 @@ NEGATIVE = [
     ("user-cap", "Users must be 16 years or older."),
     ("revenue-cap", "Our liability is limited to USD 100."),
     ("naming", "You may not use our name to endorse your products."),
+    ("revenue-cap", "The publisher, a firm with yearly sales above USD 900 million, gives the model away for free."),
+    ("geographic", "Where we hold rights in countries other than Canada, you receive the same rights there."),
+    ("use-restrictions", "No field-of-use restrictions apply to this model."),
+    ("non-commercial", "An earlier draft would have needed a research-only agreement, but this version does not."),
+    ("flow-down", "Your own use of the model and of its derivatives must comply with the acceptable use policy."),
 ]
 
 

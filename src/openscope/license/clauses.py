@@ -59,6 +59,9 @@ class ClauseSettings:
     boundaries: frozenset[str]
     negators: frozenset[str]
     object_ends: frozenset[str]
+    completions: frozenset[str]
+    coordinators: frozenset[str]
+    coordination_stops: frozenset[str]
 
 
 _LOWER_WORDS = "openscope.lower_words"
@@ -81,7 +84,8 @@ def settings() -> ClauseSettings:
     raw = load_yaml(CLAUSES_FILE)
     return ClauseSettings(frozenset(map(str, raw["skip"])), frozenset(map(str, raw["verbs"])),
                           frozenset(map(str, raw["boundaries"])), frozenset(map(str, raw["negators"])),
-                          frozenset(map(str, raw["object_ends"])))
+                          frozenset(map(str, raw["object_ends"])), frozenset(map(str, raw["denial_completions"])),
+                          frozenset(map(str, raw["coordinators"])), frozenset(map(str, raw["coordination_stops"])))
 
 
 @functools.cache
@@ -210,13 +214,57 @@ def predicates(doc, start: int, end: int, clause_of: list[int]) -> list[Predicat
             obj_span = (start + rel[-1] + 1, start + object_end(words, rel, boundary - start, cfg))
         else:
             obj_span = (-1, -1)
+        if rel and obj_span[1] > obj_span[0] >= 0:
+            more, last_end = coordinated(words, obj_span[1] - start, boundary - start, cfg)
+            if more:
+                rel += more
+                group += [start + i for i in more]
+                obj_span = (obj_span[0], start + last_end)
         verb_words = tuple(words[i] for i in rel)
         out.append(Predicate(kind, s, e, tuple(group), boundary, e, *obj_span, verb_words))
+        if kind == "denial" and not group and clause_start < s and _ends_clause(words, e - start, boundary - start, cfg):
+            # "Distribution into Australia is not licensed", "Use in X is outside the scope of this
+            # Agreement": a denial that governs no verb after it denies its subject, as a passive ban does
+            first = max(clause_start, markers[n - 1][2] if n else start)
+            if first < s:
+                out.append(Predicate("passive_ban", s, e, tuple(range(first, s)), s, first))
         colon = e if not group else obj_span[1]
         if 0 <= colon < end and words[colon - start] == ":":
             # "You agree not to use the Model: (a) for ...; (b) to ...": the items inherit the modality
             out += _inline_items(kind, colon + 1, end, clause_of, words, start, cfg, verb_words)
     return out
+
+
+def coordinated(words: list[str], i: int, end: int, cfg: ClauseSettings) -> tuple[list[int], int]:
+    """Verb phrases coordinated with the first one under the same marker: in "may not hand them on,
+    upload them to a hub, or mirror them", "upload" and "mirror" are as forbidden as "hand".
+    From words[i] (where the first phrase's object ends) to `end`: the verbs that follow a comma or a
+    conjunction, and where the last one's object ends. An example list ("including ...") ends the search."""
+    found: list[int] = []
+    last_end = i
+    while i < end:
+        w = words[i]
+        if w in cfg.boundaries or w in cfg.coordination_stops:
+            break
+        if w in (",", "or", "and", "nor", ";"):
+            j = i + 1
+            while j < end and words[j] in cfg.coordinators:
+                j += 1
+            group = verb_group(words, j, end, cfg) if j < end and words[j] in cfg.verbs else []
+            if group:
+                found += group
+                last_end = object_end(words, group, end, cfg)
+                i = max(last_end, group[-1] + 1)
+                continue
+        i += 1
+    return found, last_end
+
+
+def _ends_clause(words: list[str], i: int, end: int, cfg: ClauseSettings) -> bool:
+    """Whether what follows a marker at words[i:end] completes it rather than naming what it governs:
+    nothing, or the document it refers to ("of this Agreement", "under this License", "herein")."""
+    rest = [w for w in words[i:end] if w not in (".", ",", ";", ":", ")", "(")]
+    return not rest or rest[0] in cfg.completions
 
 
 def _inline_items(kind: str, first: int, end: int, clause_of: list[int], words: list[str], start: int,

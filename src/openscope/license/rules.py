@@ -48,6 +48,7 @@ class Condition:
     key: str
     scope: str
     cue: str | None = None
+    unless_cue: str | None = None  # no veto where this cue is in the sentence too
 
 
 @dataclass(frozen=True)
@@ -141,12 +142,15 @@ def _conditions(raw, flag: str, owner: str, cues: set[str], parts, path: Path) -
         cue = spec.get("cue")
         if cue is not None and cue not in cues:
             raise RuleError(f"{where}: unknown cue {cue!r}")
+        unless_cue = spec.get("unless_cue")
+        if unless_cue is not None and unless_cue not in cues:
+            raise RuleError(f"{where}: unknown unless_cue {unless_cue!r}")
         key = f"neg|{flag}|{owner}|{spec.get('id', i)}"
         if spec.get("patterns") or spec.get("phrases") or spec.get("phrases_cased"):
             _add(parts, key, spec, where)
         elif cue is None:
             raise RuleError(f"{where}: needs patterns, phrases or a cue")
-        out.append(Condition(key=key, scope=scope, cue=cue))
+        out.append(Condition(key=key, scope=scope, cue=cue, unless_cue=unless_cue))
     return tuple(out)
 
 
@@ -267,6 +271,9 @@ def load_rules(directory: Path | None = None) -> RuleSet:
             ruleset.rules_by_key[f"pos|{r.flag}|{r.id}"] = r
             if r.cue_anchor:
                 ruleset.anchored.setdefault(f"cue|{r.cue_anchor}", []).append(r)
+    # A rule anchored on a cue fires wherever that cue matches, so the cue's token patterns run in the
+    # first pass with the rules' own (cues otherwise run only where some rule already matched).
+    ruleset.positives += [p for p in ruleset.marks if p.key in ruleset.anchored]
     return ruleset
 
 
@@ -393,7 +400,8 @@ def ensure_marks(ruleset: RuleSet, wanted: list[tuple[BlockMatches, Iterable[int
     only = {index.first_sentence[bm.block] + k for bm, sents in todo for k in sents}
     found = run_probes(ruleset.marks, index, only)
     for bm, sents in todo:
-        bm.marks.extend(_within_sentences(found.get(bm.block, []), bm.sent_id))
+        held = set(bm.marks)  # anchored cues already found in the first pass
+        bm.marks.extend(m for m in _within_sentences(found.get(bm.block, []), bm.sent_id) if m not in held)
         bm.marked.update(sents)
 
 
@@ -435,7 +443,8 @@ def lead_in_keys(bm: BlockMatches) -> set[str]:
 def _vetoed(conditions, sent_keys: set[str], clause_keys: set[str]) -> bool:
     for cond in conditions:
         keys = clause_keys if cond.scope == "clause" else sent_keys
-        if cond.key in keys or (cond.cue and f"cue|{cond.cue}" in keys):
+        if (cond.key in keys or (cond.cue and f"cue|{cond.cue}" in keys)) and not (
+                cond.unless_cue and f"cue|{cond.unless_cue}" in sent_keys):
             return True
     return False
 
