@@ -92,6 +92,11 @@ NEGATIVE = [
     ("use-restrictions", "No field-of-use restrictions apply to this model."),
     ("non-commercial", "An earlier draft would have needed a research-only agreement, but this version does not."),
     ("flow-down", "Your own use of the model and of its derivatives must comply with the acceptable use policy."),
+    # terms the licensee may not add, items under a lead-in that denies a duty, history and advice
+    ("use-restrictions", "When you share the model you may not: (a) add an acceptable use policy; (b) impose a field-of-use restriction."),
+    ("use-restrictions", "This license does not require you to:\n\n(a) publish your weights;\n\n(b) follow any acceptable use policy."),
+    ("non-commercial", "Our earlier models were released under a research-only license."),
+    ("user-cap", "If your service passes 10 million monthly active users, we would appreciate hearing from you."),
 ]
 
 

@@ -96,6 +96,10 @@ class RuleSet:
     rules_by_key: dict[str, Rule] = field(default_factory=dict)
     anchored: dict[str, list[Rule]] = field(default_factory=dict)  # "cue|name" -> rules anchored on it
     every_flag_vetoes: tuple[Condition, ...] = ()  # cues that make a sentence no clause at all (a question)
+    # cues that state no term when a ban governs them: under "You may not:", "(a) add a use policy"
+    under_ban_vetoes: tuple[Condition, ...] = ()
+    ban_cues: frozenset[str] = frozenset()  # the cues that make a sentence or its lead-in a ban
+    item_vetoes: frozenset[str] = frozenset()  # cues of a list lead-in under which the items state no term
 
 
 @dataclass(frozen=True)
@@ -250,7 +254,9 @@ def load_rules(directory: Path | None = None) -> RuleSet:
         _add(parts, f"cue|{name}", spec or {}, f"{cue_file.name}: cue {name!r}")
     cues = set(raw_cues)
     vetoes = (load_yaml(cue_file) or {}).get("veto_every_flag") or []
-    for name in vetoes:
+    under_ban = (load_yaml(cue_file) or {}).get("veto_every_flag_under_ban") or {}
+    under_lead_in = (load_yaml(cue_file) or {}).get("veto_items_under") or []
+    for name in (*vetoes, *(under_ban.get("cues") or ()), *(under_ban.get("ban") or ()), *under_lead_in):
         if name not in cues:
             raise RuleError(f"{cue_file.name}: veto_every_flag: unknown cue {name!r}")
     flags = {}
@@ -265,7 +271,11 @@ def load_rules(directory: Path | None = None) -> RuleSet:
         flags[fr.flag] = fr
     ruleset = RuleSet(flags=flags, cues=tuple(sorted(cues)), positives=token_matchers[0],
                       marks=token_matchers[1], phrases=phrases, phrases_cased=phrases_cased,
-                      every_flag_vetoes=tuple(Condition(key=f"cue|{n}", scope="sentence", cue=n) for n in vetoes))
+                      every_flag_vetoes=tuple(Condition(key=f"cue|{n}", scope="sentence", cue=n) for n in vetoes),
+                      under_ban_vetoes=tuple(Condition(key=f"cue|{n}", scope="clause", cue=n)
+                                             for n in under_ban.get("cues") or ()),
+                      ban_cues=frozenset(f"cue|{n}" for n in under_ban.get("ban") or ()),
+                      item_vetoes=frozenset(f"cue|{n}" for n in under_lead_in))
     for fr in flags.values():
         for r in fr.rules.values():
             ruleset.rules_by_key[f"pos|{r.flag}|{r.id}"] = r
@@ -449,6 +459,13 @@ def _vetoed(conditions, sent_keys: set[str], clause_keys: set[str]) -> bool:
     return False
 
 
+def _under_ban(ruleset: RuleSet, sent_keys: set[str], clause_keys: set[str], lead_keys: set[str]) -> bool:
+    """A clause that adds terms, under a ban (in its sentence or its list's lead-in), forbids adding
+    them: "You may not: (a) add a use policy; (b) require recipients to obtain a license"."""
+    return bool(ruleset.under_ban_vetoes) and _vetoed(ruleset.under_ban_vetoes, sent_keys, clause_keys) and bool(
+        ruleset.ban_cues & (sent_keys | lead_keys))
+
+
 def _cue_ok(rule: Rule, unit_keys: set[str], lead_keys: set[str]) -> bool:
     pool = unit_keys | lead_keys if rule.lead_in else unit_keys
     if any(f"cue|{c}" not in pool for c in rule.requires):
@@ -501,6 +518,8 @@ def inline_lead_keys(bm: BlockMatches, sent: int, clause: int) -> set[str]:
 def block_hits(ruleset: RuleSet, block_index: int, bm: BlockMatches, lead_keys: set[str],
                lead: Predicate | None = None) -> list[Hit]:
     """Rules that fire in one block; `lead` is the modality its list lead-in leaves open, if any."""
+    if ruleset.item_vetoes & lead_keys:
+        return []  # an item under "this license does not require you to:"
     hits = []
     candidates = [(ruleset.rules_by_key[key], start, end) for key, start, end in bm.positives
                   if key in ruleset.rules_by_key]
@@ -516,7 +535,8 @@ def block_hits(ruleset: RuleSet, block_index: int, bm: BlockMatches, lead_keys: 
             continue
         flag_rules = ruleset.flags[rule.flag]
         if (_vetoed(flag_rules.negatives, sent_keys, clause_keys) or _vetoed(rule.negatives, sent_keys, clause_keys)
-                or _vetoed(ruleset.every_flag_vetoes, sent_keys, clause_keys)):
+                or _vetoed(ruleset.every_flag_vetoes, sent_keys, clause_keys)
+                or _under_ban(ruleset, sent_keys, clause_keys, lead_here)):
             continue
         if rule.min_words and words_between(bm.doc, *bm.sentences[sent]) < rule.min_words:
             continue
@@ -540,7 +560,10 @@ def classifier_allowed(ruleset: RuleSet, flag: str, bm: BlockMatches, sent: int,
         return True
     ensure_marks(ruleset, [(bm, [sent])])
     keys = bm.keys_in(sent, None)
-    if _vetoed(flag_rules.negatives, keys, keys) or _vetoed(ruleset.every_flag_vetoes, keys, keys):
+    if (_vetoed(flag_rules.negatives, keys, keys) or _vetoed(ruleset.every_flag_vetoes, keys, keys)
+            or _under_ban(ruleset, keys, keys, lead_keys)):
+        return False
+    if ruleset.item_vetoes & lead_keys:
         return False
     present = keys | lead_keys
     return all(not gate or any(f"cue|{c}" in present for c in gate)
