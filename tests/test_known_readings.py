@@ -116,6 +116,21 @@ def test_committed_file_is_made_by_this_reader():
     assert data["format"] == known.FORMAT and data["readings"]
     assert data["reader"] == reading_cache.reader_digest(memo=False), \
         "known_readings.json is stale: run python scripts/build_known_readings.py"
+    # Facts, not text: every string is a key, a tag, a section pointer or openscope's own warning words.
+    strings = []
+
+    def walk(value):
+        if isinstance(value, str):
+            strings.append(value)
+        elif isinstance(value, (list, dict)):
+            for v in (value.values() if isinstance(value, dict) else value):
+                walk(v)
+
+    for entry in data["readings"].values():
+        walk({k: v for k, v in entry.items() if k != "warnings"})
+        assert all(code in known._OWN_WORDS_WARNINGS for code, _ in entry["warnings"])
+    long = sorted({s for s in strings if " " in s and (len(s) > 32 or len(s.split()) > 2)})
+    assert not long, long[:5]
 
 
 @pytest.fixture(scope="module")
