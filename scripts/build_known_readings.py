@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from openscope.license import analyze_texts  # noqa: E402
 from openscope.license.cache import KNOWN_READINGS_PATH, SCHEMA, reader_digest  # noqa: E402
-from openscope.license.known import FORMAT, KeyForm, facts, reading, text_key  # noqa: E402
+from openscope.license.known import FORMAT, KeyForm, environment, facts, reading, text_key  # noqa: E402
 
 NAME = "LICENSE"  # the file name texts are read under; stored readings have it cut out
 
@@ -96,7 +96,7 @@ def build(texts: list[tuple[str, str]]) -> tuple[dict, list[str]]:
                 readings[key] = {"source": source, **entry}
         if why:
             left_out.append(f"{source}: {why}")
-    data = {"format": FORMAT, "schema": SCHEMA, "reader": reader_digest(memo=False),
+    data = {"format": FORMAT, "schema": SCHEMA, "reader": reader_digest(memo=False), "environment": environment(),
             "key_form": "LF line ends; spaces and tabs at line ends and blank lines at the end dropped; SHA-256",
             "texts": len(readings), "readings": readings}
     return data, left_out

@@ -44,9 +44,10 @@ def stored_file(tmp_path, monkeypatch):
     monkeypatch.delenv("OPENSCOPE_NO_KNOWN_READINGS", raising=False)
     known._load.cache_clear()
 
-    def write(readings: dict, reader: str | None = None):
+    def write(readings: dict, reader: str | None = None, environment: dict | None = None):
         path.write_text(_script().dump({"format": known.FORMAT, "schema": reading_cache.SCHEMA,
-                                        "reader": reader or known.current_digest(), "readings": readings}))
+                                        "reader": reader or known.current_digest(),
+                                        "environment": environment or known.environment(), "readings": readings}))
         known._load.cache_clear()
 
     yield write
@@ -100,6 +101,8 @@ def test_one_changed_word_or_a_stale_reader_is_read(stored_file, monkeypatch):
     assert analyze_text(OWN_TEXT, "T") == read_text(OWN_TEXT, "T") and calls == [edited]  # answered stored
     stored_file({key: entry}, reader="0" * 64)  # made by another reader: ignored
     assert known.get(OWN_TEXT, "T") is None
+    stored_file({key: entry}, environment={**known.environment(), "spacy": "3.0.0"})  # another tokenizer
+    assert known.get(OWN_TEXT, "T") is None
     monkeypatch.setenv("OPENSCOPE_NO_KNOWN_READINGS", "1")
     stored_file({key: entry})
     assert known.get(OWN_TEXT, "T") is None
@@ -116,6 +119,8 @@ def test_committed_file_is_made_by_this_reader():
     assert data["format"] == known.FORMAT and data["readings"]
     assert data["reader"] == reading_cache.reader_digest(memo=False), \
         "known_readings.json is stale: run python scripts/build_known_readings.py"
+    assert data["environment"] == known.environment() and data["environment"]["spacy"], \
+        "known_readings.json was made with another Python or spaCy: run python scripts/build_known_readings.py"
     # Facts, not text: every string is a key, a tag, a section pointer or openscope's own warning words.
     strings = []
 
