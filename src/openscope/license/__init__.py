@@ -172,10 +172,13 @@ def without_repeats(text: str) -> tuple[str, int]:
 
 
 def analyze_text(text: str, filename: str) -> TextAnalysis:
-    """`read_text`, answered from the reading cache (license/cache.py) when this reader has read this text before."""
+    """`read_text`, answered from the readings stored at build time (license/known.py) when the build read
+    this very text, else from the reading cache (license/cache.py) when this reader has read it before."""
     from openscope.license.cache import reading
+    from openscope.license.known import get as known_reading
 
-    return reading(text, filename, read_text)
+    known = known_reading(text, filename)
+    return known if known is not None else reading(text, filename, read_text)
 
 
 def read_text(text: str, filename: str) -> TextAnalysis:

@@ -247,13 +247,7 @@ def default_cache() -> ReadingCache:
 
 
 def reading(text: str, filename: str, read) -> TextAnalysis:
-    """`read(text, filename)`, answered from the readings stored at build time (known.py) when the build
-    read this very text, else from the cache when it holds this text's reading by this reader."""
-    from openscope.license.known import get as known_reading
-
-    known = known_reading(text, filename)
-    if known is not None:
-        return known
+    """`read(text, filename)`, answered from the cache when it holds this text's reading by this reader."""
     if not enabled():
         return read(text, filename)
     cache = default_cache()
