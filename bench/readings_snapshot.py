@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 os.environ["OPENSCOPE_NO_CACHE"] = "1"
+os.environ["OPENSCOPE_NO_KNOWN_READINGS"] = "1"  # the reader's own readings, not stored ones
 
 
 def default_corpus() -> Path:

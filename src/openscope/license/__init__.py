@@ -30,7 +30,7 @@ def analyze_texts(items: list[tuple[str, str]], *, workers: int | None = None, p
                   freeze: bool = False) -> list[TextAnalysis | Exception]:
     """`analyze_text` for every (text, filename), in order; a text that fails gives its exception.
 
-    Readings come from the cache where it has them. When at least `pool_min` (POOL_MIN_TEXTS) distinct
+    Readings come from the build's stored readings (known.py) or the cache where they have them. When at least `pool_min` (POOL_MIN_TEXTS) distinct
     texts are left to read and more than one core is usable, they are read by `workers` processes
     forked after a warm-up, so the spaCy pipeline, matchers and weights are built once and shared;
     the results are the ones a serial reading gives (tests/test_pool.py). `freeze`: before reading
@@ -38,12 +38,15 @@ def analyze_texts(items: list[tuple[str, str]], *, workers: int | None = None, p
     rest of the process (~30% faster batches; for a one-shot process such as the CLI).
     """
     from openscope.license.cache import default_cache, enabled
+    from openscope.license.known import get as known_reading
 
     cache = default_cache() if enabled() else None
     results: list = [None] * len(items)
     todo: dict[tuple[str, str], list[int]] = {}
     for i, (text, filename) in enumerate(items):
-        hit = cache.get(text, filename) if cache else None
+        hit = known_reading(text, filename)
+        if hit is None and cache:
+            hit = cache.get(text, filename)
         if hit is not None:
             results[i] = hit
         else:
@@ -169,10 +172,13 @@ def without_repeats(text: str) -> tuple[str, int]:
 
 
 def analyze_text(text: str, filename: str) -> TextAnalysis:
-    """`read_text`, answered from the reading cache (license/cache.py) when this reader has read this text before."""
+    """`read_text`, answered from the readings stored at build time (license/known.py) when the build read
+    this very text, else from the reading cache (license/cache.py) when this reader has read it before."""
     from openscope.license.cache import reading
+    from openscope.license.known import get as known_reading
 
-    return reading(text, filename, read_text)
+    known = known_reading(text, filename)
+    return known if known is not None else reading(text, filename, read_text)
 
 
 def read_text(text: str, filename: str) -> TextAnalysis:

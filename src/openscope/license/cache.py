@@ -33,6 +33,8 @@ STALE_TMP_SECONDS = 3600  # a temporary file this old was left by a killed run
 _PACKAGE = Path(__file__).resolve().parents[1]
 # What a reading depends on: the reader's code and the license data it reads.
 _READER_PARTS = ("license", "text", "licenses", "types.py", "data.py", "_version.py")
+# The readings stored at build time (known.py) are made by the reader this digest names: not part of it.
+KNOWN_READINGS_PATH = _PACKAGE / "licenses" / "known_readings.json"
 
 
 def enabled() -> bool:
@@ -52,35 +54,42 @@ def _reader_files() -> list[Path]:
             files.append(path)
         else:
             files.extend(p for p in path.rglob("*") if p.is_file() and p.suffix != ".pyc")
-    return sorted(files)
+    return sorted(p for p in files if p != KNOWN_READINGS_PATH)
 
 
 @functools.cache
-def reader_digest(root: Path | None = None) -> str:
+def reader_digest(root: Path | None = None, *, memo: bool = True) -> str:
     """SHA-256 of the reader's files (code and data), content-addressed.
 
     Hashing ~5 MB costs ~0.1 s, more than a warm one-text run, so the content digest is remembered
-    in the cache under a digest of the files' names, sizes and modification times (a stat each).
+    in the cache under a digest of the files' names, sizes and modification times (a stat each);
+    `memo=False` (the cache is off) hashes the files and writes nothing.
     """
     files = _reader_files()
+    if not memo:
+        return _content_digest(files)
     stat_hash = hashlib.sha256(SCHEMA.encode())
     for p in files:
         st = p.stat()
         stat_hash.update(f"{p.relative_to(_PACKAGE)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    memo = (root or _root()) / "readers" / stat_hash.hexdigest()
+    memo_path = (root or _root()) / "readers" / stat_hash.hexdigest()
     try:
-        digest = memo.read_text(encoding="ascii").strip()
+        digest = memo_path.read_text(encoding="ascii").strip()
         if len(digest) == 64:
             return digest
     except OSError:
         pass
+    digest = _content_digest(files)
+    _atomic_write(memo_path, digest)
+    return digest
+
+
+def _content_digest(files: list[Path]) -> str:
     content = hashlib.sha256(SCHEMA.encode())
     for p in files:
         content.update(f"{p.relative_to(_PACKAGE)}\0".encode())
         content.update(hashlib.sha256(p.read_bytes()).digest())
-    digest = content.hexdigest()
-    _atomic_write(memo, digest)
-    return digest
+    return content.hexdigest()
 
 
 def _root() -> Path:
