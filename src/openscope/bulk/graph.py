@@ -46,10 +46,13 @@ def shape(edges: dict[str, list[str]]) -> Shape:
 
     Height is what the depth limit counts: 0 without base refs, else one more than the highest base
     (a base outside the dump, or one that failed, counts 0: it is tried, then given up on)."""
+    # Only models that name a base are walked: one without base refs is in no cycle, has height 0 and
+    # no context, so it needs no entry (readers default to those); the driver's memory is that of the
+    # models with bases, not of the whole dump.
     index, low, on_stack, stack, comp = {}, {}, set(), [], {}
     counter = 0
     for root in edges:
-        if root in index:
+        if root in index or not edges[root]:
             continue
         work = [(root, iter(edges.get(root, ())))]
         index[root] = low[root] = counter
@@ -60,7 +63,7 @@ def shape(edges: dict[str, list[str]]) -> Shape:
             node, it = work[-1]
             advanced = False
             for nxt in it:
-                if nxt not in edges:
+                if not edges.get(nxt):
                     continue
                 if nxt not in index:
                     index[nxt] = low[nxt] = counter
@@ -86,14 +89,17 @@ def shape(edges: dict[str, list[str]]) -> Shape:
                     members.append(m)
                     if m == node:
                         break
-                for m in members:
-                    comp[m] = (node, len(members))
-    cyclic = {k for k, (_, size) in comp.items() if size > 1 or k in edges.get(k, ())}
+                if len(members) > 1:
+                    comp.update((m, node) for m in members)
+                elif node in edges[node]:
+                    comp[node] = node  # names itself as its base
+    cyclic = set(comp)
+    del index, low, on_stack, comp
     # Bases before the models above them: one pass settles heights and context.
     height: dict[str, int] = {}
     context: dict[str, bool] = {}
     for k in _topological(edges, cyclic):
-        refs = edges.get(k, ())
+        refs = edges[k]
         if k in cyclic:
             context[k] = True
             height[k] = MAX_DEPTH + 1
@@ -109,12 +115,12 @@ def _topological(edges: dict[str, list[str]], cyclic: set[str]) -> list[str]:
     done: set[str] = set(cyclic)
     order: list[str] = list(cyclic)
     for root in edges:
-        if root in done:
+        if root in done or not edges[root]:
             continue
-        work = [(root, iter(edges.get(root, ())))]
+        work = [(root, iter(edges[root]))]
         while work:
             node, it = work[-1]
-            nxt = next((r for r in it if r in edges and r not in done), None)
+            nxt = next((r for r in it if r not in done and edges.get(r)), None)
             if nxt is not None:
                 work.append((nxt, iter(edges.get(nxt, ()))))
                 continue
