@@ -159,6 +159,7 @@ class GraphAssessor:
         self.shape = shape_
         self.record = record
         self.values = values if values is not None else {}
+        self.licenses: dict = {}  # stored license JSON -> its assessment, decoded once (records.assessment_of)
         self.computed: dict[str, dict] = {}  # new shareable values found here (the graph pass stores them)
 
     # -- one model, as `audit` would report it
@@ -169,7 +170,7 @@ class GraphAssessor:
         from openscope.assess.spectrum import place
 
         facts = R.facts_from(rec["facts"])
-        lic = R.load_assessment(rec["lic"], self.catalog)
+        lic = R.assessment_of(rec["lic"], self.catalog, self.licenses)
         run = _Run(self)
         lineage = trace(facts, lic, self.catalog, run.resolve, links=R.load_links(rec, guess_from_name=True))
         placement = place(facts, lic, self.catalog, lineage=lineage, findings=R.load_findings(rec))
@@ -240,7 +241,7 @@ class _Run:
         base_facts = R.facts_from(rec["facts"])
         self._remember(key, rec["facts"])
         self.facts[base_facts.id.lower()] = self.facts[key]
-        base_lic = R.load_assessment(rec["lic"], catalog)
+        base_lic = R.assessment_of(rec["lic"], catalog, owner.licenses)
         base_lineage = trace(base_facts, base_lic, catalog, self.resolve, depth=depth, seen=seen,
                              links=R.load_links(rec, guess_from_name=False))
         placement = place(base_facts, base_lic, catalog, lineage=base_lineage, findings=R.load_findings(rec))

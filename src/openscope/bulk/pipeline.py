@@ -94,14 +94,15 @@ def cards_task(b: int, stage: str) -> dict:
     models, duplicates = merge_rows(_read_split(stage, b))
     text_index = _load_json(stage / "texts" / f"b{b:05d}.json", {})
     analyses = texts.Analyses(_load_json(stage / "texts" / "raw.json", {}), _load_json(stage / "texts" / "analyses.json", {}))
-    out = {"key": [], "id": [], "error": [], "refs": [], "rec": [], "modified": []}
+    out = {"key": [], "id": [], "error": [], "refs": [], "rec": [], "lic": [], "modified": []}
     errors = 0
+    memo: dict = {}  # license decisions within this task (records.assessed_license)
     for key, m in models.items():
         rec: dict
         try:
             if "invalid" in m["src"]:
                 raise records.RowError(f"{m['id']}: the row has no model id")
-            rec = records.local_record(m, _documents(text_index.get(key, []), []), catalog, analyses)
+            rec = records.local_record(m, _documents(text_index.get(key, []), []), catalog, analyses, memo)
             refs = sorted({link["ref"].lower() for link in rec["links"] if link["ref"]})
             error = None
         except records.RowError as exc:
@@ -113,12 +114,15 @@ def cards_task(b: int, stage: str) -> dict:
         out["id"].append(m["id"])
         out["error"].append(error)
         out["refs"].append(refs)
+        lic = rec.pop("lic", None)  # its own column: the report pass decodes each distinct one once
         out["rec"].append(records.to_json(rec) if error is None else None)
+        out["lic"].append(lic if error is None else None)
         out["modified"].append(m["modified"])
     path = stage / "local" / f"b{b:05d}.parquet"
     path.parent.mkdir(parents=True, exist_ok=True)
     schema = pa.schema([("key", pa.string()), ("id", pa.string()), ("error", pa.string()),
-                        ("refs", pa.list_(pa.string())), ("rec", pa.large_string()), ("modified", pa.string())])
+                        ("refs", pa.list_(pa.string())), ("rec", pa.large_string()), ("lic", pa.large_string()),
+                        ("modified", pa.string())])
     pq.write_table(pa.table(out, schema=schema), str(path) + ".tmp", compression="zstd")
     os.replace(str(path) + ".tmp", path)
     return {"models": len(models), "errors": errors, "duplicates": duplicates, "analysis_misses": analyses.misses}
@@ -162,11 +166,12 @@ def report_task(b: int, stage: str, out_dir: str) -> dict:
             declared = []
         else:
             rec = json.loads(row["rec"])
+            rec["lic"] = row["lic"]
             try:
                 model = assessor.assess(rec)
             except Exception as exc:  # never a failed job
                 model = _error_report(row["id"], f"{type(exc).__name__}: {exc}"[:500])
-            declared = rec["lic"]["declared"]
+            declared = records.assessment_of(rec["lic"], catalog, assessor.licenses).declared
         rows.append(report.row_of(model, catalog=catalog, declared=declared, dangling=dangling.get(row["key"], []),
                                   in_cycle=row["key"] in cyclic))
     path = Path(out_dir) / "models" / f"part-b{b:05d}.parquet"
@@ -388,17 +393,21 @@ def _read_records(path: Path, keys: set[str]) -> tuple[dict[str, str], dict]:
 
     if not keys:
         return {}, {}
-    t = pq.read_table(path, columns=["key", "id", "rec"])
+    t = pq.read_table(path, columns=["key", "id", "rec", "lic"])
     t = t.filter(pa.compute.is_in(t.column("key"), value_set=pa.array(sorted(keys))))
-    recs = t.column("rec").combine_chunks()
+    recs, lics = t.column("rec").combine_chunks(), t.column("lic").combine_chunks()
     return dict(zip(t.column("key").to_pylist(), t.column("id").to_pylist())), \
-        {k: (recs, i) for i, k in enumerate(t.column("key").to_pylist())}
+        {k: (recs, lics, i) for i, k in enumerate(t.column("key").to_pylist())}
 
 
 def _decode(at: dict, key: str):
-    recs, i = at[key]
+    recs, lics, i = at[key]
     value = recs[i].as_py()
-    return None if value is None else json.loads(value)
+    if value is None:
+        return None
+    rec = json.loads(value)
+    rec["lic"] = lics[i].as_py()  # the license assessment's JSON (records.assessment_of decodes it)
+    return rec
 
 
 def values_task(level: int, part: int, groups: list[tuple[int, list[str]]], errors: dict[str, str],
@@ -517,7 +526,8 @@ def _graph(runner, stage: Path, out: Path, buckets: int) -> tuple[dict, dict]:
         else:
             try:
                 rec = _decode(at, key)
-                model, declared = assessor.assess(rec), rec["lic"]["declared"]
+                model = assessor.assess(rec)
+                declared = records.assessment_of(rec["lic"], catalog, assessor.licenses).declared
             except Exception as exc:
                 model, declared = _error_report(ids.get(key, key), f"{type(exc).__name__}: {exc}"[:500]), []
         rows.append(report.row_of(model, catalog=catalog, declared=declared, dangling=sh.dangling.get(key, []),

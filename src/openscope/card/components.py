@@ -404,5 +404,13 @@ def decide(findings: list[Finding], component: str) -> ComponentView:
     return ComponentView(status, top, reasons)
 
 
+def decide_all(findings: list[Finding], components) -> dict[str, ComponentView]:
+    """`decide` for each of `components`, the findings grouped by component once (not once a component)."""
+    by_component: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_component.setdefault(f.component, []).append(f)
+    return {c: decide(by_component.get(c, []), c) for c in components}
+
+
 def weaker(a: str, b: str) -> str:
     return a if STATUS_ORDER[a] <= STATUS_ORDER[b] else b
