@@ -160,7 +160,23 @@ class GraphAssessor:
         self.record = record
         self.values = values if values is not None else {}
         self.licenses: dict = {}  # stored license JSON -> its assessment, decoded once (records.assessment_of)
+        # A shared base's node and a base's facts, decoded once per task: read-only after (lineage copies a
+        # node before changing it, and never changes facts).
+        self._nodes: dict[str, BaseNode] = {}
+        self._facts: dict = {}
         self.computed: dict[str, dict] = {}  # new shareable values found here (the graph pass stores them)
+
+    def shared_node(self, key: str, shared: dict, relation: str) -> BaseNode:
+        node = self._nodes.get(key)
+        if node is None:
+            node = self._nodes[key] = load_node(shared, self.catalog)
+        return BaseNode(**{**node.__dict__, "relation": relation})
+
+    def light_facts(self, key: str, light: dict):
+        found = self._facts.get(key)
+        if found is None:
+            found = self._facts[key] = R.facts_from(light)
+        return found
 
     # -- one model, as `audit` would report it
     def assess(self, rec: dict) -> ModelReport:
@@ -216,8 +232,7 @@ class _Run:
             return BaseNode(**{**cached.__dict__, "relation": link.relation})
         shared = owner.values.get(key) if owner.shareable(key, depth) else None
         if shared is not None:
-            node = load_node(shared, catalog)
-            node.relation = link.relation
+            node = owner.shared_node(key, shared, link.relation)
             base_light = shared["facts"]
             self._remember(key, base_light)
             for member in node.chain[1:]:  # the facts lineage gathered further up, for conditions
@@ -259,7 +274,7 @@ class _Run:
 
     def _remember(self, key: str, light: dict) -> None:
         if key not in self.facts:
-            self.facts[key] = R.facts_from(light)
+            self.facts[key] = self.owner.light_facts(key, light)
 
     def _stand_in(self, node: BaseNode, link, key: str) -> BaseNode:
         from openscope.assess.licensing import catalog_flags, osi_open_of

@@ -423,14 +423,15 @@ def values_task(level: int, part: int, groups: list[tuple[int, list[str]]], erro
         ids.update(i)
         at.update(a)
         keys += group
+    decoded = {key: _decode(at, key) for key in at}  # once each: the links below, then the assessor
     needed = set()
     for key in keys:
-        rec = _decode(at, key)
+        rec = decoded[key]
         needed.update(link["ref"].lower() for link in (rec or {}).get("links", []) if link["ref"])
     values = _load_values(stage, needed)
     heights = {k: v.get("height", 0) for k, v in values.items()} | {k: level for k in keys}
     assessor = GraphAssessor(load_catalog(), Shape(heights, {}, set(), {}),
-                             lambda k: {"error": errors[k]} if k in errors else (_decode(at, k) if k in at else None),
+                             lambda k: {"error": errors[k]} if k in errors else decoded.get(k),
                              {k: v for k, v in values.items() if "error_rec" not in v})
     for key in keys:
         assessor.prime(key, ids.get(key, key))
