@@ -20,7 +20,7 @@ from openscope.card.cues import pattern_cue
 from openscope.card.rules import RULES_DIR, component_rules
 from openscope.card.sentences import Sentence, card_sentences, normalize
 from openscope.text.patterns import build_matcher
-from openscope.text.sentences import nlp
+from openscope.text.sentences import nlp, tokens
 from openscope.text.tfidf import Vectorizer
 from openscope.types import ModelFacts
 
@@ -109,7 +109,7 @@ def rule_statements(sentence: Sentence, model_id: str | None = None) -> list[Sta
     cue = _component_cue()
     if not cue(sentence.text):
         return []  # no rule can match: not worth a tokenisation
-    doc = nlp().make_doc(sentence.text)
+    doc = tokens(sentence.text)
     if not cue.tokens_may_match(doc):
         return []  # nor worth the Matcher
     matcher, rules = _component_matcher()

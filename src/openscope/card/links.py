@@ -20,7 +20,7 @@ from openscope.card.rules import Family, families, family_groups, lineage_rules
 from openscope.card.sentences import card_sentences
 from openscope.refs import HUB_ID_RE
 from openscope.text.patterns import build_matcher
-from openscope.text.sentences import nlp
+from openscope.text.sentences import nlp, tokens
 from openscope.types import ModelFacts, ReportWarning
 
 QUANTIZED_NAME = re.compile(r"(?:^|[-_.])(gguf|gptq|awq|exl2|mlx|bnb|4bit|8bit|int4|int8|fp8|q[2-8]_k)(?:$|[-_.])", re.I)
@@ -193,7 +193,7 @@ def body_base_links(body: str | None) -> list[BaseLink]:
 def _sentence_links(text: str, scratch: bool) -> tuple[tuple[str | None, str, str | None, str | None], ...]:
     """(ref, relation, license key, family) of the bases one body sentence names: the first relation
     cue that names one decides (all of a merge's)."""
-    doc = nlp().make_doc(text)
+    doc = tokens(text)
     if not _relation_cue().tokens_may_match(doc):
         return ()
     matcher, cues = _relation_matcher()
@@ -282,7 +282,7 @@ def _governs(text: str) -> bool:
     cue = _governing_cue()
     if not cue(text):
         return False
-    doc = nlp().make_doc(text)
+    doc = tokens(text)
     return cue.tokens_may_match(doc) and bool(_governing_matcher()(doc))
 
 
