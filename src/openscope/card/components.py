@@ -18,9 +18,9 @@ from pathlib import Path
 
 from openscope.card.cues import pattern_cue
 from openscope.card.rules import RULES_DIR, component_rules
-from openscope.card.sentences import Sentence, card_sentences, normalize
+from openscope.card.sentences import Sentence, card_sentences, normalize, tokens
 from openscope.text.patterns import build_matcher
-from openscope.text.sentences import nlp, tokens
+from openscope.text.sentences import nlp
 from openscope.text.tfidf import Vectorizer
 from openscope.types import ModelFacts
 

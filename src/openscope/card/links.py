@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from openscope.card.cues import pattern_cue
 from openscope.card.parse import as_list
 from openscope.card.rules import Family, families, family_groups, lineage_rules
-from openscope.card.sentences import card_sentences
+from openscope.card.sentences import card_sentences, tokens
 from openscope.refs import HUB_ID_RE
 from openscope.text.patterns import build_matcher
-from openscope.text.sentences import nlp, tokens
+from openscope.text.sentences import nlp
 from openscope.types import ModelFacts, ReportWarning
 
 QUANTIZED_NAME = re.compile(r"(?:^|[-_.])(gguf|gptq|awq|exl2|mlx|bnb|4bit|8bit|int4|int8|fp8|q[2-8]_k)(?:$|[-_.])", re.I)

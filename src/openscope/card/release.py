@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from openscope.card.cues import URL_CUE, Cue, words_cue
 from openscope.card.rules import component_rules
-from openscope.text.sentences import tokens
+from openscope.card.sentences import tokens
 
 TRAINING = ("training_code", "training_data")
 

@@ -24,14 +24,6 @@ def nlp():
     return pipeline
 
 
-@functools.lru_cache(maxsize=1_024)
-def tokens(text: str):
-    """`nlp().make_doc(text)`, remembered for the last texts read: the card readers tokenise the same
-    sentence one after another (component rules, release statements, bases, governing terms). The Doc is
-    shared, so it is read only: a reader that changes a Doc makes its own with `nlp().make_doc`."""
-    return nlp().make_doc(text)
-
-
 # spaCy's tokenizer strips affixes one character at a time, re-searching the rest each time: a run of
 # 16,000 "(" took a minute, and every mark in it is a token for each matcher after. A run of punctuation
 # is kept to its first 64 marks and the rest blanked (same length, so every offset holds): no word, URL or
