@@ -1,6 +1,7 @@
 """Bench `openscope bulk` on generated dumps and print a table (a bench, not a test).
 
     python bench/bench_bulk.py --rows 10000 100000 [--workers 2] [--scheduler processes] [--keep DIR]
+    python bench/bench_bulk.py --compare BEFORE/models AFTER/models     # same table, row for row?
 
 For each size: generates the dump (bench/hubdump.py) unless --keep already has it, runs
 `openscope bulk DUMP --licenses ... --out ... --scheduler processes --workers N` in a fresh process,
@@ -51,13 +52,39 @@ def run_once(dump: Path, out: Path, scheduler: str, workers: int) -> dict:
     return summary
 
 
+def compare(before: Path, after: Path) -> int:
+    """Whether two runs' `DIR/models` tables are equal row for row (by id, every column; the table has
+    no timing columns). Prints the first differences; returns the number of rows that differ."""
+    import pyarrow.parquet as pq
+
+    a = {r["id"]: r for r in pq.read_table(before).to_pylist()}
+    b = {r["id"]: r for r in pq.read_table(after).to_pylist()}
+    differ = sorted(set(a) ^ set(b))
+    for key in sorted(set(a) & set(b)):
+        if a[key] != b[key]:
+            differ.append(key)
+    for key in differ[:5]:
+        if key not in a or key not in b:
+            print(f"{key}: only in {'after' if key in b else 'before'}", file=sys.stderr)
+            continue
+        cols = [c for c in a[key] if a[key][c] != b[key].get(c)]
+        for c in cols[:3]:
+            print(f"{key}: {c}: {str(a[key][c])[:200]!r} != {str(b[key][c])[:200]!r}", file=sys.stderr)
+    print(f"{len(a):,} rows before, {len(b):,} after, {len(differ):,} differ")
+    return len(differ)
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--scheduler", default="processes")
     ap.add_argument("--keep", type=Path, help="folder for the dumps (kept and reused between runs)")
+    ap.add_argument("--compare", type=Path, nargs=2, metavar=("BEFORE", "AFTER"),
+                    help="compare two DIR/models tables row for row instead of benching")
     args = ap.parse_args(argv)
+    if args.compare:
+        raise SystemExit(1 if compare(*args.compare) else 0)
     base = args.keep or Path(tempfile.mkdtemp(prefix="openscope-bulk-bench-"))
     lines = ["| rows | wall s | CPU-ms/model | RSS driver / max worker / total MB | texts: files / distinct / analysed "
              "| stages wall s (read, texts, cards, graph, report) | stages CPU s |", "|---|---|---|---|---|---|---|"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from openscope.card.components import CORE, EXTRA, ComponentView, decide, gather, weaker
+from openscope.card.components import CORE, EXTRA, ComponentView, decide_all, gather, weaker
 from openscope.types import LicenseAssessment, ModelFacts
 
 
@@ -91,7 +91,7 @@ def place(facts: ModelFacts, lic: LicenseAssessment, catalog, lineage=None, find
         return _api_placement(facts)
     if findings is None:
         findings = gather(facts, catalog)
-    views = {c: decide(findings, c) for c in (*CORE, *EXTRA)}
+    views = decide_all(findings, (*CORE, *EXTRA))
     if views["weights"].status == "unknown" and lineage is not None and (lineage.links or lineage.own):
         # A card that names its base or its license describes a published model repository.
         what = f"derives from {lineage.links[0].ref or lineage.links[0].family}" if lineage.links \

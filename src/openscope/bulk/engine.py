@@ -72,6 +72,7 @@ class Runner:
         self.tasks_run = 0
         self.tasks_skipped = 0
         self.workers_seen: dict[int, float] = {}  # pid -> peak RSS (MiB)
+        self.stage_rss: dict[str, float] = {}  # stage label -> largest peak RSS a task of it reported (MiB)
         self.task_cpu_s = 0.0
 
     def __enter__(self) -> Runner:
@@ -112,7 +113,7 @@ class Runner:
         bar.advance(len(items) - len(todo)) if len(todo) < len(items) else None
         if self.scheduler == "pandas":
             for i in todo:
-                results[i] = self._keep(run_task(fn, items[i], markers[i]))
+                results[i] = self._keep(run_task(fn, items[i], markers[i]), label)
                 bar.advance()
         elif self.scheduler == "synchronous":
             import dask
@@ -128,18 +129,21 @@ class Runner:
             with _Tick():
                 out = dask.compute(*tasks, scheduler="synchronous")
             for i, r in zip(todo, out):
-                results[i] = self._keep(r)
+                results[i] = self._keep(r, label)
         else:
             from distributed import as_completed
 
             futures = {self.client.submit(run_task, fn, items[i], markers[i], pure=False): i for i in todo}
             for future in as_completed(futures):
-                results[futures[future]] = self._keep(future.result())
+                results[futures[future]] = self._keep(future.result(), label)
                 bar.advance()
         return results
 
-    def _keep(self, outcome):
+    def _keep(self, outcome, label: str):
         result, meta = outcome
+        stage = label.split(":")[0]
+        # A process's peak only grows: the first stage that reaches it is where the memory went.
+        self.stage_rss[stage] = max(self.stage_rss.get(stage, 0.0), meta["rss_mb"])
         self.tasks_run += 1
         self.task_cpu_s += meta["cpu_s"]
         self.workers_seen[meta["pid"]] = max(self.workers_seen.get(meta["pid"], 0.0), meta["rss_mb"])

@@ -46,10 +46,13 @@ def shape(edges: dict[str, list[str]]) -> Shape:
 
     Height is what the depth limit counts: 0 without base refs, else one more than the highest base
     (a base outside the dump, or one that failed, counts 0: it is tried, then given up on)."""
+    # Only models that name a base are walked: one without base refs is in no cycle, has height 0 and
+    # no context, so it needs no entry (readers default to those); the driver's memory is that of the
+    # models with bases, not of the whole dump.
     index, low, on_stack, stack, comp = {}, {}, set(), [], {}
     counter = 0
     for root in edges:
-        if root in index:
+        if root in index or not edges[root]:
             continue
         work = [(root, iter(edges.get(root, ())))]
         index[root] = low[root] = counter
@@ -60,7 +63,7 @@ def shape(edges: dict[str, list[str]]) -> Shape:
             node, it = work[-1]
             advanced = False
             for nxt in it:
-                if nxt not in edges:
+                if not edges.get(nxt):
                     continue
                 if nxt not in index:
                     index[nxt] = low[nxt] = counter
@@ -86,14 +89,17 @@ def shape(edges: dict[str, list[str]]) -> Shape:
                     members.append(m)
                     if m == node:
                         break
-                for m in members:
-                    comp[m] = (node, len(members))
-    cyclic = {k for k, (_, size) in comp.items() if size > 1 or k in edges.get(k, ())}
+                if len(members) > 1:
+                    comp.update((m, node) for m in members)
+                elif node in edges[node]:
+                    comp[node] = node  # names itself as its base
+    cyclic = set(comp)
+    del index, low, on_stack, comp
     # Bases before the models above them: one pass settles heights and context.
     height: dict[str, int] = {}
     context: dict[str, bool] = {}
     for k in _topological(edges, cyclic):
-        refs = edges.get(k, ())
+        refs = edges[k]
         if k in cyclic:
             context[k] = True
             height[k] = MAX_DEPTH + 1
@@ -109,12 +115,12 @@ def _topological(edges: dict[str, list[str]], cyclic: set[str]) -> list[str]:
     done: set[str] = set(cyclic)
     order: list[str] = list(cyclic)
     for root in edges:
-        if root in done:
+        if root in done or not edges[root]:
             continue
-        work = [(root, iter(edges.get(root, ())))]
+        work = [(root, iter(edges[root]))]
         while work:
             node, it = work[-1]
-            nxt = next((r for r in it if r in edges and r not in done), None)
+            nxt = next((r for r in it if r not in done and edges.get(r)), None)
             if nxt is not None:
                 work.append((nxt, iter(edges.get(nxt, ()))))
                 continue
@@ -153,7 +159,24 @@ class GraphAssessor:
         self.shape = shape_
         self.record = record
         self.values = values if values is not None else {}
+        self.licenses: dict = {}  # stored license JSON -> its assessment, decoded once (records.assessment_of)
+        # A shared base's node and a base's facts, decoded once per task: read-only after (lineage copies a
+        # node before changing it, and never changes facts).
+        self._nodes: dict[str, BaseNode] = {}
+        self._facts: dict = {}
         self.computed: dict[str, dict] = {}  # new shareable values found here (the graph pass stores them)
+
+    def shared_node(self, key: str, shared: dict, relation: str) -> BaseNode:
+        node = self._nodes.get(key)
+        if node is None:
+            node = self._nodes[key] = load_node(shared, self.catalog)
+        return BaseNode(**{**node.__dict__, "relation": relation})
+
+    def light_facts(self, key: str, light: dict):
+        found = self._facts.get(key)
+        if found is None:
+            found = self._facts[key] = R.facts_from(light)
+        return found
 
     # -- one model, as `audit` would report it
     def assess(self, rec: dict) -> ModelReport:
@@ -163,7 +186,7 @@ class GraphAssessor:
         from openscope.assess.spectrum import place
 
         facts = R.facts_from(rec["facts"])
-        lic = R.load_assessment(rec["lic"], self.catalog)
+        lic = R.assessment_of(rec["lic"], self.catalog, self.licenses)
         run = _Run(self)
         lineage = trace(facts, lic, self.catalog, run.resolve, links=R.load_links(rec, guess_from_name=True))
         placement = place(facts, lic, self.catalog, lineage=lineage, findings=R.load_findings(rec))
@@ -209,8 +232,7 @@ class _Run:
             return BaseNode(**{**cached.__dict__, "relation": link.relation})
         shared = owner.values.get(key) if owner.shareable(key, depth) else None
         if shared is not None:
-            node = load_node(shared, catalog)
-            node.relation = link.relation
+            node = owner.shared_node(key, shared, link.relation)
             base_light = shared["facts"]
             self._remember(key, base_light)
             for member in node.chain[1:]:  # the facts lineage gathered further up, for conditions
@@ -234,7 +256,7 @@ class _Run:
         base_facts = R.facts_from(rec["facts"])
         self._remember(key, rec["facts"])
         self.facts[base_facts.id.lower()] = self.facts[key]
-        base_lic = R.load_assessment(rec["lic"], catalog)
+        base_lic = R.assessment_of(rec["lic"], catalog, owner.licenses)
         base_lineage = trace(base_facts, base_lic, catalog, self.resolve, depth=depth, seen=seen,
                              links=R.load_links(rec, guess_from_name=False))
         placement = place(base_facts, base_lic, catalog, lineage=base_lineage, findings=R.load_findings(rec))
@@ -252,7 +274,7 @@ class _Run:
 
     def _remember(self, key: str, light: dict) -> None:
         if key not in self.facts:
-            self.facts[key] = R.facts_from(light)
+            self.facts[key] = self.owner.light_facts(key, light)
 
     def _stand_in(self, node: BaseNode, link, key: str) -> BaseNode:
         from openscope.assess.licensing import catalog_flags, osi_open_of

@@ -94,14 +94,15 @@ def cards_task(b: int, stage: str) -> dict:
     models, duplicates = merge_rows(_read_split(stage, b))
     text_index = _load_json(stage / "texts" / f"b{b:05d}.json", {})
     analyses = texts.Analyses(_load_json(stage / "texts" / "raw.json", {}), _load_json(stage / "texts" / "analyses.json", {}))
-    out = {"key": [], "id": [], "error": [], "refs": [], "rec": [], "modified": []}
+    out = {"key": [], "id": [], "error": [], "refs": [], "rec": [], "lic": [], "modified": []}
     errors = 0
+    memo: dict = {}  # license decisions within this task (records.assessed_license)
     for key, m in models.items():
         rec: dict
         try:
             if "invalid" in m["src"]:
                 raise records.RowError(f"{m['id']}: the row has no model id")
-            rec = records.local_record(m, _documents(text_index.get(key, []), []), catalog, analyses)
+            rec = records.local_record(m, _documents(text_index.get(key, []), []), catalog, analyses, memo)
             refs = sorted({link["ref"].lower() for link in rec["links"] if link["ref"]})
             error = None
         except records.RowError as exc:
@@ -113,12 +114,15 @@ def cards_task(b: int, stage: str) -> dict:
         out["id"].append(m["id"])
         out["error"].append(error)
         out["refs"].append(refs)
+        lic = rec.pop("lic", None)  # its own column: the report pass decodes each distinct one once
         out["rec"].append(records.to_json(rec) if error is None else None)
+        out["lic"].append(lic if error is None else None)
         out["modified"].append(m["modified"])
     path = stage / "local" / f"b{b:05d}.parquet"
     path.parent.mkdir(parents=True, exist_ok=True)
     schema = pa.schema([("key", pa.string()), ("id", pa.string()), ("error", pa.string()),
-                        ("refs", pa.list_(pa.string())), ("rec", pa.large_string()), ("modified", pa.string())])
+                        ("refs", pa.list_(pa.string())), ("rec", pa.large_string()), ("lic", pa.large_string()),
+                        ("modified", pa.string())])
     pq.write_table(pa.table(out, schema=schema), str(path) + ".tmp", compression="zstd")
     os.replace(str(path) + ".tmp", path)
     return {"models": len(models), "errors": errors, "duplicates": duplicates, "analysis_misses": analyses.misses}
@@ -162,11 +166,12 @@ def report_task(b: int, stage: str, out_dir: str) -> dict:
             declared = []
         else:
             rec = json.loads(row["rec"])
+            rec["lic"] = row["lic"]
             try:
                 model = assessor.assess(rec)
             except Exception as exc:  # never a failed job
                 model = _error_report(row["id"], f"{type(exc).__name__}: {exc}"[:500])
-            declared = rec["lic"]["declared"]
+            declared = records.assessment_of(rec["lic"], catalog, assessor.licenses).declared
         rows.append(report.row_of(model, catalog=catalog, declared=declared, dangling=dangling.get(row["key"], []),
                                   in_cycle=row["key"] in cyclic))
     path = Path(out_dir) / "models" / f"part-b{b:05d}.parquet"
@@ -175,32 +180,66 @@ def report_task(b: int, stage: str, out_dir: str) -> dict:
     return report.count(rows)
 
 
+VALUES_DB = "values.sqlite"  # every shared value so far, merged by the driver after each height
+VALUES_CACHE_KIB = 2048  # SQLite's page cache per reader (its default): one file, so a reader's memory stays flat
+
+
 def _load_values(stage: Path, needed: set[str]) -> dict:
-    """Shared base values for `needed` and everything up their chains (conditions read those facts)."""
+    """Shared base values for `needed` and everything up their chains (conditions read those facts).
+
+    Read from the one merged file (`_merge_values`): one connection and one page cache, however many
+    value tasks the dump needed (one file per task was one page cache each: a worker's memory grew
+    with the dump)."""
     import sqlite3
 
-    files = sorted((stage / "values").glob("*.sqlite")) if (stage / "values").exists() else []
+    path = stage / VALUES_DB
+    if not path.exists():
+        return {}
     values: dict = {}
     frontier = set(needed)
-    dbs = [sqlite3.connect(f"file:{f}?mode=ro", uri=True) for f in files]
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
+        db.execute(f"PRAGMA cache_size=-{VALUES_CACHE_KIB}")
         while frontier:
             asked = sorted(frontier)
             frontier = set()
-            for db in dbs:
-                for i in range(0, len(asked), 900):  # SQLite's bound-parameter limit
-                    chunk = asked[i:i + 900]
-                    query = f"SELECT key, value FROM v WHERE key IN ({','.join('?' * len(chunk))})"
-                    for key, blob in db.execute(query, chunk):
-                        value = json.loads(blob)
-                        values[key] = value
-                        frontier.update(m.lower() for m in value.get("chain", [])[1:])
+            for i in range(0, len(asked), 900):  # SQLite's bound-parameter limit
+                chunk = asked[i:i + 900]
+                query = f"SELECT key, value FROM v WHERE key IN ({','.join('?' * len(chunk))})"
+                for key, blob in db.execute(query, chunk):
+                    value = json.loads(blob)
+                    values[key] = value
+                    frontier.update(m.lower() for m in value.get("chain", [])[1:])
             frontier -= set(values)
             frontier -= set(asked)
     finally:
-        for db in dbs:
-            db.close()
+        db.close()
     return values
+
+
+def _merge_values(stage: Path, files: list[Path]) -> None:
+    """Add the value files of finished tasks to the merged store (idempotent: a resumed run merges again).
+
+    Written by the driver only, between heights: no task reads it while it changes."""
+    import sqlite3
+
+    path = stage / VALUES_DB
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE IF NOT EXISTS v (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.close()
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        for f in files:
+            if not f.exists():
+                continue
+            db.execute("ATTACH DATABASE ? AS part", (str(f),))
+            db.execute("BEGIN")
+            db.execute("INSERT OR IGNORE INTO main.v SELECT key, value FROM part.v")
+            db.execute("COMMIT")
+            db.execute("DETACH DATABASE part")
+            f.unlink()  # merged and committed: the copy is not needed again (half the disk at 1M rows)
+    finally:
+        db.close()
 
 
 def _load_json(path: Path, default):
@@ -231,6 +270,7 @@ def run(dumps_in: list[str], out: Path, *, licenses: Path | None = None, schedul
     texts.save(stage / "manifest.json", manifest)
     timings: dict[str, float] = {}
     stage_cpu: dict[str, float] = {}
+    driver_rss: dict[str, float] = {}  # this process's peak RSS at the end of each stage
     in_process = scheduler in ("pandas", "synchronous")
 
     with engine.Runner(scheduler, workers, progress) as runner:
@@ -238,25 +278,31 @@ def run(dumps_in: list[str], out: Path, *, licenses: Path | None = None, schedul
         split = runner.map("read", dumps.split_piece, [(p, i, buckets, stage) for i, p in enumerate(pieces)],
                            [engine.marker(stage, f"read-{i}") for i in range(len(pieces))])
         timings["read"], stage_cpu["read"] = time.monotonic() - t, _cpu_since(runner, c, in_process)
+        driver_rss["read"] = round(engine.peak_rss_mb(), 1)
 
         t, c = time.monotonic(), _cpu_mark(runner)
         text_stats = _texts(runner, stage, licenses, buckets)
         timings["texts"], stage_cpu["texts"] = time.monotonic() - t, _cpu_since(runner, c, in_process)
+        driver_rss["texts"] = round(engine.peak_rss_mb(), 1)
 
         t, c = time.monotonic(), _cpu_mark(runner)
         local = runner.map("cards", cards_task, [(b, str(stage)) for b in range(buckets)],
                            [engine.marker(stage, f"cards-{b}") for b in range(buckets)])
         timings["cards"], stage_cpu["cards"] = time.monotonic() - t, _cpu_since(runner, c, in_process)
+        driver_rss["cards"] = round(engine.peak_rss_mb(), 1)
 
         t, c = time.monotonic(), _cpu_mark(runner)
         graph_stats, special_counts = _graph(runner, stage, out, buckets)
         timings["graph"], stage_cpu["graph"] = time.monotonic() - t, _cpu_since(runner, c, in_process)
+        driver_rss["graph"] = round(engine.peak_rss_mb(), 1)
 
         t, c = time.monotonic(), _cpu_mark(runner)
         counts = runner.map("report", report_task, [(b, str(stage), str(out)) for b in range(buckets)],
                             [engine.marker(stage, f"report-{b}") for b in range(buckets)])
         timings["report"], stage_cpu["report"] = time.monotonic() - t, _cpu_since(runner, c, in_process)
+        driver_rss["report"] = round(engine.peak_rss_mb(), 1)
         workers_rss = dict(runner.workers_seen)
+        stage_rss = dict(runner.stage_rss)
         task_cpu = runner.task_cpu_s
         tasks_run, tasks_skipped = runner.tasks_run, runner.tasks_skipped
 
@@ -288,6 +334,9 @@ def run(dumps_in: list[str], out: Path, *, licenses: Path | None = None, schedul
             "cpu_ms_per_model": round(1000 * (driver_cpu + (0 if in_process else task_cpu)) / max(models_n, 1), 3),
             "driver_peak_rss_mb": round(engine.peak_rss_mb(), 1),
             "worker_peak_rss_mb": {str(k): round(v, 1) for k, v in sorted(workers_rss.items())},
+            # Where memory went: the driver's peak after each stage, the largest task peak in each stage.
+            "driver_peak_rss_mb_by_stage": driver_rss,
+            "task_peak_rss_mb_by_stage": {k: round(v, 1) for k, v in stage_rss.items()},
         },
     }
     texts.save(out / "summary.json", summary)
@@ -344,17 +393,21 @@ def _read_records(path: Path, keys: set[str]) -> tuple[dict[str, str], dict]:
 
     if not keys:
         return {}, {}
-    t = pq.read_table(path, columns=["key", "id", "rec"])
+    t = pq.read_table(path, columns=["key", "id", "rec", "lic"])
     t = t.filter(pa.compute.is_in(t.column("key"), value_set=pa.array(sorted(keys))))
-    recs = t.column("rec").combine_chunks()
+    recs, lics = t.column("rec").combine_chunks(), t.column("lic").combine_chunks()
     return dict(zip(t.column("key").to_pylist(), t.column("id").to_pylist())), \
-        {k: (recs, i) for i, k in enumerate(t.column("key").to_pylist())}
+        {k: (recs, lics, i) for i, k in enumerate(t.column("key").to_pylist())}
 
 
 def _decode(at: dict, key: str):
-    recs, i = at[key]
+    recs, lics, i = at[key]
     value = recs[i].as_py()
-    return None if value is None else json.loads(value)
+    if value is None:
+        return None
+    rec = json.loads(value)
+    rec["lic"] = lics[i].as_py()  # the license assessment's JSON (records.assessment_of decodes it)
+    return rec
 
 
 def values_task(level: int, part: int, groups: list[tuple[int, list[str]]], errors: dict[str, str],
@@ -370,14 +423,15 @@ def values_task(level: int, part: int, groups: list[tuple[int, list[str]]], erro
         ids.update(i)
         at.update(a)
         keys += group
+    decoded = {key: _decode(at, key) for key in at}  # once each: the links below, then the assessor
     needed = set()
     for key in keys:
-        rec = _decode(at, key)
+        rec = decoded[key]
         needed.update(link["ref"].lower() for link in (rec or {}).get("links", []) if link["ref"])
     values = _load_values(stage, needed)
     heights = {k: v.get("height", 0) for k, v in values.items()} | {k: level for k in keys}
     assessor = GraphAssessor(load_catalog(), Shape(heights, {}, set(), {}),
-                             lambda k: {"error": errors[k]} if k in errors else (_decode(at, k) if k in at else None),
+                             lambda k: {"error": errors[k]} if k in errors else decoded.get(k),
                              {k: v for k, v in values.items() if "error_rec" not in v})
     for key in keys:
         assessor.prime(key, ids.get(key, key))
@@ -411,13 +465,13 @@ def _graph(runner, stage: Path, out: Path, buckets: int) -> tuple[dict, dict]:
     from openscope.catalog import load_catalog
 
     files = [stage / "local" / f"b{b:05d}.parquet" for b in range(buckets)]
-    edges: dict[str, list[str]] = {}
+    edges: dict[str, tuple[str, ...]] = {}
     errors: dict[str, str] = {}
     for f in files:
         t = pq.read_table(f, columns=["key", "refs", "error"])
         for key, refs, error in zip(t.column("key").to_pylist(), t.column("refs").to_pylist(),
                                     t.column("error").to_pylist()):
-            edges[key] = refs
+            edges[key] = tuple(refs) if refs else ()  # one shared empty tuple for most of the dump
             if error:
                 errors[key] = error
     sh = shape(edges)
@@ -426,6 +480,7 @@ def _graph(runner, stage: Path, out: Path, buckets: int) -> tuple[dict, dict]:
 
     _write_values(stage / "values" / "errors.sqlite",
                   [(k, records.to_json({"error_rec": {"error": errors[k]}})) for k in sorted(bases & set(errors))])
+    _merge_values(stage, [stage / "values" / "errors.sqlite"])
     shared = [k for k in bases if k not in errors and not sh.context.get(k) and sh.height.get(k, 0) <= MAX_DEPTH - 1]
     computed = 0
     for level in range(MAX_DEPTH):
@@ -444,6 +499,7 @@ def _graph(runner, stage: Path, out: Path, buckets: int) -> tuple[dict, dict]:
             items.append((level, part, group, {r: errors[r] for r in refs if r in errors}, str(stage)))
         computed += sum(runner.map(f"graph: height {level}", values_task, items,
                                    [engine.marker(stage, f"values-{level}-{it[1]}") for it in items]))
+        _merge_values(stage, [stage / "values" / f"h{level}-p{it[1]:04d}.sqlite" for it in items])
 
     # The special models, resolved one by one with every record they reach.
     reach = set(special)
@@ -471,7 +527,8 @@ def _graph(runner, stage: Path, out: Path, buckets: int) -> tuple[dict, dict]:
         else:
             try:
                 rec = _decode(at, key)
-                model, declared = assessor.assess(rec), rec["lic"]["declared"]
+                model = assessor.assess(rec)
+                declared = records.assessment_of(rec["lic"], catalog, assessor.licenses).declared
             except Exception as exc:
                 model, declared = _error_report(ids.get(key, key), f"{type(exc).__name__}: {exc}"[:500]), []
         rows.append(report.row_of(model, catalog=catalog, declared=declared, dangling=sh.dangling.get(key, []),

@@ -127,15 +127,50 @@ def text_statements(body: str | None, model_id: str | None):
 
 # ------------------------------------------------------------------------------- the local record
 
-def local_record(row: dict, documents: dict[str, str], catalog, analyze) -> dict:
-    """Everything the later passes need about one model, from its own row and texts."""
+LICENSE_MEMO = 4_096  # distinct license decisions remembered per task (most models share a few dozen)
+
+
+def _license_key(facts: ModelFacts):
+    """What `assess_license` reads of a model, when that is all it reads: the license keys of the card
+    data, the registry's links and the license files. A card body is read too (terms it states, links to
+    use policies): a model with one is not memoised. None when not memoisable."""
+    if facts.api is not None or facts.card_body:
+        return None
+    data = facts.card_data
+    return (repr([data.get(k) for k in ("license", "licence", "license_name", "license_link")]),
+            repr(sorted(facts.links.items())), tuple((d.name, d.text) for d in facts.documents))
+
+
+def assessed_license(facts: ModelFacts, catalog, analyze, memo: dict | None) -> tuple[LicenseAssessment, str]:
+    """`assess_license` and its stored JSON, once per distinct decision within `memo`.
+
+    The model's id reaches the result only in warning messages (never a decision): a result that names
+    it is not shared."""
     from openscope.assess.licensing import assess_license
+
+    key = _license_key(facts) if memo is not None else None
+    if key is not None and key in memo:
+        return memo[key]
+    lic = assess_license(facts, catalog, analyze)
+    found = (lic, to_json(dump_assessment(lic)))
+    if key is not None and not any(facts.id in w.message for w in lic.warnings):
+        if len(memo) >= LICENSE_MEMO:
+            memo.clear()
+        memo[key] = found
+    return found
+
+
+def local_record(row: dict, documents: dict[str, str], catalog, analyze, memo: dict | None = None) -> dict:
+    """Everything the later passes need about one model, from its own row and texts.
+
+    The license assessment is kept apart, as JSON (`rec["lic"]` is that string): most models share
+    one, and the report pass reads each distinct one once (`assessment_of`)."""
     from openscope.card.components import gather
     from openscope.card.links import card_base_links, name_links, relation_of
     from openscope.card.terms import stated_license
 
     facts = facts_of(row, documents)
-    lic = assess_license(facts, catalog, analyze)
+    lic, lic_json = assessed_license(facts, catalog, analyze, memo)
     # Lineage guesses a base from the model's name only for the model audited, not for a base: keep both
     # readings where they differ (rare: the card names no base at all).
     links, link_warnings = card_base_links(facts, guess_from_name=False)
@@ -147,7 +182,7 @@ def local_record(row: dict, documents: dict[str, str], catalog, analyze) -> dict
     keep_body = lic.entry is None and stated_license(facts.card_body, facts.card_data, catalog)[0] is not None
     return {
         "facts": light_facts(facts, keep_body),
-        "lic": dump_assessment(lic),
+        "lic": lic_json,
         "links": [dict(link.__dict__) for link in links],
         "link_warnings": [dump_warning(w) for w in link_warnings],
         "guessed_links": None if guessed is None else [dict(link.__dict__) for link in guessed[0]],
@@ -236,6 +271,22 @@ def load_assessment(d: dict, catalog) -> LicenseAssessment:
         unread=list(d.get("unread", ())), obligations=[load_obligation(o) for o in d.get("obligations", ())],
         terms_from_card=list(d.get("terms_from_card", ())),
     )
+
+
+def assessment_of(lic, catalog, memo: dict | None = None) -> LicenseAssessment:
+    """A stored license assessment (its JSON string, or the decoded dict), decoded once per distinct JSON
+    within `memo`. Shared objects are safe: the stages after it copy flags and obligations before
+    changing them (merge_flags, merge_obligations, lineage's inheritance)."""
+    if isinstance(lic, dict):
+        return load_assessment(lic, catalog)
+    if memo is None:
+        return load_assessment(json.loads(lic), catalog)
+    found = memo.get(lic)
+    if found is None:
+        if len(memo) >= LICENSE_MEMO:
+            memo.clear()
+        found = memo[lic] = load_assessment(json.loads(lic), catalog)
+    return found
 
 
 def load_links(rec: dict, guess_from_name: bool) -> tuple[list[BaseLink], list[ReportWarning]]:

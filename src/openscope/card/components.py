@@ -18,7 +18,7 @@ from pathlib import Path
 
 from openscope.card.cues import pattern_cue
 from openscope.card.rules import RULES_DIR, component_rules
-from openscope.card.sentences import Sentence, card_sentences, normalize
+from openscope.card.sentences import Sentence, card_sentences, normalize, tokens
 from openscope.text.patterns import build_matcher
 from openscope.text.sentences import nlp
 from openscope.text.tfidf import Vectorizer
@@ -109,7 +109,7 @@ def rule_statements(sentence: Sentence, model_id: str | None = None) -> list[Sta
     cue = _component_cue()
     if not cue(sentence.text):
         return []  # no rule can match: not worth a tokenisation
-    doc = nlp().make_doc(sentence.text)
+    doc = tokens(sentence.text)
     if not cue.tokens_may_match(doc):
         return []  # nor worth the Matcher
     matcher, rules = _component_matcher()
@@ -402,6 +402,14 @@ def decide(findings: list[Finding], component: str) -> ComponentView:
     if len({f.status for f in best}) > 1:
         reasons.insert(0, f"conflicting evidence; the weaker release ({status}) is kept")
     return ComponentView(status, top, reasons)
+
+
+def decide_all(findings: list[Finding], components) -> dict[str, ComponentView]:
+    """`decide` for each of `components`, the findings grouped by component once (not once a component)."""
+    by_component: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_component.setdefault(f.component, []).append(f)
+    return {c: decide(by_component.get(c, []), c) for c in components}
 
 
 def weaker(a: str, b: str) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from openscope.card.cues import pattern_cue
 from openscope.card.parse import as_list
 from openscope.card.rules import Family, families, family_groups, lineage_rules
-from openscope.card.sentences import card_sentences
+from openscope.card.sentences import card_sentences, tokens
 from openscope.refs import HUB_ID_RE
 from openscope.text.patterns import build_matcher
 from openscope.text.sentences import nlp
@@ -193,7 +193,7 @@ def body_base_links(body: str | None) -> list[BaseLink]:
 def _sentence_links(text: str, scratch: bool) -> tuple[tuple[str | None, str, str | None, str | None], ...]:
     """(ref, relation, license key, family) of the bases one body sentence names: the first relation
     cue that names one decides (all of a merge's)."""
-    doc = nlp().make_doc(text)
+    doc = tokens(text)
     if not _relation_cue().tokens_may_match(doc):
         return ()
     matcher, cues = _relation_matcher()
@@ -282,7 +282,7 @@ def _governs(text: str) -> bool:
     cue = _governing_cue()
     if not cue(text):
         return False
-    doc = nlp().make_doc(text)
+    doc = tokens(text)
     return cue.tokens_may_match(doc) and bool(_governing_matcher()(doc))
 
 

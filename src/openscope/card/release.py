@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from openscope.card.cues import URL_CUE, Cue, words_cue
 from openscope.card.rules import component_rules
-from openscope.text.sentences import nlp
+from openscope.card.sentences import tokens
 
 TRAINING = ("training_code", "training_data")
 
@@ -132,7 +132,7 @@ class _Reader:
 
     def __init__(self, text: str):
         self.text = text
-        self.doc = nlp().make_doc(text)
+        self.doc = tokens(text)
         self.words = [t.lower_ for t in self.doc]
         self.sentence_words = set(self.words)
         self.found: dict[str, tuple[str, str]] = {}
@@ -320,7 +320,7 @@ def link_findings(text: str, model_id: str | None = None) -> list[tuple[str, str
     model's own organisation ("Code: https://github.com/<org>/...")."""
     if not _url_cue()(text):
         return []  # every finding sits beside a URL
-    doc = nlp().make_doc(text)
+    doc = tokens(text)
     if not any(tok.like_url for tok in doc):
         return []
     v = vocab()
@@ -369,7 +369,7 @@ def _cell_status(cell: str, comp: str, explicit: bool, model_id: str | None) -> 
     A released-word must be the whole cell, a parenthesis aside ("yes (every 2,000 steps)"): "public web
     text" says where the data came from, not that it is released."""
     v, table = vocab(), component_rules()["release"]["table"]
-    doc = nlp().make_doc(cell)
+    doc = tokens(cell)
     words = {t.lower_ for t in doc}
     lowered = " ".join(cell.lower().split())
     bare = " ".join(re.sub(r"\([^)]*\)|[.,;!]", " ", lowered).split())
@@ -426,7 +426,7 @@ def table_findings(text: str, model_id: str | None = None) -> list[tuple[str, st
     cells = _entry_cells(text)
     if len(cells) < 2:
         return []
-    label = [t.lower_ for t in nlp().make_doc(cells[0])]
+    label = [t.lower_ for t in tokens(cells[0])]
     comp, explicit = _head(label, 0, len(label))
     if comp is None or (not explicit and comp == "training_code" and set(label) & vocab().nouns["training_data"]):
         return []  # "Data pipeline": code about the data, not the code that trains the model
@@ -438,7 +438,7 @@ def table_findings(text: str, model_id: str | None = None) -> list[tuple[str, st
         return []
     status = min(statuses, key=_ORDER.__getitem__)
     if status == "open" and not explicit and not any(
-            _cell_status(c, comp, explicit, model_id) == "open" and any(t.like_url for t in nlp().make_doc(c))
+            _cell_status(c, comp, explicit, model_id) == "open" and any(t.like_url for t in tokens(c))
             for c in cells[1:]):
         return []  # a bare "Code | yes" may be any code; only a link of its kind says it is this model's
     return [(comp, status, "table-row")]

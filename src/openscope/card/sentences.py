@@ -18,6 +18,14 @@ class Sentence:
     urls: list[str] = field(default_factory=list)
 
 
+@functools.lru_cache(maxsize=1_024)
+def tokens(text: str):
+    """`nlp().make_doc(text)`, remembered for the last texts read: the card readers tokenise the same
+    sentence one after another (component rules, release statements, bases, governing terms). The Doc is
+    shared, so it is read only: a reader that changes a Doc makes its own with `nlp().make_doc`."""
+    return nlp().make_doc(text)
+
+
 _EMPHASIS = re.compile(r"(\*\*|__|\*|`)")
 
 

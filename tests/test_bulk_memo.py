@@ -1,0 +1,107 @@
+"""What `openscope bulk` remembers within a task must give the answer computing afresh gives.
+
+License decisions are shared between models only where nothing of the model reaches them; the base
+graph walks only models that name a base, and must give the heights and cycles a walk of every model gives.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("pyarrow")
+
+from openscope.assess.licensing import assess_license  # noqa: E402
+from openscope.bulk import records  # noqa: E402
+from openscope.bulk.graph import shape  # noqa: E402
+from openscope.catalog import load_catalog  # noqa: E402
+
+
+def row(model_id: str, card_data: dict, card: str | None = None) -> dict:
+    return {"id": model_id, "cardData": json.dumps(card_data), "tags": [], "siblings": ["model.safetensors"],
+            "gated": None, "sha": None, "card": card}
+
+
+def fresh(model_id: str, card_data: dict, card: str | None = None) -> str:
+    facts = records.facts_of(row(model_id, card_data, card), {})
+    return records.to_json(records.dump_assessment(assess_license(facts, load_catalog())))
+
+
+@pytest.mark.parametrize("card_data", [
+    {"license": "apache-2.0"},
+    {"license": "llama3.1"},
+    {"license": ["mit", "llama2"]},  # several licenses: the warning names the model
+    {"license": ["mit", "not-a-known-license"]},
+    {"license": "other", "license_name": "acme-model-license", "license_link": "LICENSE"},
+    {},
+])
+def test_memoised_license_decisions_equal_fresh_ones_for_every_model(card_data):
+    catalog, memo = load_catalog(), {}
+    for model_id in ("org-a/model-one", "org-b/model-two", "org-c/model-three"):
+        facts = records.facts_of(row(model_id, card_data), {})
+        _, stored = records.assessed_license(facts, catalog, None, memo)
+        assert stored == fresh(model_id, card_data), model_id
+    if isinstance(card_data.get("license"), list):  # several licenses: a decision naming its model is not shared
+        assert "org-c/model-three" in stored and "org-a/model-one" not in stored
+        assert not memo
+
+
+def test_a_card_body_is_never_memoised():
+    catalog, memo = load_catalog(), {}
+    card = "---\nlicense: other\n---\n## Terms of use\nNon-commercial research use only.\n"
+    facts = records.facts_of(row("org-a/m", {}, card), {})
+    records.assessed_license(facts, catalog, None, memo)
+    assert memo == {}
+
+
+def test_stored_assessments_decode_once_and_equal_a_fresh_decode():
+    catalog, memo = load_catalog(), {}
+    stored = fresh("org-a/m", {"license": "gemma"})
+    first = records.assessment_of(stored, catalog, memo)
+    assert records.assessment_of(stored, catalog, memo) is first
+    assert records.dump_assessment(first) == records.dump_assessment(records.load_assessment(json.loads(stored), catalog))
+
+
+def full_walk_shape(edges):
+    """Heights and cycles by definition, walking every model (the reference the graph pass must equal)."""
+    from openscope.assess.lineage import MAX_DEPTH
+
+    def reaches(start, target, seen=()):
+        return any(r == target or (r in edges and r not in seen and reaches(r, target, (*seen, r)))
+                   for r in edges.get(start, ()))
+
+    cyclic = {k for k in edges if reaches(k, k)}
+    height, context = {}, {}
+
+    def h(k):
+        if k in cyclic:
+            return MAX_DEPTH + 1
+        if k not in height:
+            refs = [r for r in edges[k] if r in edges]
+            height[k] = 0 if not edges[k] else 1 + max((h(r) for r in refs), default=0)
+        return height[k]
+
+    def c(k):
+        if k not in context:
+            context[k] = k in cyclic or any(c(r) for r in edges[k] if r in edges)
+        return context[k]
+
+    return {k: h(k) for k in edges}, {k: c(k) for k in edges}, cyclic
+
+
+def test_the_graph_walk_of_models_with_bases_equals_a_walk_of_every_model():
+    edges = {
+        "a": (), "b": ("a",), "c": ("b", "outside/x"), "d": ("c", "a"),  # a chain, a dangling base
+        "e": ("f",), "f": ("e",), "g": ("e",),  # a cycle and a model above it
+        "s": ("s",), "t": ("s", "a"),  # a model naming itself
+        "u": ("outside/y",), "v": (),  # only dangling; no bases
+    }
+    sh = shape(edges)
+    heights, contexts, cyclic = full_walk_shape(edges)
+    assert sh.cyclic == cyclic == {"e", "f", "s"}
+    assert {k: sh.height.get(k, 0) for k in edges} == heights
+    assert {k: sh.context.get(k, False) for k in edges} == contexts
+    assert sh.dangling == {"c": ["outside/x"], "u": ["outside/y"]}
+    # Models without bases take no room in the walk's tables.
+    assert "a" not in sh.height and "v" not in sh.context
