@@ -102,6 +102,17 @@ def test_unknown_cue_is_an_error_naming_file_and_rule(tmp_path):
         load_rules(rules)
 
 
+@pytest.mark.parametrize("key", ["veto_every_flag", "veto_items_under"])
+def test_unknown_cue_in_a_whole_text_veto_is_an_error_naming_the_key(tmp_path, key):
+    rules = _copy_rules(tmp_path)
+    path = rules / "_cues.yaml"
+    text = path.read_text(encoding="utf-8")
+    line = next(ln for ln in text.splitlines() if ln.startswith(f"{key}: ["))
+    path.write_text(text.replace(line, f"{key}: [no_such_cue]"), encoding="utf-8")
+    with pytest.raises(RuleError, match=rf"_cues\.yaml: {key}: unknown cue 'no_such_cue'"):
+        load_rules(rules)
+
+
 def test_bad_token_pattern_is_an_error(tmp_path):
     rules = _copy_rules(tmp_path)
     (rules / "naming.yaml").write_text(

@@ -249,16 +249,19 @@ def load_rules(directory: Path | None = None) -> RuleSet:
     phrases_cased = PhraseMatcher(pipeline.vocab, attr="ORTH")
     parts = (token_matchers, phrases, phrases_cased, pipeline)
     cue_file = directory / CUES_FILE.name
-    raw_cues = (load_yaml(cue_file) or {}).get("cues") or {}
+    cue_doc = load_yaml(cue_file) or {}
+    raw_cues = cue_doc.get("cues") or {}
     for name, spec in raw_cues.items():
         _add(parts, f"cue|{name}", spec or {}, f"{cue_file.name}: cue {name!r}")
     cues = set(raw_cues)
-    vetoes = (load_yaml(cue_file) or {}).get("veto_every_flag") or []
-    under_ban = (load_yaml(cue_file) or {}).get("veto_every_flag_under_ban") or {}
-    under_lead_in = (load_yaml(cue_file) or {}).get("veto_items_under") or []
-    for name in (*vetoes, *(under_ban.get("cues") or ()), *(under_ban.get("ban") or ()), *under_lead_in):
-        if name not in cues:
-            raise RuleError(f"{cue_file.name}: veto_every_flag: unknown cue {name!r}")
+    vetoes = cue_doc.get("veto_every_flag") or []
+    under_ban = cue_doc.get("veto_every_flag_under_ban") or {}
+    under_lead_in = cue_doc.get("veto_items_under") or []
+    for key, names in (("veto_every_flag", vetoes), ("veto_every_flag_under_ban", [*(under_ban.get("cues") or ()),
+                       *(under_ban.get("ban") or ())]), ("veto_items_under", under_lead_in)):
+        for name in names:
+            if name not in cues:
+                raise RuleError(f"{cue_file.name}: {key}: unknown cue {name!r}")
     flags = {}
     signal_file = directory / SIGNALS_FILE.name
     if signal_file.exists():
