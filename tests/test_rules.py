@@ -126,3 +126,36 @@ def test_file_must_be_named_after_its_flag(tmp_path):
     (rules / "naming.yaml").rename(rules / "names.yaml")
     with pytest.raises(RuleError, match="file name must be the flag name"):
         load_rules(rules)
+
+
+def test_hyphenated_words_in_token_patterns_match_as_people_write_them():
+    # spaCy splits "fine-tuned" into three tokens; a pattern written with the word must still match it
+    from openscope.license.rules import split_compounds
+    from openscope.text.sentences import nlp
+
+    pattern = [{"LOWER": {"IN": ["derived", "fine-tuned"]}}, {"LOWER": "models"}]
+    variants = split_compounds(pattern, nlp().tokenizer, "here")
+    assert [{"LOWER": {"IN": ["derived"]}}, {"LOWER": "models"}] in variants
+    assert [{"LOWER": "fine"}, {"ORTH": "-"}, {"LOWER": "tuned"}, {"LOWER": "models"}] in variants
+    optional = split_compounds([{"LOWER": "non-profit", "OP": "?"}, {"LOWER": "use"}], nlp().tokenizer, "here")
+    assert [{"LOWER": "use"}] in optional and len(optional) == 2
+    with pytest.raises(RuleError, match="'non-profit' is several tokens"):
+        split_compounds([{"LOWER": "non-profit", "OP": "+"}], nlp().tokenizer, "here")
+
+
+def test_a_clause_that_names_the_use_restrictions_it_passes_on_needs_no_other_restriction():
+    # flow-down alone: "the use restrictions" named in the clause show there are some to pass on,
+    # while "the conditions of this license" could be a permissive license's notice duty
+    named = "Any fine-tuned model must be released under terms that carry the use restrictions of this license."
+    assert "flow-down" in {f.flag for f in extract(named, "x").findings}
+    generic = "Any fine-tuned model must be released under terms that carry the conditions of this license."
+    assert "flow-down" not in {f.flag for f in extract(generic, "x").findings}
+
+
+def test_if_flags_or_cue_needs_if_flags(tmp_path):
+    rules = _copy_rules(tmp_path)
+    path = rules / "flow-down.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("    if_flags: [use-restrictions, non-commercial]\n", "", 1), encoding="utf-8")
+    with pytest.raises(RuleError, match="if_flags_or_cue needs if_flags"):
+        load_rules(rules)

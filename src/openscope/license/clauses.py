@@ -16,9 +16,11 @@ A list item inherits the modality of its lead-in: under "You agree not to use th
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 
 from openscope.data import LICENSES_DIR, load_yaml
+from openscope.errors import CatalogError
 
 CLAUSES_FILE = LICENSES_DIR / "rules" / "_clauses.yaml"
 KINDS = ("prohibition", "denial", "passive_ban", "restriction", "obligation", "permission", "passive_grant")
@@ -82,6 +84,11 @@ def lower_words(doc) -> list[str]:
 @functools.cache
 def settings() -> ClauseSettings:
     raw = load_yaml(CLAUSES_FILE)
+    for key in ("skip", "verbs", "boundaries", "negators", "object_ends", "denial_completions", "coordinators",
+                "coordination_stops"):
+        compound = next((w for w in map(str, raw[key]) if re.search(r"\w-\w", w)), None)
+        if compound:  # the tokenizer splits it, so it could never be seen as one word
+            raise CatalogError(f"{CLAUSES_FILE.name}: {key}: {compound!r} is several tokens; list its head word")
     return ClauseSettings(frozenset(map(str, raw["skip"])), frozenset(map(str, raw["verbs"])),
                           frozenset(map(str, raw["boundaries"])), frozenset(map(str, raw["negators"])),
                           frozenset(map(str, raw["object_ends"])), frozenset(map(str, raw["denial_completions"])),
@@ -144,6 +151,9 @@ def verb_group(words: list[str], i: int, end: int, cfg: ClauseSettings) -> list[
     out: list[int] = []
     while i < end:
         w = words[i]
+        if i + 2 < end and words[i + 1] == "-" and words[i + 2] in cfg.verbs:
+            i += 2  # "fine-tune", "re-distribute": the tokenizer splits them, and the head is the last part
+            continue
         if w in cfg.verbs:
             out.append(i)
         elif w in cfg.boundaries or (out and w not in cfg.skip):
@@ -190,13 +200,14 @@ def predicates(doc, start: int, end: int, clause_of: list[int]) -> list[Predicat
         clause = clause_of[s]
         clause_end = next((i for i in range(e, end) if clause_of[i] != clause), end)
         nxt = markers[n + 1][1] if n + 1 < len(markers) else end
-        if kind in ("permission", "obligation"):
+        if kind in ("permission", "obligation", "passive_grant"):
             since = max(markers[n - 1][2] if n else start,
                         next((i + 1 for i in range(s - 1, start - 1, -1) if clause_of[i] != clause), start))
             between = words[max(since, s - 8) - start:s - start]
             last_neg = max((i for i, w in enumerate(between) if w in cfg.negators), default=None)
             if last_neg is not None and not set(between[last_neg:]) & {":", "you", "we", "licensee", "i"}:
-                kind = "prohibition"  # "neither X nor Y may be used", "no part ... may be shared"
+                # "neither X nor Y may be used", "no part ... may be shared", "no other distribution is permitted"
+                kind = "passive_ban" if kind == "passive_grant" else "prohibition"
         if kind in _GOVERNS_BEFORE:
             clause_start = next((i + 1 for i in range(s - 1, start - 1, -1) if clause_of[i] != clause), start)
             prev = markers[n - 1][2] if n else start

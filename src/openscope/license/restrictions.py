@@ -83,9 +83,10 @@ def _rule_hits(seg, ruleset) -> tuple[list[SentenceHit], list]:
     return hits, matches
 
 
-def _apply_text_conditions(hits: list[SentenceHit], ruleset) -> list[SentenceHit]:
+def _apply_text_conditions(hits: list[SentenceHit], ruleset, matches: list) -> list[SentenceHit]:
     """`unless_flags` / `if_flags` / `unless_signals`: conditions on what else the same text says.
-    Signals themselves are facts for these conditions, never flags."""
+    Signals themselves are facts for these conditions, never flags. `if_flags_or_cue`: the hit's own
+    sentence may name what `if_flags` looks for elsewhere ("the use restrictions of Attachment A")."""
     from openscope.license.rules import SIGNAL
 
     signals = {h.rule for h in hits if h.flag == SIGNAL}
@@ -97,12 +98,19 @@ def _apply_text_conditions(hits: list[SentenceHit], ruleset) -> list[SentenceHit
         if rule is not None:
             if set(rule.unless_flags) & (raised - {h.flag}):
                 continue
-            if rule.if_flags and not set(rule.if_flags) & (raised - {h.flag}):
+            if rule.if_flags and not set(rule.if_flags) & (raised - {h.flag}) and not _names_it(rule, h, matches):
                 continue
             if set(rule.unless_signals) & signals:
                 continue
         kept.append(h)
     return kept
+
+
+def _names_it(rule, hit: SentenceHit, matches: list) -> bool:
+    if rule.if_flags_or_cue is None:
+        return False
+    bm = matches[hit.block]
+    return f"cue|{rule.if_flags_or_cue}" in bm.keys_in(bm.sentence_of(hit.match_start), None)
 
 
 def classifier_units(seg, block_sentences: list[list[tuple[int, int]]]) -> list[tuple[int, int, int, int, str]]:
@@ -174,10 +182,10 @@ def _analyse(text: str, use_classifier: bool, model=None) -> tuple[object, list[
     seg = segment(text)
     ruleset = load_rules()
     hits, matches = _rule_hits(seg, ruleset)
-    hits = _apply_text_conditions(hits, ruleset)
+    hits = _apply_text_conditions(hits, ruleset, matches)
     model = model or (classifier.load_model() if use_classifier else None)
     if use_classifier and model is not None:
-        hits = _apply_text_conditions(_classifier_pass(seg, matches, ruleset, hits, model), ruleset)
+        hits = _apply_text_conditions(_classifier_pass(seg, matches, ruleset, hits, model), ruleset, matches)
     return seg, hits
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +63,7 @@ class Rule:
     negatives: tuple[Condition, ...] = ()
     unless_flags: tuple[str, ...] = ()
     if_flags: tuple[str, ...] = ()
+    if_flags_or_cue: str | None = None  # if_flags also holds where the hit's sentence has this cue
     cue_anchor: str | None = None  # the rule matches wherever this cue matches
     requires_threshold: bool = False  # the sentence must state a threshold thresholds.py can read
     unless_signals: tuple[str, ...] = ()  # text-level signals (_signals.yaml) that cancel this rule
@@ -115,17 +117,62 @@ class Hit:
     match_end: int
 
 
+_WORD_ATTRS = ("LOWER", "ORTH", "TEXT", "NORM")
+_HYPHENATED = re.compile(r"\w-\w")
+
+
+def split_compounds(pattern: list, tokenizer, where: str) -> list[list]:
+    """A pattern written with a word the tokenizer splits ("fine-tuned", "non-commercial" are three
+    tokens) could never match that word: each such word becomes its own variant, token by token, so
+    rules can be written as people spell."""
+    variants: list[list] = [[]]
+    for token in pattern:
+        options = [token]
+        if isinstance(token, dict):
+            options = _token_variants(token, tokenizer, where)
+        variants = [v + option for v in variants for option in options] if options else variants
+    return variants
+
+
+def _token_variants(token: dict, tokenizer, where: str) -> list[list]:
+    """The token itself (without its compound words) plus one token sequence per compound word."""
+    attr = next((a for a in _WORD_ATTRS if a in token), None)
+    if attr is None:
+        return [[token]]
+    value = token[attr]
+    words = value.get("IN") if isinstance(value, dict) else [value]
+    if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+        return [[token]]
+    # only hyphenated words: a word alone tokenizes unlike in a sentence at its edges ("u.s." -> "u.s", ".")
+    split = {w: [t.text for t in tokenizer(w)] if _HYPHENATED.search(w) else [w] for w in words}
+    compounds = [w for w in words if len(split[w]) > 1]
+    if not compounds:
+        return [[token]]
+    if token.get("OP") not in (None, "?"):
+        raise RuleError(f"{where}: {compounds[0]!r} is several tokens and cannot be repeated with OP")
+    out = []
+    singles = [w for w in words if w not in compounds]
+    if singles:
+        out.append([{**token, attr: {**value, "IN": singles} if isinstance(value, dict) else singles[0]}])
+    elif token.get("OP") == "?":
+        out.append([])  # the token was optional: the pattern also matches without it
+    for w in compounds:
+        out.append([{attr: part} if part.isalnum() else {"ORTH": part} for part in split[w]])
+    return out
+
+
 def _add(ruleset_parts, key: str, spec: dict, where: str):
     token_matchers, phrases, phrases_cased, nlp = ruleset_parts
     patterns = spec.get("patterns") or []
     if not isinstance(patterns, list) or any(not isinstance(p, list) for p in patterns):
         raise RuleError(f"{where}: 'patterns' must be a list of token patterns")
     target = token_matchers[0] if key.startswith("pos|") else token_matchers[1]
-    for pattern in patterns:
-        try:
-            target.append(make_probe(key, pattern, nlp.vocab))
-        except Exception as exc:  # spaCy reports the bad token attribute
-            raise RuleError(f"{where}: invalid token pattern ({exc})") from None
+    for written in patterns:
+        for pattern in split_compounds(written, nlp.tokenizer, where):
+            try:
+                target.append(make_probe(key, pattern, nlp.vocab))
+            except Exception as exc:  # spaCy reports the bad token attribute
+                raise RuleError(f"{where}: invalid token pattern ({exc})") from None
     words = [str(p) for p in spec.get("phrases") or []]
     if words:
         phrases.add(key, list(nlp.tokenizer.pipe(w.lower() for w in words)))
@@ -192,6 +239,9 @@ def load_flag_file(path: Path, cues: set[str], parts, signals: frozenset[str] = 
         anchor = spec.get("cue_anchor")
         if anchor is not None and anchor not in cues:
             raise RuleError(f"{where}: unknown cue {anchor!r}")
+        named = spec.get("if_flags_or_cue")
+        if named is not None and (named not in cues or not spec.get("if_flags")):
+            raise RuleError(f"{where}: if_flags_or_cue needs if_flags and a known cue, not {named!r}")
         governed_by, scoped_by = tuple(spec.get("governed_by") or ()), tuple(spec.get("scoped_by") or ())
         object_cues = tuple(spec.get("object") or ())
         for name in object_cues:
@@ -213,6 +263,7 @@ def load_flag_file(path: Path, cues: set[str], parts, signals: frozenset[str] = 
             lead_in=bool(spec.get("lead_in", True)),
             negatives=_conditions(spec.get("negatives"), flag, rid, cues, parts, path),
             unless_flags=tuple(spec.get("unless_flags", [])), if_flags=tuple(spec.get("if_flags", [])),
+            if_flags_or_cue=named,
             unless_signals=tuple(spec.get("unless_signals", [])),
             cue_anchor=anchor, requires_threshold=bool(spec.get("requires_threshold", False)),
             governed_by=governed_by, scoped_by=scoped_by, object_cues=object_cues, verbs=verbs,
