@@ -538,8 +538,9 @@ def _predicate_ok(rule: Rule, bm: BlockMatches, sent: int, token: int, lead: Pre
         if inherited is not None and (sent == 0 or inherited.governed[:1] == (s,)):
             preds.append(inherited)
     if rule.verbs:
-        # only predicates about these acts count; a denial of rights ("not granted to ...") governs no verb
-        preds = [p for p in preds if p.kind == "denial" and not p.verb_words
+        # only predicates about these acts count; a denial of rights ("not granted to ...") governs no
+        # verb, nor does a passive ban (it governs its subject: "use for weapons is prohibited")
+        preds = [p for p in preds if p.kind in ("denial", "passive_ban") and not p.verb_words
                  or any(w in rule.verbs for w in p.verb_words)]
     governing = [p for p in preds if p.kind in rule.governed_by and p.governs(token)]
     if rule.governed_by and not governing:
