@@ -159,3 +159,23 @@ def test_if_flags_or_cue_needs_if_flags(tmp_path):
     path.write_text(text.replace("    if_flags: [use-restrictions, non-commercial]\n", "", 1), encoding="utf-8")
     with pytest.raises(RuleError, match="if_flags_or_cue needs if_flags"):
         load_rules(rules)
+
+
+def test_a_grant_without_a_separate_agreement_requires_no_further_license():
+    # "covers ... without a separate agreement" says no license is needed, so its items state no term;
+    # "may not ... without a separate agreement" still requires one
+    grant = ("The grant covers each of the following, without a separate agreement:\n\n"
+             "(a) Hosted services. Running the model as a managed inference service for your customers.\n")
+    assert "hosting-restriction" not in {f.flag for f in extract(grant, "x").findings}
+    ban = "You may not offer the model as a managed inference service without a separate agreement."
+    assert "hosting-restriction" in {f.flag for f in extract(ban, "x").findings}
+
+
+def test_unknown_cue_in_cancels_is_an_error(tmp_path):
+    rules = _copy_rules(tmp_path)
+    path = rules / "_cues.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("  grant_needs_nothing: [license_required, licensed_exception]",
+                                 "  grant_needs_nothing: [no_such_cue]"), encoding="utf-8")
+    with pytest.raises(RuleError, match=r"_cues\.yaml: cancels: unknown cue 'no_such_cue'"):
+        load_rules(rules)

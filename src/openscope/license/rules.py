@@ -102,6 +102,9 @@ class RuleSet:
     under_ban_vetoes: tuple[Condition, ...] = ()
     ban_cues: frozenset[str] = frozenset()  # the cues that make a sentence or its lead-in a ban
     item_vetoes: frozenset[str] = frozenset()  # cues of a list lead-in under which the items state no term
+    # cue -> cues it cancels in its sentence ("covers the following without a separate agreement"
+    # states that no further license is needed, so "separate agreement" there requires none)
+    cancels: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -308,6 +311,11 @@ def load_rules(directory: Path | None = None) -> RuleSet:
     vetoes = cue_doc.get("veto_every_flag") or []
     under_ban = cue_doc.get("veto_every_flag_under_ban") or {}
     under_lead_in = cue_doc.get("veto_items_under") or []
+    cancels = cue_doc.get("cancels") or {}
+    for name, cancelled in cancels.items():
+        for n in (name, *cancelled):
+            if n not in cues:
+                raise RuleError(f"{cue_file.name}: cancels: unknown cue {n!r}")
     for key, names in (("veto_every_flag", vetoes), ("veto_every_flag_under_ban", [*(under_ban.get("cues") or ()),
                        *(under_ban.get("ban") or ())]), ("veto_items_under", under_lead_in)):
         for name in names:
@@ -329,7 +337,8 @@ def load_rules(directory: Path | None = None) -> RuleSet:
                       under_ban_vetoes=tuple(Condition(key=f"cue|{n}", scope="clause", cue=n)
                                              for n in under_ban.get("cues") or ()),
                       ban_cues=frozenset(f"cue|{n}" for n in under_ban.get("ban") or ()),
-                      item_vetoes=frozenset(f"cue|{n}" for n in under_lead_in))
+                      item_vetoes=frozenset(f"cue|{n}" for n in under_lead_in),
+                      cancels={f"cue|{n}": frozenset(f"cue|{c}" for c in cs) for n, cs in cancels.items()})
     for fr in flags.values():
         for r in fr.rules.values():
             ruleset.rules_by_key[f"pos|{r.flag}|{r.id}"] = r
@@ -406,6 +415,7 @@ class BlockMatches:
     # quadratic (a restriction sentence repeated to 760 KB took minutes)
     _marks_by_sentence: dict = field(default_factory=dict, repr=False)
     _marks_indexed: int = field(default=-1, repr=False)
+    cancels: dict = field(default_factory=dict)  # RuleSet.cancels
 
     @functools.cached_property
     def clause_of(self) -> list[int]:
@@ -425,8 +435,15 @@ class BlockMatches:
                 if i >= 0 and start < self.sentences[i][1]:
                     index.setdefault(i, []).append((key, start))
             self._marks_by_sentence, self._marks_indexed = index, len(self.marks)
-        return {key for key, start in self._marks_by_sentence.get(sent, ())
+        keys = {key for key, start in self._marks_by_sentence.get(sent, ())
                 if clause is None or self.clause_of[start] == clause}
+        if self.cancels:
+            for cue in [c for c in self.cancels if c in self._sentence_keys(sent)]:
+                keys -= self.cancels[cue]
+        return keys
+
+    def _sentence_keys(self, sent: int) -> set[str]:
+        return {key for key, _ in self._marks_by_sentence.get(sent, ())}
 
     @functools.cached_property
     def _predicates(self) -> dict[int, list[Predicate]]:
@@ -489,6 +506,7 @@ def match_text(ruleset: RuleSet, docs: list, lead_in_blocks: set[int], index: Te
             doc=doc, sentences=sentences, sent_id=sent_id,
             positives=[f for f in found if f[0].startswith("pos|")],
             marks=[f for f in found if not f[0].startswith("pos|")], index=index, block=b,
+            cancels=ruleset.cancels,
         )
         need = {sent_id[s] for k, s, _ in found if k.startswith("pos|") or k in ruleset.anchored}
         if b in lead_in_blocks and sentences:
