@@ -225,7 +225,7 @@ def predicates(doc, start: int, end: int, clause_of: list[int]) -> list[Predicat
             obj_span = (start + rel[-1] + 1, start + object_end(words, rel, boundary - start, cfg))
         else:
             obj_span = (-1, -1)
-        if rel and obj_span[1] > obj_span[0] >= 0:
+        if rel and obj_span[1] >= obj_span[0] >= 0:  # also after an empty object: "upload to a hub, sell or ..."
             more, last_end = coordinated(words, obj_span[1] - start, boundary - start, cfg)
             if more:
                 rel += more

@@ -176,7 +176,7 @@ def _analyse(text: str, use_classifier: bool, model=None) -> tuple[object, list[
     """Segmentation and sentence hits of a text; cached because many models share a license text.
     `model`: a sentence model to use instead of the stored one (benches that hold licenses out)."""
     from openscope.license import classifier
-    from openscope.license.rules import load_rules
+    from openscope.license.rules import informative_blocks, load_rules
     from openscope.license.segment import segment
 
     seg = segment(text)
@@ -186,6 +186,9 @@ def _analyse(text: str, use_classifier: bool, model=None) -> tuple[object, list[
     model = model or (classifier.load_model() if use_classifier else None)
     if use_classifier and model is not None:
         hits = _apply_text_conditions(_classifier_pass(seg, matches, ruleset, hits, model), ruleset, matches)
+    informative = informative_blocks(ruleset, seg.blocks, matches)
+    if informative:  # release notes, version history: what they tell states no term
+        hits = [h for h in hits if h.block not in informative]
     return seg, hits
 
 

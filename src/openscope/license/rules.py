@@ -102,6 +102,7 @@ class RuleSet:
     under_ban_vetoes: tuple[Condition, ...] = ()
     ban_cues: frozenset[str] = frozenset()  # the cues that make a sentence or its lead-in a ban
     item_vetoes: frozenset[str] = frozenset()  # cues of a list lead-in under which the items state no term
+    section_vetoes: frozenset[str] = frozenset()  # cues of a heading under which the section states no term
     # cue -> cues it cancels in its sentence ("covers the following without a separate agreement"
     # states that no further license is needed, so "separate agreement" there requires none)
     cancels: dict = field(default_factory=dict)
@@ -311,13 +312,15 @@ def load_rules(directory: Path | None = None) -> RuleSet:
     vetoes = cue_doc.get("veto_every_flag") or []
     under_ban = cue_doc.get("veto_every_flag_under_ban") or {}
     under_lead_in = cue_doc.get("veto_items_under") or []
+    under_heading = cue_doc.get("veto_sections_under") or []
     cancels = cue_doc.get("cancels") or {}
     for name, cancelled in cancels.items():
         for n in (name, *cancelled):
             if n not in cues:
                 raise RuleError(f"{cue_file.name}: cancels: unknown cue {n!r}")
     for key, names in (("veto_every_flag", vetoes), ("veto_every_flag_under_ban", [*(under_ban.get("cues") or ()),
-                       *(under_ban.get("ban") or ())]), ("veto_items_under", under_lead_in)):
+                       *(under_ban.get("ban") or ())]), ("veto_items_under", under_lead_in),
+                       ("veto_sections_under", under_heading)):
         for name in names:
             if name not in cues:
                 raise RuleError(f"{cue_file.name}: {key}: unknown cue {name!r}")
@@ -338,6 +341,7 @@ def load_rules(directory: Path | None = None) -> RuleSet:
                                              for n in under_ban.get("cues") or ()),
                       ban_cues=frozenset(f"cue|{n}" for n in under_ban.get("ban") or ()),
                       item_vetoes=frozenset(f"cue|{n}" for n in under_lead_in),
+                      section_vetoes=frozenset(f"cue|{n}" for n in under_heading),
                       cancels={f"cue|{n}": frozenset(f"cue|{c}" for c in cs) for n, cs in cancels.items()})
     for fr in flags.values():
         for r in fr.rules.values():
@@ -514,6 +518,40 @@ def match_text(ruleset: RuleSet, docs: list, lead_in_blocks: set[int], index: Te
         wanted.append((bm, need))
         out.append(bm)
     ensure_marks(ruleset, wanted)
+    return out
+
+
+HEADING_WORDS = 16  # a heading is short and does not end like a sentence
+
+
+def _heading_like(text: str) -> bool:
+    text = text.strip()
+    return 0 < len(text.split()) <= HEADING_WORDS and not text.endswith((".", ";", ",", ":"))
+
+
+def informative_blocks(ruleset: RuleSet, blocks: list, matches: list[BlockMatches]) -> set[int]:
+    """Blocks under a heading that declares its section no part of the terms ("Release notes
+    (informative, not part of the license)", "Version history"): what they say states no term.
+    The section ends where its numbered path ends, or, in a text without numbering, at the next heading."""
+    if not ruleset.section_vetoes:
+        return set()
+    headings = [b for b, block in enumerate(blocks) if _heading_like(block.text)]
+    ensure_marks(ruleset, [(matches[b], range(len(matches[b].sentences))) for b in headings])
+    out: set[int] = set()
+    for b in headings:
+        bm = matches[b]
+        if b in out or not any(ruleset.section_vetoes & bm.keys_in(k, None) for k in range(len(bm.sentences))):
+            continue
+        out.add(b)
+        section = blocks[b].section
+        for c in range(b + 1, len(blocks)):
+            here = blocks[c].section
+            if section is not None and here != section and not (here or "").startswith(section + "."):
+                break
+            if section is None and _heading_like(blocks[c].text) and not any(
+                    ruleset.section_vetoes & matches[c].keys_in(k, None) for k in range(len(matches[c].sentences))):
+                break
+            out.add(c)
     return out
 
 
