@@ -64,6 +64,9 @@ class ClauseSettings:
     completions: frozenset[str]
     coordinators: frozenset[str]
     coordination_stops: frozenset[str]
+    ellipsis_stops: frozenset[str] = frozenset()
+    causatives: frozenset[str] = frozenset()
+    verb_pairs: frozenset[tuple[str, str]] = frozenset()
 
 
 _LOWER_WORDS = "openscope.lower_words"
@@ -85,14 +88,16 @@ def lower_words(doc) -> list[str]:
 def settings() -> ClauseSettings:
     raw = load_yaml(CLAUSES_FILE)
     for key in ("skip", "verbs", "boundaries", "negators", "object_ends", "denial_completions", "coordinators",
-                "coordination_stops"):
+                "coordination_stops", "ellipsis_stops", "causatives"):
         compound = next((w for w in map(str, raw[key]) if re.search(r"\w-\w", w)), None)
         if compound:  # the tokenizer splits it, so it could never be seen as one word
             raise CatalogError(f"{CLAUSES_FILE.name}: {key}: {compound!r} is several tokens; list its head word")
     return ClauseSettings(frozenset(map(str, raw["skip"])), frozenset(map(str, raw["verbs"])),
                           frozenset(map(str, raw["boundaries"])), frozenset(map(str, raw["negators"])),
                           frozenset(map(str, raw["object_ends"])), frozenset(map(str, raw["denial_completions"])),
-                          frozenset(map(str, raw["coordinators"])), frozenset(map(str, raw["coordination_stops"])))
+                          frozenset(map(str, raw["coordinators"])), frozenset(map(str, raw["coordination_stops"])),
+                          frozenset(map(str, raw["ellipsis_stops"])), frozenset(map(str, raw["causatives"])),
+                          frozenset(tuple(map(str, pair)) for pair in raw["verb_pairs"]))
 
 
 @functools.cache
@@ -154,7 +159,16 @@ def verb_group(words: list[str], i: int, end: int, cfg: ClauseSettings) -> list[
         if i + 2 < end and words[i + 1] == "-" and words[i + 2] in cfg.verbs:
             i += 2  # "fine-tune", "re-distribute": the tokenizer splits them, and the head is the last part
             continue
+        if not out and w in cfg.causatives:
+            # "have the Model produce ...", "let any third party access ...": the act is the one after
+            j = next((j for j in range(i + 1, min(end, i + 6)) if words[j] in cfg.verbs
+                      or words[j] in cfg.boundaries or words[j] in (",", ";", ":", ".")), None)
+            if j is not None and words[j] in cfg.verbs:
+                i = j
+                continue
         if w in cfg.verbs:
+            if out and out[-1] == i - 1 and (words[i - 1], w) not in cfg.verb_pairs:
+                break  # "transfer copies", "make copies": the second word is the first one's object
             out.append(i)
         elif w in cfg.boundaries or (out and w not in cfg.skip):
             break
@@ -217,6 +231,9 @@ def predicates(doc, start: int, end: int, clause_of: list[int]) -> list[Predicat
         boundary = next((i for i in range(e, min(clause_end, nxt))
                          if words[i - start] in cfg.boundaries), min(clause_end, nxt))
         rel = verb_group(words, e - start, boundary - start, cfg)
+        if kind == "prohibition" and words[s - start] in ("but", "and") and (
+                not rel or e < end and words[e - start] in cfg.ellipsis_stops):
+            continue  # "including but not limited to", "and not for profit": no act of its own is banned
         group = [start + i for i in rel]
         clause_start = next((i + 1 for i in range(s - 1, start - 1, -1) if clause_of[i] != clause), start)
         if rel and "be" in words[e - start:rel[0]] or rel and "been" in words[e - start:rel[0]]:
