@@ -344,3 +344,32 @@ def test_heavy_libraries_load_only_when_used_and_sklearn_never_at_run_time():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
+
+
+def _caps(text: str) -> dict:
+    found = {}
+    for f in extract_flags(text, "LICENSE"):
+        if f.flag in ("user-cap", "revenue-cap"):
+            found[f.flag] = f.thresholds
+    return found
+
+
+def test_a_cap_whose_consequence_points_back_to_a_figure_reads_it_there():
+    # the figure in the paragraph before, the consequence after ("above that number")
+    text = ("4.1 The threshold is 12,000,000 monthly active users.\n\n"
+            "4.2 A licensee above that number must obtain a separate license from us.")
+    assert _caps(text) == {"user-cap": {"users": 12000000}}
+    # the count named before, the number stated with the consequence ("if that figure was greater than")
+    text = ("3.1 You will count the monthly active users of your products on the first day of each month.\n\n"
+            "3.2 If that figure is greater than eight million (8,000,000), you must request a license from us.")
+    assert _caps(text) == {"user-cap": {"users": 8000000}}
+    # a table of thresholds, then "either threshold"
+    text = ("| Measure | Threshold |\n|---|---|\n| Monthly Active Users | 4,000,000 |\n| Annual revenue | EUR 9,000,000 |\n\n"
+            "A licensee that exceeds either threshold in the table must obtain a commercial license.")
+    assert _caps(text) == {"user-cap": {"users": 4000000}, "revenue-cap": {"revenue_eur": 9000000}}
+
+
+def test_a_figure_pointed_back_to_without_a_consequence_is_no_cap():
+    text = ("Our service had 40,000,000 monthly active users in 2025.\n\n"
+            "That number has grown every year since we began.")
+    assert _caps(text) == {}

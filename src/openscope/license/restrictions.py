@@ -16,6 +16,7 @@ from openscope.types import Evidence, FlagFinding
 MAX_QUOTE = 300
 MAX_EVIDENCE = 3
 MIN_CLASSIFIED_WORDS = 8
+FIGURE_LOOKBACK = 4  # sentences a "that figure" may point back over (a table's rows, the paragraph before)
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class SentenceHit:
     sent_end: int
     match_start: int
     match_end: int
+    figure: tuple[tuple[str, int], ...] = ()  # thresholds read elsewhere (a figure stated before the hit)
 
 
 @dataclass
@@ -80,7 +82,49 @@ def _rule_hits(seg, ruleset) -> tuple[list[SentenceHit], list]:
         lead = matches[block.lead_ins[-1]].open_predicate() if block.lead_ins else None
         for h in block_hits(ruleset, i, bm, lead_keys, lead):
             hits.append(SentenceHit(h.flag, "rules", h.rule, i, h.sent_start, h.sent_end, h.match_start, h.match_end))
-    return hits, matches
+    return _figures_before(seg, ruleset, matches, hits), matches
+
+
+def _figures_before(seg, ruleset, matches, hits: list[SentenceHit]) -> list[SentenceHit]:
+    """Rules with `figure_before` fire on a consequence that points back ("above that number", "if that
+    figure was greater than 350,000,000"): they stand only where the threshold can be read with what
+    came before, and their own sentence states none. Looked back over FIGURE_LOOKBACK sentences (a
+    table's rows, the paragraph before): the first that states the flag's threshold gives it; or the
+    number is in the hit's own sentence and what it counts is named before ("that figure" = the monthly
+    active users measured in 3.1)."""
+    from openscope.license.segment import sentence_text
+    from openscope.license.thresholds import counted_named, thresholds_for
+
+    out = []
+    for h in hits:
+        rule = ruleset.flags[h.flag].rules.get(h.rule) if h.flag in ruleset.flags else None
+        if rule is None or not rule.figure_before:
+            out.append(h)
+            continue
+        block, bm = seg.blocks[h.block], matches[h.block]
+        own = sentence_text(block, bm.doc, h.sent_start, h.sent_end)
+        if thresholds_for(h.flag, own):
+            continue  # the sentence states its own figure: the flag's other rules read it
+        before = []
+        i, k = h.block, bm.sentence_of(h.sent_start) - 1
+        while len(before) < FIGURE_LOOKBACK and i >= 0:
+            if k < 0:
+                i -= 1
+                k = len(matches[i].sentences) - 1 if i >= 0 else -1
+                continue
+            s, e = matches[i].sentences[k]
+            before.append(sentence_text(seg.blocks[i], matches[i].doc, s, e))
+            k -= 1
+        figure = next((found for text in before if (found := thresholds_for(h.flag, text))), None)
+        if figure is None and before and counted_named(h.flag, before[0]):
+            start = bm.doc[h.match_start].idx - bm.doc[h.sent_start].idx
+            end = bm.doc[h.match_end - 1].idx + len(bm.doc[h.match_end - 1].text) - bm.doc[h.sent_start].idx
+            # "If that figure was greater than 350,000,000" read as "If users was greater than ..."
+            figure = thresholds_for(h.flag, own[:start] + rule.figure_before + own[end:]) or None
+        if figure:
+            out.append(SentenceHit(h.flag, h.source, h.rule, h.block, h.sent_start, h.sent_end, h.match_start,
+                                   h.match_end, tuple(sorted(figure.items()))))
+    return out
 
 
 def _apply_text_conditions(hits: list[SentenceHit], ruleset, matches: list) -> list[SentenceHit]:
@@ -155,6 +199,8 @@ def _classifier_pass(seg, matches, ruleset, hits: list[SentenceHit], model) -> l
     kept = []
     for h in hits:
         n = by_sentence.get((h.block, h.sent_start))
+        if h.source == "rules" and getattr(ruleset.flags[h.flag].rules.get(h.rule), "figure_before", False):
+            n = None  # two sentences read together: the classifier scored each alone
         if h.flag in scores and n is not None and scores[h.flag][n] < (model.veto or {}).get(h.flag, 0.0):
             continue  # too short to score, or not scored: the rule stands
         kept.append(h)
@@ -218,7 +264,7 @@ def extract(text: str, filename: str, *, use_classifier: bool = True, model=None
             doc = seg.docs[h.block]
             if not thresholds:
                 sentence = sentence_text(seg.blocks[h.block], doc, h.sent_start, h.sent_end)
-                thresholds = thresholds_for(flag, sentence)
+                thresholds = dict(h.figure) or thresholds_for(flag, sentence)
                 too_large = too_large or (None if thresholds else too_large_amount(flag, sentence))
             if (h.block, h.sent_start) in seen or len(evidence) >= MAX_EVIDENCE:
                 continue

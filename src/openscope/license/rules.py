@@ -72,6 +72,9 @@ class Rule:
     object_cues: tuple[str, ...] = ()  # with governed_by: a cue that must name what the governed verbs act on
     verbs: frozenset[str] = frozenset()  # only predicates governing one of these verbs count (none: any)
     min_words: int = 0  # the sentence must have at least this many words (a heading is not a clause)
+    # the threshold is stated in the sentence before ("The limit is 2,000,000 monthly active users. Above
+    # that number a separate licence is needed."): read there, and the two sentences are the evidence
+    figure_before: str = ""  # the word the pointer stands for ("users": "that figure" = the users counted)
 
 
 @dataclass
@@ -271,8 +274,10 @@ def load_flag_file(path: Path, cues: set[str], parts, signals: frozenset[str] = 
             unless_signals=tuple(spec.get("unless_signals", [])),
             cue_anchor=anchor, requires_threshold=bool(spec.get("requires_threshold", False)),
             governed_by=governed_by, scoped_by=scoped_by, object_cues=object_cues, verbs=verbs,
-            min_words=int(spec.get("min_words", 0)),
+            min_words=int(spec.get("min_words", 0)), figure_before=str(spec.get("figure_before") or ""),
         )
+        if rules[rid].figure_before and rules[rid].requires_threshold:
+            raise RuleError(f"{where}: figure_before reads the threshold from the sentence before; drop requires_threshold")
     if not rules:
         raise RuleError(f"{path}: no rules")
     examples = raw.get("examples") or {}

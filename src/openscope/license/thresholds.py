@@ -33,6 +33,8 @@ class _Settings:
     suffix_currency: re.Pattern
     users_after: re.Pattern  # "<number> monthly active users"
     users_before: re.Pattern  # "users ... exceeding <number>"
+    user_word: re.Pattern
+    revenue_word: re.Pattern
 
 
 @dataclass(frozen=True)
@@ -71,8 +73,13 @@ def settings() -> _Settings:
     # count is compared to the number however long the phrase that says whose users they are
     users_before = re.compile(
         rf"\b(?:{user_alt})\b[^.;:\d]{{0,120}}?\b(?:exceeds?|exceeding|exceeded|over|above|more than|greater than|"
-        rf"at least|surpass\w*|reaches|reaching)\s*$", re.I)
-    return _Settings(words, scales, currencies, amount, prefix, suffix, users_after, users_before)
+        rf"at least|surpass\w*|reaches|reaching)\s*$"
+        # a figure given as a label's value: "monthly active users: 2,000,000", "MAU - 5 million"
+        rf"|\b(?:{user_alt})\s*(?:\([^()]{{1,24}}\)\s*)?[:=|\u2013\u2014-]\s*$", re.I)
+    user_word = re.compile(rf"\b(?:{user_alt})\b", re.I)
+    revenue_word = re.compile(rf"\b(?:{'|'.join(map(re.escape, raw['revenue_words']))})\b", re.I)
+    return _Settings(words, scales, currencies, amount, prefix, suffix, users_after, users_before, user_word,
+                     revenue_word)
 
 
 def _word_value(text: str, cfg: _Settings) -> int | None:
@@ -155,6 +162,13 @@ def revenue_threshold(text: str) -> tuple[str, int] | None:
         if code:
             return code, amount.value
     return None
+
+
+def counted_named(flag: str, text: str) -> bool:
+    """Whether `text` names what the flag's threshold counts (users; revenue), with or without a number."""
+    cfg = settings()
+    pattern = cfg.user_word if flag == "user-cap" else cfg.revenue_word if flag == "revenue-cap" else None
+    return bool(pattern and pattern.search(text))
 
 
 def thresholds_for(flag: str, sentence: str) -> dict[str, int]:
