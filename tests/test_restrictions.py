@@ -373,3 +373,10 @@ def test_a_figure_pointed_back_to_without_a_consequence_is_no_cap():
     text = ("Our service had 40,000,000 monthly active users in 2025.\n\n"
             "That number has grown every year since we began.")
     assert _caps(text) == {}
+
+
+def test_a_cap_counted_in_one_sentence_and_numbered_in_another_is_read():
+    text = ("5.1 Count the distinct people who use your apps in a calendar month. We fix the limit at "
+            "forty million (40,000,000) for that count.\n\n"
+            "5.2 A licensee above that figure must ask us for a separate license.")
+    assert _caps(text) == {"user-cap": {"users": 40000000}}

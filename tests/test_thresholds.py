@@ -58,3 +58,30 @@ def test_section_numbers_and_years_are_not_user_counts():
 def test_amounts_reads_words_and_scales():
     values = [a.value for a in amounts("one hundred million, 1.5 billion and 20,000")]
     assert values == [100_000_000, 1_500_000_000, 20_000]
+
+
+def test_every_currency_thresholds_reads_is_money_to_the_rules():
+    """_thresholds.yaml's currencies and the rules' `money` cue are two lists of one fact: a cap is
+    raised only where the cue sees money, so a currency the reader knows must be one the cue knows."""
+    from openscope.data import load_yaml
+    from openscope.license import rules as R
+    from openscope.license.segment import segment
+    from openscope.license.thresholds import SETTINGS_FILE
+
+    ruleset = R.load_rules()
+    # "won" alone is a past tense; "dollar" and "U.S. dollars" are read after a country word
+    not_alone = {"won", "dollar", "u.s. dollars"}
+    unseen = []
+    for currency in load_yaml(SETTINGS_FILE)["currencies"]:
+        if currency in not_alone:
+            continue
+        for text in (f"Revenue above {currency}5,000,000 needs a licence.", f"Revenue above {currency} 5,000,000 needs a licence.",
+                     f"Revenue above 5,000,000 {currency} needs a licence."):
+            seg = segment(text)
+            matches = R.match_text(ruleset, seg.docs, set(), seg.index)
+            R.ensure_marks(ruleset, [(bm, range(len(bm.sentences))) for bm in matches])
+            if any("cue|money" in bm.keys_in(0, None) for bm in matches):
+                break
+        else:
+            unseen.append(currency)
+    assert unseen == []

@@ -93,7 +93,7 @@ def _figures_before(seg, ruleset, matches, hits: list[SentenceHit]) -> list[Sent
     number is in the hit's own sentence and what it counts is named before ("that figure" = the monthly
     active users measured in 3.1)."""
     from openscope.license.segment import sentence_text
-    from openscope.license.thresholds import counted_named, thresholds_for
+    from openscope.license.thresholds import counted_named, plain_figure, thresholds_for
 
     out = []
     for h in hits:
@@ -116,6 +116,10 @@ def _figures_before(seg, ruleset, matches, hits: list[SentenceHit]) -> list[Sent
             before.append(sentence_text(seg.blocks[i], matches[i].doc, s, e))
             k -= 1
         figure = next((found for text in before if (found := thresholds_for(h.flag, text))), None)
+        if figure is None and any(counted_named(h.flag, text) for text in before):
+            # the count named in one sentence, its number in another: "look at the Monthly Active Users
+            # ... We have set a figure of 250,000,000 for that count."
+            figure = next((found for text in before if (found := plain_figure(h.flag, text))), None)
         if figure is None and before and counted_named(h.flag, before[0]):
             start = bm.doc[h.match_start].idx - bm.doc[h.sent_start].idx
             end = bm.doc[h.match_end - 1].idx + len(bm.doc[h.match_end - 1].text) - bm.doc[h.sent_start].idx

@@ -171,6 +171,15 @@ def counted_named(flag: str, text: str) -> bool:
     return bool(pattern and pattern.search(text))
 
 
+def plain_figure(flag: str, text: str) -> dict[str, int]:
+    """For a user cap whose count is named elsewhere: the first number in `text` that is not a sum of
+    money, a year or a section number ("We have set a figure of 250,000,000 for that count")."""
+    if flag != "user-cap" or revenue_threshold(text):
+        return {}
+    found = [a for a in amounts(text) if a.value >= 1000 and not 1900 <= a.value <= 2100]
+    return {"users": found[0].value} if found else {}
+
+
 def thresholds_for(flag: str, sentence: str) -> dict[str, int]:
     """The `thresholds` entry of a flag raised by `sentence` (SPEC §2)."""
     if flag == "user-cap":
