@@ -409,3 +409,38 @@ def test_format_with_path_writes_the_file_and_a_second_bare_format_is_refused(tm
     assert both.exit_code == 2 and "only one format can go to stdout" in both.output
     empty = CliRunner().invoke(cli, ["audit", "gpt-4o", "--offline", "-f", "json:"])
     assert empty.exit_code == 2 and "give a PATH" in empty.output
+
+
+# ---------------------------------------------------------------- JSON (render/json.py's own encoder)
+
+
+def test_json_report_is_the_standard_librarys_text(workdir):
+    from openscope.api import audit
+    from openscope.render.json import render_report
+
+    report = sample_report(workdir)
+    report.models[0].locations.append(Location(path="src/app.py", line=9, ignore=["user-cap"]))
+    folders = sorted(p for p in (Path(__file__).parent / "fixtures" / "hub" / "acme").iterdir() if p.is_dir())
+    report.models += audit([str(p) for p in folders], offline=True).models
+    assert render_report(report) == json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+@pytest.mark.parametrize("value", [
+    {"a": [1, 2.5, -0.0, 1e-07, 1e300, True, False, None, "é \"q\" \\ \n\u2028"], "b": {}, "c": [], "d": [[], {}]},
+    {1: "int key", 2.5: "float key", True: "bool key", None: "none key", "": ("tuple", ["nested", {"x": 0}])},
+    [float("nan"), float("inf"), -float("inf"), 10**30, "\x00\x1f"],
+    "top", 7, None, [],
+])
+def test_json_dumps_matches_json_dumps_indent_2(value):
+    from openscope.render.json import dumps
+
+    assert dumps(value) == json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def test_json_dumps_refuses_what_json_refuses():
+    from openscope.render.json import dumps
+
+    with pytest.raises(TypeError):
+        dumps({"a": object()})
+    with pytest.raises(TypeError):
+        dumps({("tuple", "key"): 1})

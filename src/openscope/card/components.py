@@ -218,9 +218,31 @@ def text_statements(body: str | None, model_id: str | None = None) -> list[State
     """Rules first; the classifier speaks only for sentences no rule matched."""
     out: list[Statement] = []
     for sentence in card_sentences(body):
-        found = sentence_statements(sentence, model_id)
-        out.extend(found or classifier_statements(sentence))
+        out.extend(_read_sentence(sentence.text, tuple(sentence.urls), _own_repo_key(sentence, model_id)))
     return out
+
+
+# A repository "of the model's own" (both `_own_repo`s) needs an "org/name" id and a GitHub or GitLab
+# address in the sentence; for any other sentence or id, the model id cannot change what is read.
+_REPO_HOST = re.compile(r"github\.com|gitlab\.com", re.I)
+
+
+def _own_repo_key(sentence: Sentence, model_id: str | None) -> str | None:
+    if not model_id or "/" not in model_id:
+        return None
+    if _REPO_HOST.search(sentence.text) or any(_REPO_HOST.search(u) for u in sentence.urls):
+        return model_id
+    return None
+
+
+@functools.lru_cache(maxsize=50_000)
+def _read_sentence(text: str, urls: tuple[str, ...], model_id: str | None) -> tuple[Statement, ...]:
+    """One sentence's statements, remembered: cards of a family (fine-tunes, quantisations, templated
+    cards) repeat most of their sentences, and reading one (tokens, Matcher, release reader, classifier)
+    was most of a card's cost. Keyed by all the reader sees (`_own_repo_key` says why the model id
+    rarely counts); the Statements are shared, so read only."""
+    sentence = Sentence(text, urls=list(urls))
+    return tuple(sentence_statements(sentence, model_id) or classifier_statements(sentence))
 
 
 # ---------------------------------------------------------------- facts -> findings per component

@@ -6,8 +6,10 @@ the body is still read and the problem is reported.
 
 from __future__ import annotations
 
-import re
+import copy
+import functools
 import math
+import re
 from dataclasses import dataclass, field
 
 # The card keys openscope reads, and the shape each must have. A card is written by anyone: a value of
@@ -112,8 +114,6 @@ def checked_card_data(data: dict) -> tuple[dict, list[str]]:
 
 
 def parse_card(text: str) -> ParsedCard:
-    import yaml
-
     stripped = text.lstrip("\ufeff")
     # Blank lines before the opening '---' are common in hand-edited cards; the Hub accepts them too.
     lines = stripped.splitlines(keepends=True)
@@ -125,32 +125,43 @@ def parse_card(text: str) -> ParsedCard:
     if end is None:
         return ParsedCard(body=stripped, front_matter="invalid-yaml", problem="front matter is never closed with '---'")
     header, body = "".join(lines[1:end]), "".join(lines[end + 1 :])
+    data, front_matter, problem, warnings = _front_matter(header)
+    # The reading is shared between cards with the same header; each card gets its own copy of the data.
+    return ParsedCard(data=copy.deepcopy(data), body=body, front_matter=front_matter, problem=problem,
+                      warnings=list(warnings))
+
+
+@functools.lru_cache(maxsize=4_096)
+def _front_matter(header: str) -> tuple[dict, str, str | None, tuple[str, ...]]:
+    """(data, front_matter, problem, warnings) of a card's YAML header. Remembered: a family of cards
+    (fine-tunes, quantisations of one base) repeats its header, and YAML construction was most of
+    reading a local card; read only (parse_card copies the data)."""
+    import yaml
+
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         data = yaml.load(header, Loader=loader)
     except (ValueError, TypeError, OverflowError, RecursionError) as exc:  # `date: 2001-13-45`: the constructor's
-        return ParsedCard(body=body, front_matter="invalid-yaml",
-                          problem=f"front matter is not valid YAML: {str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}")
+        why = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        return {}, "invalid-yaml", f"front matter is not valid YAML: {why}", ()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         message = f"front matter is not valid YAML{where}: {problem}"
-        recovered = _recover(lines[1:end], yaml, loader)
+        recovered = _recover(header.splitlines(keepends=True), yaml, loader)
         if recovered:
-            return ParsedCard(data=recovered, body=body, front_matter="invalid-yaml",
-                              problem=f"{message}; the keys around it were read")
-        return ParsedCard(body=body, front_matter="invalid-yaml", problem=message)
+            return recovered, "invalid-yaml", f"{message}; the keys around it were read", ()
+        return {}, "invalid-yaml", message, ()
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        return ParsedCard(body=body, front_matter="invalid-yaml", problem="front matter is not a YAML mapping")
+        return {}, "invalid-yaml", "front matter is not a YAML mapping", ()
     if _expanded_size(data) is None:
-        return ParsedCard(body=body, front_matter="invalid-yaml",
-                          problem=f"front matter expands to more than {MAX_NODES:,} values (YAML aliases) "
-                                  "or refers to itself; not read")
+        return {}, "invalid-yaml", (f"front matter expands to more than {MAX_NODES:,} values (YAML aliases) "
+                                    "or refers to itself; not read"), ()
     data, problems = checked_card_data(data)
-    return ParsedCard(data=data, body=body, front_matter="valid-yaml", warnings=problems)
+    return data, "valid-yaml", None, tuple(problems)
 
 
 def _recover(header_lines: list[str], yaml, loader, attempts: int = 5) -> dict:
