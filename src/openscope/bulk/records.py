@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections import OrderedDict
 from dataclasses import asdict
 
@@ -99,20 +100,25 @@ def _resolver(resolver_cls, registry_cls):
 # ------------------------------------------------------------------------------- card statements, once
 
 _statements: OrderedDict = OrderedDict()
+# Where `_own_repo` can say yes: both readers look for a repository URL on these hosts (any case).
+_GIT_HOST = re.compile(r"git(?:hub|lab)\.com/", re.I)
 
 
 def text_statements(body: str | None, model_id: str | None):
     """card.components.text_statements, remembering each sentence's statements within the process.
 
-    A sentence's statements depend on its text, its URLs and (for rules that need the model's own
-    repository) the model's organisation; those three are the key."""
+    A sentence's statements depend on its text and its URLs, and on the model only where a reader asks
+    whether a GitHub / GitLab repository is the model's own (card/components.py and card/release.py
+    `_own_repo`): that is decided by the whole id (the organisation, or a repository named after the
+    model's name), lower-cased, so the lower-cased id is part of the key for a sentence with such a URL."""
     from openscope.card.components import classifier_statements, sentence_statements
     from openscope.card.sentences import card_sentences
 
     out = []
-    org = (model_id or "").split("/")[0].lower()
+    owner = (model_id or "").lower() if "/" in (model_id or "") else ""
     for sentence in card_sentences(body):
-        key = (sentence.text, tuple(sentence.urls), org if sentence.urls and "/" in (model_id or "") else "")
+        reads_id = owner and (_GIT_HOST.search(sentence.text) or any(_GIT_HOST.search(u) for u in sentence.urls))
+        key = (sentence.text, tuple(sentence.urls), owner if reads_id else "")
         found = _statements.get(key)
         if found is None:
             found = sentence_statements(sentence, model_id) or classifier_statements(sentence)
