@@ -143,3 +143,36 @@ def test_a_sentence_naming_one_models_repository_is_read_per_model(tmp_path):
         audit[m["id"]] = Assessor(catalog, lambda ref: None).assess(facts).components["training_code"]
     assert audit["acme/sparrow-7b"] != audit["acme/finch-7b"]  # the sentence reads differently per model
     assert got == audit
+
+
+def test_a_card_task_frees_the_vocabulary_its_cards_add_and_reads_them_the_same():
+    """spaCy's memory zone around a task: the strings new card words add are gone after it, and the
+    records read inside a zone equal those read outside one (task after task: the readers' matchers and
+    memos outlive the zone)."""
+    from openscope.text.sentences import nlp
+
+    catalog = load_catalog()
+
+    def card(n: int) -> str:
+        return ("---\nlicense: apache-2.0\n---\n# Zorblax%d\n\nZorblax%d-Quuxmodel was finetuned from "
+                "meta-llama/Llama-3.1-8B by the Frobnitz%d team. We release the training code at "
+                "https://github.com/frobnitz%d/zorblax%d and the data is proprietary.\n" % ((n,) * 5))
+
+    def recs(n0: int, zone: bool) -> list[dict]:
+        out = []
+        for n in range(n0, n0 + 3):
+            r = row(f"frobnitz{n}/zorblax{n}-quux", {"license": "apache-2.0"}, card(n))
+            if zone:
+                with records.spacy_zone():
+                    out.append(records.local_record(r, {}, catalog, None))
+            else:
+                out.append(records.local_record(r, {}, catalog, None))
+        return out
+
+    records.warm_up()
+    before = len(nlp().vocab.strings)
+    zoned = recs(100, zone=True) + recs(200, zone=True)
+    assert len(nlp().vocab.strings) == before  # every new name was transient
+    records._statements.clear()
+    assert recs(100, zone=False) + recs(200, zone=False) == zoned
+    assert len(nlp().vocab.strings) > before  # outside a zone the same cards do add strings

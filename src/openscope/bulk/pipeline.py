@@ -97,27 +97,28 @@ def cards_task(b: int, stage: str) -> dict:
     out = {"key": [], "id": [], "error": [], "refs": [], "rec": [], "lic": [], "modified": []}
     errors = 0
     memo: dict = {}  # license decisions within this task (records.assessed_license)
-    for key, m in models.items():
-        rec: dict
-        try:
-            if "invalid" in m["src"]:
-                raise records.RowError(f"{m['id']}: the row has no model id")
-            rec = records.local_record(m, _documents(text_index.get(key, []), []), catalog, analyses, memo)
-            refs = sorted({link["ref"].lower() for link in rec["links"] if link["ref"]})
-            error = None
-        except records.RowError as exc:
-            error, refs, rec = str(exc), [], {}
-        except Exception as exc:  # a malformed row is an error row, never a failed job
-            error, refs, rec = f"{type(exc).__name__}: {exc}"[:500], [], {}
-        errors += error is not None
-        out["key"].append(key)
-        out["id"].append(m["id"])
-        out["error"].append(error)
-        out["refs"].append(refs)
-        lic = rec.pop("lic", None)  # its own column: the report pass decodes each distinct one once
-        out["rec"].append(records.to_json(rec) if error is None else None)
-        out["lic"].append(lic if error is None else None)
-        out["modified"].append(m["modified"])
+    with records.spacy_zone():  # the vocabulary entries this bucket's cards add are freed after it
+        for key, m in models.items():
+            rec: dict
+            try:
+                if "invalid" in m["src"]:
+                    raise records.RowError(f"{m['id']}: the row has no model id")
+                rec = records.local_record(m, _documents(text_index.get(key, []), []), catalog, analyses, memo)
+                refs = sorted({link["ref"].lower() for link in rec["links"] if link["ref"]})
+                error = None
+            except records.RowError as exc:
+                error, refs, rec = str(exc), [], {}
+            except Exception as exc:  # a malformed row is an error row, never a failed job
+                error, refs, rec = f"{type(exc).__name__}: {exc}"[:500], [], {}
+            errors += error is not None
+            out["key"].append(key)
+            out["id"].append(m["id"])
+            out["error"].append(error)
+            out["refs"].append(refs)
+            lic = rec.pop("lic", None)  # its own column: the report pass decodes each distinct one once
+            out["rec"].append(records.to_json(rec) if error is None else None)
+            out["lic"].append(lic if error is None else None)
+            out["modified"].append(m["modified"])
     path = stage / "local" / f"b{b:05d}.parquet"
     path.parent.mkdir(parents=True, exist_ok=True)
     schema = pa.schema([("key", pa.string()), ("id", pa.string()), ("error", pa.string()),

@@ -91,4 +91,5 @@ def _split(block: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple((normalize(part), tuple(URL_RE.findall(part))) for part in (p.strip() for p in parts) if part)
 
 
-_block_sentences = functools.lru_cache(maxsize=20_000)(_split)
+# Blocks are up to MEMO_BLOCK_CHARS each: a few thousand kept (about a bucket's new ones, plus the recurring).
+_block_sentences = functools.lru_cache(maxsize=4_096)(_split)
