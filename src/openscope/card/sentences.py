@@ -26,6 +26,35 @@ def tokens(text: str):
     return nlp().make_doc(text)
 
 
+_LOWERS, _URLS = "openscope.lowers", "openscope.urls"
+
+
+def lower_words(doc) -> tuple[str, ...]:
+    """`tuple(t.lower_ for t in doc)`, computed once per Doc (kept in its `user_data`) and read from the
+    token array rather than one Token object a word: the card readers each read a sentence's words."""
+    if not hasattr(doc, "user_data"):  # a Span
+        return tuple(t.lower_ for t in doc)
+    found = doc.user_data.get(_LOWERS)
+    if found is None:
+        from spacy.attrs import LOWER
+
+        strings = doc.vocab.strings
+        found = doc.user_data[_LOWERS] = tuple(strings[h] for h in doc.to_array(LOWER).tolist()) if len(doc) else ()
+    return found
+
+
+def url_flags(doc) -> tuple[bool, ...]:
+    """`tuple(t.like_url for t in doc)`, once per Doc (as `lower_words`)."""
+    if not hasattr(doc, "user_data"):  # a Span
+        return tuple(t.like_url for t in doc)
+    found = doc.user_data.get(_URLS)
+    if found is None:
+        from spacy.attrs import LIKE_URL
+
+        found = doc.user_data[_URLS] = tuple(bool(x) for x in doc.to_array(LIKE_URL).tolist()) if len(doc) else ()
+    return found
+
+
 _EMPHASIS = re.compile(r"(\*\*|__|\*|`)")
 
 
