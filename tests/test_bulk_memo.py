@@ -105,3 +105,74 @@ def test_the_graph_walk_of_models_with_bases_equals_a_walk_of_every_model():
     assert sh.dangling == {"c": ["outside/x"], "u": ["outside/y"]}
     # Models without bases take no room in the walk's tables.
     assert "a" not in sh.height and "v" not in sh.context
+
+
+def test_a_sentence_naming_one_models_repository_is_read_per_model(tmp_path):
+    """Two models of one organisation with the same card sentence and URL: a repository named after one
+    model's name is that model's own code (card/release.py `_own_repo`) and not the other's, so the
+    per-process memo of a sentence's statements must not hand one model's answer to the other."""
+    import sys
+    from pathlib import Path
+
+    from openscope.assess.model import Assessor
+    from openscope.bulk import pipeline
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import hubdump
+
+    body = "\n# Resources\n\n- Code: https://github.com/someone/sparrow\n"
+    meta = {"license": "apache-2.0"}
+    ids = ("acme/sparrow-7b", "acme/finch-7b")
+    models = [{"id": m, "meta": meta, "kind": "foundation", "lib": "transformers", "task": "text-generation",
+               "card": hubdump.front_matter(meta) + body, "bases": [], "short": m.split("/")[1],
+               "license_file": None} for m in ids]
+    dump = tmp_path / "dump"
+    hubdump.write({"models": models, "date": "2026-01-01"}, dump, card_files=1)
+    records._statements.clear()
+    out = tmp_path / "out"
+    pipeline.run([str(dump / "models.parquet"), str(dump / "cards")], out, scheduler="pandas", progress=False)
+    import pyarrow.parquet as pq
+
+    got = {r["id"]: r["training_code"] for r in pq.read_table(out / "models").to_pylist()}
+    catalog = load_catalog()
+    audit = {}
+    for m in models:
+        facts = records.facts_of({"id": m["id"], "cardData": json.dumps(meta), "tags": [],
+                                  "siblings": ["README.md", "model.safetensors"], "gated": None, "sha": None,
+                                  "card": m["card"]}, {})
+        audit[m["id"]] = Assessor(catalog, lambda ref: None).assess(facts).components["training_code"]
+    assert audit["acme/sparrow-7b"] != audit["acme/finch-7b"]  # the sentence reads differently per model
+    assert got == audit
+
+
+def test_a_card_task_frees_the_vocabulary_its_cards_add_and_reads_them_the_same():
+    """spaCy's memory zone around a task: the strings new card words add are gone after it, and the
+    records read inside a zone equal those read outside one (task after task: the readers' matchers and
+    memos outlive the zone)."""
+    from openscope.text.sentences import nlp
+
+    catalog = load_catalog()
+
+    def card(n: int) -> str:
+        return ("---\nlicense: apache-2.0\n---\n# Zorblax%d\n\nZorblax%d-Quuxmodel was finetuned from "
+                "meta-llama/Llama-3.1-8B by the Frobnitz%d team. We release the training code at "
+                "https://github.com/frobnitz%d/zorblax%d and the data is proprietary.\n" % ((n,) * 5))
+
+    def recs(n0: int, zone: bool) -> list[dict]:
+        out = []
+        for n in range(n0, n0 + 3):
+            r = row(f"frobnitz{n}/zorblax{n}-quux", {"license": "apache-2.0"}, card(n))
+            if zone:
+                with records.spacy_zone():
+                    out.append(records.local_record(r, {}, catalog, None))
+            else:
+                out.append(records.local_record(r, {}, catalog, None))
+        return out
+
+    records.warm_up()
+    before = len(nlp().vocab.strings)
+    zoned = recs(100, zone=True) + recs(200, zone=True)
+    assert len(nlp().vocab.strings) == before  # every new name was transient
+    records._statements.clear()
+    assert recs(100, zone=False) + recs(200, zone=False) == zoned
+    assert len(nlp().vocab.strings) > before  # outside a zone the same cards do add strings

@@ -97,27 +97,28 @@ def cards_task(b: int, stage: str) -> dict:
     out = {"key": [], "id": [], "error": [], "refs": [], "rec": [], "lic": [], "modified": []}
     errors = 0
     memo: dict = {}  # license decisions within this task (records.assessed_license)
-    for key, m in models.items():
-        rec: dict
-        try:
-            if "invalid" in m["src"]:
-                raise records.RowError(f"{m['id']}: the row has no model id")
-            rec = records.local_record(m, _documents(text_index.get(key, []), []), catalog, analyses, memo)
-            refs = sorted({link["ref"].lower() for link in rec["links"] if link["ref"]})
-            error = None
-        except records.RowError as exc:
-            error, refs, rec = str(exc), [], {}
-        except Exception as exc:  # a malformed row is an error row, never a failed job
-            error, refs, rec = f"{type(exc).__name__}: {exc}"[:500], [], {}
-        errors += error is not None
-        out["key"].append(key)
-        out["id"].append(m["id"])
-        out["error"].append(error)
-        out["refs"].append(refs)
-        lic = rec.pop("lic", None)  # its own column: the report pass decodes each distinct one once
-        out["rec"].append(records.to_json(rec) if error is None else None)
-        out["lic"].append(lic if error is None else None)
-        out["modified"].append(m["modified"])
+    with records.spacy_zone():  # the vocabulary entries this bucket's cards add are freed after it
+        for key, m in models.items():
+            rec: dict
+            try:
+                if "invalid" in m["src"]:
+                    raise records.RowError(f"{m['id']}: the row has no model id")
+                rec = records.local_record(m, _documents(text_index.get(key, []), []), catalog, analyses, memo)
+                refs = sorted({link["ref"].lower() for link in rec["links"] if link["ref"]})
+                error = None
+            except records.RowError as exc:
+                error, refs, rec = str(exc), [], {}
+            except Exception as exc:  # a malformed row is an error row, never a failed job
+                error, refs, rec = f"{type(exc).__name__}: {exc}"[:500], [], {}
+            errors += error is not None
+            out["key"].append(key)
+            out["id"].append(m["id"])
+            out["error"].append(error)
+            out["refs"].append(refs)
+            lic = rec.pop("lic", None)  # its own column: the report pass decodes each distinct one once
+            out["rec"].append(records.to_json(rec) if error is None else None)
+            out["lic"].append(lic if error is None else None)
+            out["modified"].append(m["modified"])
     path = stage / "local" / f"b{b:05d}.parquet"
     path.parent.mkdir(parents=True, exist_ok=True)
     schema = pa.schema([("key", pa.string()), ("id", pa.string()), ("error", pa.string()),
@@ -455,6 +456,39 @@ def _write_values(path: Path, rows: list[tuple[str, str]]) -> None:
     os.replace(tmp, path)
 
 
+def narrow_graph(files: list[Path]) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+    """The base graph of the dump from the cards stage's narrow columns: lower-case id -> base refs, for
+    the models that name a base and the models that are named (those with `()`), and the error rows.
+
+    A model that names no base and that no model names is in no cycle, has height 0 and no context:
+    the graph pass never asks about it, so it is not held (the driver's memory is that of the models in
+    the base graph, not of every row). Each ref's string is held once however many models name it."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    edges: dict[str, tuple[str, ...]] = {}
+    errors: dict[str, str] = {}
+    names: dict[str, str] = {}  # every ref named, one string each
+    for f in files:
+        t = pq.ParquetFile(f).read(columns=["key", "refs", "error"])
+        named_some = pc.fill_null(pc.greater(pc.fill_null(pc.list_value_length(t.column("refs")), 0), 0), False)
+        t = t.filter(pc.or_(named_some, pc.is_valid(t.column("error"))))
+        for key, refs, error in zip(t.column("key").to_pylist(), t.column("refs").to_pylist(),
+                                    t.column("error").to_pylist()):
+            if refs:
+                edges[key] = tuple(names.setdefault(r, r) for r in refs)
+            if error:
+                errors[key] = error
+    if names:
+        wanted = pa.array(sorted(names), pa.string())
+        for f in files:  # which of the named refs the dump holds
+            keys = pq.ParquetFile(f).read(columns=["key"]).column("key")
+            for key in keys.filter(pc.is_in(keys, value_set=wanted)).to_pylist():
+                edges.setdefault(names[key], ())
+    return edges, errors
+
+
 def _graph(runner, stage: Path, out: Path, buckets: int) -> tuple[dict, dict]:
     """The narrow table of the whole dump -> heights and cycles; shared base values, height by height,
     on the workers; the models near cycles or over-deep chains, one by one, here."""
@@ -465,15 +499,7 @@ def _graph(runner, stage: Path, out: Path, buckets: int) -> tuple[dict, dict]:
     from openscope.catalog import load_catalog
 
     files = [stage / "local" / f"b{b:05d}.parquet" for b in range(buckets)]
-    edges: dict[str, tuple[str, ...]] = {}
-    errors: dict[str, str] = {}
-    for f in files:
-        t = pq.read_table(f, columns=["key", "refs", "error"])
-        for key, refs, error in zip(t.column("key").to_pylist(), t.column("refs").to_pylist(),
-                                    t.column("error").to_pylist()):
-            edges[key] = tuple(refs) if refs else ()  # one shared empty tuple for most of the dump
-            if error:
-                errors[key] = error
+    edges, errors = narrow_graph(files)
     sh = shape(edges)
     bases = {r for refs in edges.values() for r in refs if r in edges}
     special = {k for k in edges if sh.special(k)}

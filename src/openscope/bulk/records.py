@@ -8,8 +8,10 @@ join models without reading any card again. Nothing here is re-implemented; it i
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import re
 from collections import OrderedDict
 from dataclasses import asdict
 
@@ -29,7 +31,10 @@ MAX_CARD_CHARS = 300_000  # real cards are far below; a bigger one is an error r
 # Card metadata the later passes read (lineage relation, conditions, task, datasets); the rest stays behind.
 LIGHT_KEYS = ("license_link", "license_name", "base_model_relation", "tags", "quantized_by", "library_name",
               "pipeline_tag", "datasets")
-STATEMENT_MEMO = 50_000  # card sentences remembered per process: templated cards repeat most of theirs
+# Card sentences remembered per process: templated cards repeat most of theirs, mostly within a bucket (a
+# 5,000-model bucket of bench/hubdump.py adds ~2,400 new ones; later buckets add ~10 % hits). An LRU of a
+# few buckets' worth keeps the recurring sentences; 50,000 held ~20 MB that bought nothing more.
+STATEMENT_MEMO = 8_192
 
 
 class RowError(Exception):
@@ -99,20 +104,25 @@ def _resolver(resolver_cls, registry_cls):
 # ------------------------------------------------------------------------------- card statements, once
 
 _statements: OrderedDict = OrderedDict()
+# Where `_own_repo` can say yes: both readers look for a repository URL on these hosts (any case).
+_GIT_HOST = re.compile(r"git(?:hub|lab)\.com/", re.I)
 
 
 def text_statements(body: str | None, model_id: str | None):
     """card.components.text_statements, remembering each sentence's statements within the process.
 
-    A sentence's statements depend on its text, its URLs and (for rules that need the model's own
-    repository) the model's organisation; those three are the key."""
+    A sentence's statements depend on its text and its URLs, and on the model only where a reader asks
+    whether a GitHub / GitLab repository is the model's own (card/components.py and card/release.py
+    `_own_repo`): that is decided by the whole id (the organisation, or a repository named after the
+    model's name), lower-cased, so the lower-cased id is part of the key for a sentence with such a URL."""
     from openscope.card.components import classifier_statements, sentence_statements
     from openscope.card.sentences import card_sentences
 
     out = []
-    org = (model_id or "").split("/")[0].lower()
+    owner = (model_id or "").lower() if "/" in (model_id or "") else ""
     for sentence in card_sentences(body):
-        key = (sentence.text, tuple(sentence.urls), org if sentence.urls and "/" in (model_id or "") else "")
+        reads_id = owner and (_GIT_HOST.search(sentence.text) or any(_GIT_HOST.search(u) for u in sentence.urls))
+        key = (sentence.text, tuple(sentence.urls), owner if reads_id else "")
         found = _statements.get(key)
         if found is None:
             found = sentence_statements(sentence, model_id) or classifier_statements(sentence)
@@ -123,6 +133,58 @@ def text_statements(body: str | None, model_id: str | None):
             _statements.move_to_end(key)
         out.extend(found)
     return out
+
+
+# ------------------------------------------------------------------------------- spaCy's memory, per task
+
+_WARM = False
+
+
+def warm_up() -> None:
+    """Build, outside any memory zone, everything the card task's readers keep for the process: the
+    license analysis (its pipeline, matchers, classifier), the card rules' matchers and the base-link and
+    governing-terms matchers. Their strings must outlive a zone: a matcher built inside one would lose
+    its rule names when the zone ends (`vocab.strings[match_id]`)."""
+    global _WARM
+    if _WARM:
+        return
+    from openscope import license
+    from openscope.card import components, links
+
+    license.warm_up()
+    components._component_matcher()
+    links._relation_matcher()
+    links._governing_matcher()
+    _WARM = True
+
+
+def _forget_docs() -> None:
+    """Drop every Doc kept between calls (they point into the zone's vocabulary entries)."""
+    from openscope.card.sentences import tokens
+    from openscope.license.restrictions import _analyse
+
+    tokens.cache_clear()
+    _analyse.cache_clear()
+
+
+@contextlib.contextmanager
+def spacy_zone():
+    """One task's spaCy work in a memory zone (spaCy >= 3.8, `Language.memory_zone`): the vocabulary
+    entries and strings the task's texts add (every new name in a card) are freed when it ends, so a
+    worker's vocabulary does not grow with the dump. What a reader keeps between tasks is plain Python
+    (statements, sentences, links), never a Doc: the Docs kept are dropped before the zone ends."""
+    from openscope.text.sentences import nlp
+
+    warm_up()
+    pipeline = nlp()
+    if not hasattr(pipeline, "memory_zone"):  # spaCy < 3.8: no zone, memory as before
+        yield
+        return
+    with pipeline.memory_zone():
+        try:
+            yield
+        finally:
+            _forget_docs()
 
 
 # ------------------------------------------------------------------------------- the local record

@@ -52,7 +52,9 @@ class Cue:
         """Whether some pattern finds every required token among `doc`'s tokens (a spaCy Doc)."""
         if self.by_anchor is None:
             return True
-        lowers = {t.lower_ for t in doc}
+        from openscope.card.sentences import lower_words, url_flags
+
+        lowers = set(lower_words(doc))
         urls = None
         for w in lowers.intersection(self.by_anchor):
             for required in self.by_anchor[w]:
@@ -60,7 +62,7 @@ class Cue:
                 for ws in required:
                     if ws is None:
                         if urls is None:
-                            urls = any(t.like_url for t in doc)
+                            urls = any(url_flags(doc))
                         ok = urls
                     else:
                         ok = not ws.isdisjoint(lowers)
@@ -68,7 +70,7 @@ class Cue:
                         break
                 if ok:
                     return True
-        return self.url_only and any(t.like_url for t in doc)
+        return self.url_only and any(url_flags(doc))
 
 
 def _most_selective(choices: list[frozenset]) -> frozenset:

@@ -32,7 +32,7 @@ _HF_URL = re.compile(r"huggingface\.co/(?!datasets/|spaces/|docs/|blog/)([A-Za-z
 _HUB_ID_IN_TEXT = re.compile(r"(?<![\w/.:-])([A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95})(?![\w/])")
 
 
-@functools.lru_cache(maxsize=65_536)  # base ids repeat: a popular base is named by thousands of models
+@functools.lru_cache(maxsize=8_192)  # base ids repeat: a popular base is named by thousands of models (recent ones kept)
 def family_in(text: str) -> Family | None:
     """The first family named in `text` (families are ordered most specific first)."""
     hits = [(m.start(), i, f) for i, f in enumerate(families()) for m in [f.pattern.search(text)] if m]
@@ -189,7 +189,7 @@ def body_base_links(body: str | None) -> list[BaseLink]:
     return out
 
 
-@functools.lru_cache(maxsize=65_536)  # templated cards repeat their sentences
+@functools.lru_cache(maxsize=8_192)  # templated cards repeat their sentences (the recurring ones stay in)
 def _sentence_links(text: str, scratch: bool) -> tuple[tuple[str | None, str, str | None, str | None], ...]:
     """(ref, relation, license key, family) of the bases one body sentence names: the first relation
     cue that names one decides (all of a merge's)."""
@@ -277,7 +277,7 @@ def name_links(facts: ModelFacts, relation: str) -> list[BaseLink]:
                      fam.name if fam else None, alternates=tuple(ids[1:]), guessed=True)]
 
 
-@functools.lru_cache(maxsize=65_536)
+@functools.lru_cache(maxsize=8_192)
 def _governs(text: str) -> bool:
     cue = _governing_cue()
     if not cue(text):

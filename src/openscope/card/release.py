@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from openscope.card.cues import URL_CUE, Cue, words_cue
 from openscope.card.rules import component_rules
-from openscope.card.sentences import tokens
+from openscope.card.sentences import lower_words, tokens, url_flags
 
 TRAINING = ("training_code", "training_data")
 
@@ -133,7 +133,7 @@ class _Reader:
     def __init__(self, text: str):
         self.text = text
         self.doc = tokens(text)
-        self.words = [t.lower_ for t in self.doc]
+        self.words = lower_words(self.doc)
         self.sentence_words = set(self.words)
         self.found: dict[str, tuple[str, str]] = {}
 
@@ -321,15 +321,15 @@ def link_findings(text: str, model_id: str | None = None) -> list[tuple[str, str
     if not _url_cue()(text):
         return []  # every finding sits beside a URL
     doc = tokens(text)
-    if not any(tok.like_url for tok in doc):
+    flags = url_flags(doc)
+    if not any(flags):
         return []
     v = vocab()
-    words = [t.lower_ for t in doc]
+    words = lower_words(doc)
     sentence_words = set(words)
     found: dict[str, str] = {}
-    for i, tok in enumerate(doc):
-        if not tok.like_url:
-            continue
+    for i in [i for i, is_url in enumerate(flags) if is_url]:
+        tok = doc[i]
         host = _host_kind(tok.text)
         after_lo = i + 1 + (1 if i + 1 < len(words) and words[i + 1] == ")" else 0)
         spans = [_label_before(doc, words, i, v.window), (after_lo, min(len(words), after_lo + 2))]
@@ -370,7 +370,7 @@ def _cell_status(cell: str, comp: str, explicit: bool, model_id: str | None) -> 
     text" says where the data came from, not that it is released."""
     v, table = vocab(), component_rules()["release"]["table"]
     doc = tokens(cell)
-    words = {t.lower_ for t in doc}
+    words = set(lower_words(doc))
     lowered = " ".join(cell.lower().split())
     bare = " ".join(re.sub(r"\([^)]*\)|[.,;!]", " ", lowered).split())
     if words & v.future:
@@ -381,9 +381,8 @@ def _cell_status(cell: str, comp: str, explicit: bool, model_id: str | None) -> 
         return "restricted"
     if bare in table["open"] or bare.split(" ", 1)[0] in table["yes"] or words & set(table["open_words"]):
         return "open"
-    for tok in doc:
-        if not tok.like_url:
-            continue
+    for i in [i for i, is_url in enumerate(url_flags(doc)) if is_url]:
+        tok = doc[i]
         host = _host_kind(tok.text)
         if host == comp and (explicit or comp == "training_data" or _own_repo(_as_url(tok.text), model_id)):
             return "open"
@@ -426,7 +425,7 @@ def table_findings(text: str, model_id: str | None = None) -> list[tuple[str, st
     cells = _entry_cells(text)
     if len(cells) < 2:
         return []
-    label = [t.lower_ for t in tokens(cells[0])]
+    label = lower_words(tokens(cells[0]))
     comp, explicit = _head(label, 0, len(label))
     if comp is None or (not explicit and comp == "training_code" and set(label) & vocab().nouns["training_data"]):
         return []  # "Data pipeline": code about the data, not the code that trains the model
@@ -438,7 +437,7 @@ def table_findings(text: str, model_id: str | None = None) -> list[tuple[str, st
         return []
     status = min(statuses, key=_ORDER.__getitem__)
     if status == "open" and not explicit and not any(
-            _cell_status(c, comp, explicit, model_id) == "open" and any(t.like_url for t in tokens(c))
+            _cell_status(c, comp, explicit, model_id) == "open" and any(url_flags(tokens(c)))
             for c in cells[1:]):
         return []  # a bare "Code | yes" may be any code; only a link of its kind says it is this model's
     return [(comp, status, "table-row")]

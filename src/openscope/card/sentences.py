@@ -26,6 +26,35 @@ def tokens(text: str):
     return nlp().make_doc(text)
 
 
+_LOWERS, _URLS = "openscope.lowers", "openscope.urls"
+
+
+def lower_words(doc) -> tuple[str, ...]:
+    """`tuple(t.lower_ for t in doc)`, computed once per Doc (kept in its `user_data`) and read from the
+    token array rather than one Token object a word: the card readers each read a sentence's words."""
+    if not hasattr(doc, "user_data"):  # a Span
+        return tuple(t.lower_ for t in doc)
+    found = doc.user_data.get(_LOWERS)
+    if found is None:
+        from spacy.attrs import LOWER
+
+        strings = doc.vocab.strings
+        found = doc.user_data[_LOWERS] = tuple(strings[h] for h in doc.to_array(LOWER).tolist()) if len(doc) else ()
+    return found
+
+
+def url_flags(doc) -> tuple[bool, ...]:
+    """`tuple(t.like_url for t in doc)`, once per Doc (as `lower_words`)."""
+    if not hasattr(doc, "user_data"):  # a Span
+        return tuple(t.like_url for t in doc)
+    found = doc.user_data.get(_URLS)
+    if found is None:
+        from spacy.attrs import LIKE_URL
+
+        found = doc.user_data[_URLS] = tuple(bool(x) for x in doc.to_array(LIKE_URL).tolist()) if len(doc) else ()
+    return found
+
+
 _EMPHASIS = re.compile(r"(\*\*|__|\*|`)")
 
 
@@ -97,4 +126,5 @@ def _split(block: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 # Whole Sentences per (heading, block): a family's cards repeat their blocks, and building the same
 # Sentences again for each card was 0.9 s of the 2.4 s cProfile gave `card_sentences` on 10,000 cards.
-_block_sentences = functools.lru_cache(maxsize=20_000)(_sentences)
+# A few thousand kept (about a bulk bucket's new blocks, plus the recurring ones): memory stays flat.
+_block_sentences = functools.lru_cache(maxsize=4_096)(_sentences)
