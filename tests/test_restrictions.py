@@ -380,3 +380,10 @@ def test_a_cap_counted_in_one_sentence_and_numbered_in_another_is_read():
             "forty million (40,000,000) for that count.\n\n"
             "5.2 A licensee above that figure must ask us for a separate license.")
     assert _caps(text) == {"user-cap": {"users": 40000000}}
+
+
+def test_the_number_beside_that_figure_wins_over_an_older_number():
+    # an unrelated number in the sentence before must not become the cap
+    text = ("3.1 Count the monthly active users of your products on 1 January 2027, over 12,000 servers.\n\n"
+            "3.2 If that figure is greater than 90,000,000, you must request a license from us.")
+    assert _caps(text) == {"user-cap": {"users": 90000000}}

@@ -116,15 +116,16 @@ def _figures_before(seg, ruleset, matches, hits: list[SentenceHit]) -> list[Sent
             before.append(sentence_text(seg.blocks[i], matches[i].doc, s, e))
             k -= 1
         figure = next((found for text in before if (found := thresholds_for(h.flag, text))), None)
+        if figure is None and before and counted_named(h.flag, before[0]):
+            # the number here, what it counts named just before: "If that figure was greater than
+            # 350,000,000" is read as "If users was greater than 350,000,000"
+            start = bm.doc[h.match_start].idx - bm.doc[h.sent_start].idx
+            end = bm.doc[h.match_end - 1].idx + len(bm.doc[h.match_end - 1].text) - bm.doc[h.sent_start].idx
+            figure = thresholds_for(h.flag, own[:start] + rule.figure_before + own[end:]) or None
         if figure is None and any(counted_named(h.flag, text) for text in before):
             # the count named in one sentence, its number in another: "look at the Monthly Active Users
             # ... We have set a figure of 250,000,000 for that count."
             figure = next((found for text in before if (found := plain_figure(h.flag, text))), None)
-        if figure is None and before and counted_named(h.flag, before[0]):
-            start = bm.doc[h.match_start].idx - bm.doc[h.sent_start].idx
-            end = bm.doc[h.match_end - 1].idx + len(bm.doc[h.match_end - 1].text) - bm.doc[h.sent_start].idx
-            # "If that figure was greater than 350,000,000" read as "If users was greater than ..."
-            figure = thresholds_for(h.flag, own[:start] + rule.figure_before + own[end:]) or None
         if figure:
             out.append(SentenceHit(h.flag, h.source, h.rule, h.block, h.sent_start, h.sent_end, h.match_start,
                                    h.match_end, tuple(sorted(figure.items()))))

@@ -72,9 +72,10 @@ class Rule:
     object_cues: tuple[str, ...] = ()  # with governed_by: a cue that must name what the governed verbs act on
     verbs: frozenset[str] = frozenset()  # only predicates governing one of these verbs count (none: any)
     min_words: int = 0  # the sentence must have at least this many words (a heading is not a clause)
-    # the threshold is stated in the sentence before ("The limit is 2,000,000 monthly active users. Above
-    # that number a separate licence is needed."): read there, and the two sentences are the evidence
-    figure_before: str = ""  # the word the pointer stands for ("users": "that figure" = the users counted)
+    # the threshold is stated before the consequence ("The limit is 2,000,000 monthly active users. Above
+    # that number a separate licence is needed."): read there (restrictions._figures_before); the value is
+    # the word the pointer stands for ("users": "that figure" = the users counted)
+    figure_before: str = ""
 
 
 @dataclass
