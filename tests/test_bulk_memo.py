@@ -15,6 +15,7 @@ pytest.importorskip("pyarrow")
 from openscope.assess.licensing import assess_license  # noqa: E402
 from openscope.bulk import records  # noqa: E402
 from openscope.bulk.graph import shape  # noqa: E402
+from openscope.card.components import _read_sentence  # noqa: E402
 from openscope.catalog import load_catalog  # noqa: E402
 
 
@@ -128,7 +129,7 @@ def test_a_sentence_naming_one_models_repository_is_read_per_model(tmp_path):
                "license_file": None} for m in ids]
     dump = tmp_path / "dump"
     hubdump.write({"models": models, "date": "2026-01-01"}, dump, card_files=1)
-    records._statements.clear()
+    _read_sentence.cache_clear()
     out = tmp_path / "out"
     pipeline.run([str(dump / "models.parquet"), str(dump / "cards")], out, scheduler="pandas", progress=False)
     import pyarrow.parquet as pq
@@ -173,6 +174,6 @@ def test_a_card_task_frees_the_vocabulary_its_cards_add_and_reads_them_the_same(
     before = len(nlp().vocab.strings)
     zoned = recs(100, zone=True) + recs(200, zone=True)
     assert len(nlp().vocab.strings) == before  # every new name was transient
-    records._statements.clear()
+    _read_sentence.cache_clear()
     assert recs(100, zone=False) + recs(200, zone=False) == zoned
     assert len(nlp().vocab.strings) > before  # outside a zone the same cards do add strings

@@ -11,8 +11,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import re
-from collections import OrderedDict
 from dataclasses import asdict
 
 from openscope.card.links import BaseLink
@@ -31,10 +29,6 @@ MAX_CARD_CHARS = 300_000  # real cards are far below; a bigger one is an error r
 # Card metadata the later passes read (lineage relation, conditions, task, datasets); the rest stays behind.
 LIGHT_KEYS = ("license_link", "license_name", "base_model_relation", "tags", "quantized_by", "library_name",
               "pipeline_tag", "datasets")
-# Card sentences remembered per process: templated cards repeat most of theirs, mostly within a bucket (a
-# 5,000-model bucket of bench/hubdump.py adds ~2,400 new ones; later buckets add ~10 % hits). An LRU of a
-# few buckets' worth keeps the recurring sentences; 50,000 held ~20 MB that bought nothing more.
-STATEMENT_MEMO = 8_192
 
 
 class RowError(Exception):
@@ -103,36 +97,12 @@ def _resolver(resolver_cls, registry_cls):
 
 # ------------------------------------------------------------------------------- card statements, once
 
-_statements: OrderedDict = OrderedDict()
-# Where `_own_repo` can say yes: both readers look for a repository URL on these hosts (any case).
-_GIT_HOST = re.compile(r"git(?:hub|lab)\.com/", re.I)
-
-
 def text_statements(body: str | None, model_id: str | None):
-    """card.components.text_statements, remembering each sentence's statements within the process.
+    """card.components.text_statements, which remembers each sentence's statements within the process
+    (keyed by text, URLs and, where an own-repository check can read it, the model id)."""
+    from openscope.card.components import text_statements as card_text_statements
 
-    A sentence's statements depend on its text and its URLs, and on the model only where a reader asks
-    whether a GitHub / GitLab repository is the model's own (card/components.py and card/release.py
-    `_own_repo`): that is decided by the whole id (the organisation, or a repository named after the
-    model's name), lower-cased, so the lower-cased id is part of the key for a sentence with such a URL."""
-    from openscope.card.components import classifier_statements, sentence_statements
-    from openscope.card.sentences import card_sentences
-
-    out = []
-    owner = (model_id or "").lower() if "/" in (model_id or "") else ""
-    for sentence in card_sentences(body):
-        reads_id = owner and (_GIT_HOST.search(sentence.text) or any(_GIT_HOST.search(u) for u in sentence.urls))
-        key = (sentence.text, tuple(sentence.urls), owner if reads_id else "")
-        found = _statements.get(key)
-        if found is None:
-            found = sentence_statements(sentence, model_id) or classifier_statements(sentence)
-            _statements[key] = found
-            if len(_statements) > STATEMENT_MEMO:
-                _statements.popitem(last=False)
-        else:
-            _statements.move_to_end(key)
-        out.extend(found)
-    return out
+    return card_text_statements(body, model_id)
 
 
 # ------------------------------------------------------------------------------- spaCy's memory, per task

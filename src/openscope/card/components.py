@@ -235,7 +235,13 @@ def _own_repo_key(sentence: Sentence, model_id: str | None) -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=50_000)
+# Card sentences remembered per process: templated cards repeat most of theirs, mostly within a bulk
+# bucket (a 5,000-model bucket of bench/hubdump.py adds ~2,400 new ones; later buckets add ~10 % hits). An
+# LRU of a few buckets' worth keeps the recurring sentences and keeps a bulk worker's memory flat.
+SENTENCE_MEMO = 8_192
+
+
+@functools.lru_cache(maxsize=SENTENCE_MEMO)
 def _read_sentence(text: str, urls: tuple[str, ...], model_id: str | None) -> tuple[Statement, ...]:
     """One sentence's statements, remembered: cards of a family (fine-tunes, quantisations, templated
     cards) repeat most of their sentences, and reading one (tokens, Matcher, release reader, classifier)
