@@ -56,6 +56,17 @@ POSITIVE = [
     ("no-redistribution", "Unless you hold a separate redistribution licence from us, you may not share the model."),
     ("non-commercial", "Your rights depend on your not using the model in return for payment or for commercial gain."),
     ("revenue-cap", "Firms with yearly sales above ten million U.S. dollars need a commercial licence."),
+    # a model made from the licensed one is a derivative whatever the verb
+    ("naming", 'Whatever model you train from the weights has to be given a name opening with "Quill".'),
+    # training use confined to the licensed model bars every other model
+    ("competitor-ban", "Text produced by the Model may serve only to improve the Model and its fine-tunes, never any other model."),
+    # the licensor's side: it grants nothing for the act
+    ("hosting-restriction", "The Licensor grants nothing for the operation of the Model as a hosted service for outsiders."),
+    ("no-redistribution", "The Licensor grants nothing for the redistribution of the checkpoint, changed or unchanged."),
+    ("non-commercial", "Research that earns nothing is licensed; the licence shall not extend to any activity carried on with a view to profit."),
+    ("non-commercial", '"Permitted Purpose" means teaching; any other purpose requires a commercial licence from us.'),
+    ("attribution", "Every paper reporting results from the Model shall acknowledge the Foundation in its acknowledgements."),
+    ("licensor-control", "Access keys can be deactivated by the Provider whenever it thinks fit."),
 ]
 
 # (flag, clause): tricky look-alikes that must NOT raise the flag.
@@ -97,6 +108,14 @@ NEGATIVE = [
     ("use-restrictions", "This license does not require you to:\n\n(a) publish your weights;\n\n(b) follow any acceptable use policy."),
     ("non-commercial", "Our earlier models were released under a research-only license."),
     ("user-cap", "If your service passes 10 million monthly active users, we would appreciate hearing from you."),
+    # a term said to be absent, or one an earlier version had
+    ("use-restrictions", '"Restricted use": this licence has none.'),
+    ("user-cap", "Version 1.0 set a threshold of ten million monthly active users above which a further licence was needed."),
+    ("revenue-cap", "Earlier versions applied a USD 1 million revenue threshold; version 2 removed it."),
+    ("attribution", "Display of the name of the Licensor in your product is not necessary."),
+    ("attribution", "Please cite our report if you publish results; this is a request, not a condition."),
+    ("geographic", "In the case of a person not incorporated in India, turnover means its gross revenue for the year."),
+    ("hosting-restriction", "A use for profit, provided it is not an Excluded Purpose, by means of a hosted service offered to the public is within the Permitted Purpose."),
 ]
 
 

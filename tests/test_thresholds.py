@@ -85,3 +85,25 @@ def test_every_currency_thresholds_reads_is_money_to_the_rules():
         else:
             unseen.append(currency)
     assert unseen == []
+
+
+@pytest.mark.parametrize(("sentence", "expected"), [
+    # Indian numbering: crore (10^7) and lakh (10^5) as scales, digits grouped in hundreds above the thousands
+    ("turnover above rupees five hundred crore (Rs. 5,00,00,00,000)", {"revenue_inr": 5_000_000_000}),
+    ("annual turnover exceeds five crore rupees", {"revenue_inr": 50_000_000}),
+    ("revenue of Rs. 2,50,000 or more", {"revenue_inr": 250_000}),
+])
+def test_indian_amounts_are_read_as_written(sentence, expected):
+    assert thresholds_for("revenue-cap", sentence) == expected
+
+
+def test_lakh_counts_users():
+    assert users_threshold("serving in excess of two lakh fifty thousand registered accounts") == 250_000
+
+
+def test_a_sentence_does_not_end_at_the_abbreviation_before_an_amount():
+    from openscope.license.segment import segment
+
+    text = "A group whose turnover stood above Rs. 5,00,00,00,000 holds no licence under Clause 2."
+    seg = segment(text)
+    assert [len(list(doc.sents)) for doc in seg.docs] == [1]

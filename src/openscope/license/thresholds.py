@@ -55,7 +55,8 @@ def settings() -> _Settings:
     short_scales = [s for s in scales if s not in long_scales]
     scale_alt = "|".join(sorted(map(re.escape, long_scales), key=len, reverse=True))
     short_alt = "|".join(sorted(map(re.escape, short_scales), key=len, reverse=True))
-    digits = r"\d{1,3}(?:[,\u00a0\u202f]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+    # grouped in thousands ("1,000,000") or the Indian way, in hundreds above the last three ("5,00,00,000")
+    digits = r"\d{1,3}(?:[,\u00a0\u202f]\d{3})+(?:\.\d+)?|\d{1,2}(?:,\d{2})+,\d{3}(?:\.\d+)?|\d+(?:\.\d+)?"
     word_number = rf"(?:{word_alt})(?:[\s-]+(?:and\s+)?(?:{word_alt}|{scale_alt}))*"
     amount = re.compile(
         rf"(?<![\w.,])(?P<num>{digits}|{word_number})"

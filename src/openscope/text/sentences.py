@@ -20,8 +20,15 @@ def nlp():
     pipeline = spacy.blank("en")
     pipeline.add_pipe("sentencizer")
     pipeline.max_length = MAX_TEXT_CHARS
+    for abbreviation in ABBREVIATIONS:  # one token each, so the sentencizer does not end a sentence there
+        pipeline.tokenizer.add_special_case(abbreviation, [{"ORTH": abbreviation}])
     pipeline.tokenizer = RunBreakingTokenizer(pipeline.tokenizer)
     return pipeline
+
+
+# Abbreviations that stand before an amount and that spaCy's English exceptions lack: "Rs. 5,00,000"
+# was cut into two sentences at the stop, the currency in one and the amount and the duty in the next.
+ABBREVIATIONS = ("Rs.", "rs.", "RS.")
 
 
 # spaCy's tokenizer strips affixes one character at a time, re-searching the rest each time: a run of
