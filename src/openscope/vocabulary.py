@@ -8,7 +8,6 @@ import functools
 from dataclasses import dataclass
 
 from openscope.data import DATA_DIR, LICENSES_DIR, load_yaml
-from openscope.types import ObligationFinding
 
 SPECTRUM_VALUES = ("closed-api", "open-weights", "fully-open", "unknown")
 COMPONENT_VALUES = ("open", "restricted", "closed", "unknown")
@@ -58,18 +57,19 @@ def obligation_names() -> tuple[str, ...]:
     return tuple(obligation_defs())
 
 
-def merge_obligations(*groups: list[ObligationFinding]) -> list[ObligationFinding]:
+def merge_obligations(*groups: list) -> list:  # lists of ObligationFinding
     """Union by obligation, value and origin (`inherited_from`: a base's license obliges on its own), in
     vocabulary order; a finding without a value joins one of the same obligation and origin that has a
     value, and evidence is pooled."""
     order = {name: i for i, name in enumerate(obligation_names())}
-    merged: dict[tuple[str, str | None, str | None], ObligationFinding] = {}
+    merged: dict = {}  # (obligation, value, inherited_from) -> its merged finding
     for group in groups:
         for o in group:
             key = (o.obligation, o.value, o.inherited_from)
             if key not in merged:
-                merged[key] = ObligationFinding(o.obligation, o.value, dict(o.thresholds), o.source,
-                                                o.inherited_from, list(o.evidence))
+                # A copy: type(o) is ObligationFinding (types.py sits beside this module, which does not import it).
+                merged[key] = type(o)(o.obligation, o.value, dict(o.thresholds), o.source, o.inherited_from,
+                                      list(o.evidence))
                 continue
             m = merged[key]
             m.evidence.extend(e for e in o.evidence if e not in m.evidence)
