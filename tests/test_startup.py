@@ -46,3 +46,50 @@ def test_warm_run_never_imports_spacy(tmp_path):
     warm_out, warm = run()
     assert (cold, warm) == ("spacy-imported", "spacy-not-imported")
     assert cold_out == warm_out and "non-commercial" in cold_out
+
+
+# What a cold offline audit of one registry model must not load (issue 17: its start-up target). Each of
+# these was imported by it once, or is a heavy dependency that only other paths need.
+NOT_FOR_A_REGISTRY_AUDIT = (
+    # third-party: text reading, the live Hub, progress bars, schema, YAML (the data index answers)
+    "spacy", "sklearn", "numpy", "huggingface_hub", "httpx", "requests", "rich", "pydantic", "yaml", "pathspec",
+    # openscope: other commands, the license and card readers a registry entry does not need, renderers
+    "openscope.cli.bulk", "openscope.cli.check", "openscope.cli.diff", "openscope.cli.init",
+    "openscope.cli.license", "openscope.cli.notice", "openscope.cli.registry", "openscope.cli.scan",
+    "openscope.cli.schema", "openscope.license.obligations", "openscope.license.clauses",
+    "openscope.license.identify", "openscope.license.rules", "openscope.text.markup", "openscope.text.tfidf",
+    "openscope.card.terms", "openscope.card.release", "openscope.render.table", "openscope.render.markdown",
+    "openscope.render.sarif", "openscope.render.cyclonedx", "openscope.policy", "openscope.scan",
+    "difflib",  # (click imports it itself to parse a short option such as -f: the probe spells --format)
+)
+
+LEAN_PROBE = """
+import sys
+from openscope.cli import cli
+code = None
+try:
+    cli(["audit", "meta-llama/Llama-3.1-8B-Instruct", "--offline", "--format", "json"])
+except SystemExit as exc:
+    code = exc.code
+print(code, file=sys.stderr)
+print("imported:", *sorted(m for m in sys.modules if m in set(sys.argv[1:]) or m.split(".")[0] in set(sys.argv[1:])))
+"""
+
+
+def test_offline_audit_of_a_registry_model_stays_lean(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "HF_ENDPOINT"}
+    env["OPENSCOPE_CACHE"] = str(tmp_path / "cache")  # nothing cached: the registry snapshot answers
+    result = subprocess.run([sys.executable, "-c", LEAN_PROBE, *NOT_FOR_A_REGISTRY_AUDIT], env=env,
+                            capture_output=True, text=True, cwd=PACKAGE.parents[1])
+    assert result.stderr.strip().splitlines()[-1] == "0", result.stderr
+    assert '"id": "meta-llama/Llama-3.1-8B-Instruct"' in result.stdout
+    imported = result.stdout.strip().splitlines()[-1]
+    assert imported == "imported:", f"an offline audit of a registry model {imported}"
+
+
+def test_version_imports_no_command():
+    probe = ("import sys\nfrom openscope.cli import cli\ntry:\n    cli(['--version'])\nexcept SystemExit:\n    pass\n"
+             "print(sorted(m for m in sys.modules if m.startswith('openscope.') and m not in "
+             "('openscope._version', 'openscope.cli')))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "[]"

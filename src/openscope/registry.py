@@ -9,7 +9,6 @@ training data offline). Never our verdicts: placement is always computed.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 import re
@@ -184,6 +183,8 @@ class Registry:
     # -- near misses ----------------------------------------------------------------------
     def suggest(self, name: str, limit: int = 2) -> list[str]:
         """Known names close to `name`: a renamed org, another spelling (gpt4o), or a small edit (typo)."""
+        import difflib
+
         lowered = name.lower()
         exact: list[str] = []
         if "/" in name:

@@ -1,5 +1,6 @@
 """The shared vocabulary of tags (SPEC §1, §2), loaded once from `licenses/flags.yaml`, and the obligation
-vocabulary (`licenses/obligations.yaml`)."""
+vocabulary (`licenses/obligations.yaml`), with the merge of obligation findings in its order (here, not in
+the reader, so that assessing a model from catalog facts does not load the obligation reader)."""
 
 from __future__ import annotations
 
@@ -54,6 +55,36 @@ def obligation_defs() -> dict[str, ObligationDef]:
 @functools.cache
 def obligation_names() -> tuple[str, ...]:
     return tuple(obligation_defs())
+
+
+def merge_obligations(*groups: list) -> list:  # lists of ObligationFinding
+    """Union by obligation, value and origin (`inherited_from`: a base's license obliges on its own), in
+    vocabulary order; a finding without a value joins one of the same obligation and origin that has a
+    value, and evidence is pooled."""
+    order = {name: i for i, name in enumerate(obligation_names())}
+    merged: dict = {}  # (obligation, value, inherited_from) -> its merged finding
+    for group in groups:
+        for o in group:
+            key = (o.obligation, o.value, o.inherited_from)
+            if key not in merged:
+                # A copy: type(o) is ObligationFinding (types.py sits beside this module, which does not import it).
+                merged[key] = type(o)(o.obligation, o.value, dict(o.thresholds), o.source, o.inherited_from,
+                                      list(o.evidence))
+                continue
+            m = merged[key]
+            m.evidence.extend(e for e in o.evidence if e not in m.evidence)
+            for k, v in o.thresholds.items():
+                m.thresholds.setdefault(k, v)
+    valued = {(name, origin) for name, value, origin in merged if value is not None}
+    out = []
+    for (name, value, origin), o in merged.items():
+        if value is None and (name, origin) in valued:
+            target = next(m for (n, v, g), m in merged.items() if n == name and g == origin and v is not None)
+            target.evidence.extend(e for e in o.evidence if e not in target.evidence)
+            continue
+        out.append(o)
+    return sorted(out, key=lambda o: (o.inherited_from is not None, o.inherited_from or "",
+                                      order.get(o.obligation, len(order)), o.value or ""))
 
 
 @functools.cache

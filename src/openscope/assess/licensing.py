@@ -24,6 +24,7 @@ from openscope.types import (
     ObligationFinding,
     ReportWarning,
 )
+from openscope.vocabulary import merge_obligations
 
 PLACEHOLDER_LICENSES = {"", "other", "unknown", "license", "none", "n/a", "custom"}
 
@@ -57,8 +58,6 @@ def catalog_flags(entry: CatalogLicense, catalog: Catalog, *, file_label: str | 
 def catalog_obligations(entry: CatalogLicense, catalog: Catalog, *, file_label: str | None = None
                         ) -> list[ObligationFinding]:
     """Obligations known from the catalog for a license and what it incorporates (no text at hand)."""
-    from openscope.license.obligations import merge_obligations
-
     found = []
     for doc in (entry, *catalog.incorporated(entry)):
         for co in doc.obligations:
@@ -116,8 +115,6 @@ def assess_license(facts: ModelFacts, catalog: Catalog, analyze=None) -> License
 
     if analyze is None:
         from openscope.license import analyze_text as analyze
-    from openscope.license.obligations import merge_obligations
-
     warnings: list[ReportWarning] = []
     declared = declared_licenses(facts.card_data)
     named = [v for v in declared if v.strip().lower() not in PLACEHOLDER_LICENSES]

@@ -23,7 +23,6 @@ from openscope.assess.licensing import (
 )
 from openscope.card.links import BaseLink, card_base_links, relation_of
 from openscope.card.rules import lineage_rules
-from openscope.card.terms import stated_license
 from openscope.catalog import Catalog
 from openscope.types import (
     CatalogLicense,
@@ -105,6 +104,8 @@ def trace(facts: ModelFacts, lic: LicenseAssessment, catalog: Catalog, resolve_b
         return out
     if lic.entry is None:
         # Nothing catalogued in the front matter (none, `other`, an unknown name): read what the card states.
+        from openscope.card.terms import stated_license
+
         entry, line = stated_license(facts.card_body, facts.card_data, catalog)
         if entry is not None:
             out.own = entry

@@ -38,6 +38,7 @@ from openscope.types import (
     ReportWarning,
     TermsFile,
 )
+from openscope.vocabulary import merge_obligations
 
 FetchBase = Callable[[str], ModelFacts]  # a Hub id -> its facts; raises a ModelError
 
@@ -131,8 +132,6 @@ def obligations_of(facts: ModelFacts, lineage: Lineage) -> list[ObligationFindin
         where = "hub" if facts.provenance in ("hub", "cache") else "registry"
         out.append(ObligationFinding("accept-terms-before-use", source="facts",
                                      evidence=[Evidence(f"{where}:gated", None, GATED_EVIDENCE)]))
-    from openscope.license.obligations import merge_obligations
-
     return merge_obligations(out)
 
 

@@ -15,14 +15,17 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from openscope.card.cues import pattern_cue
 from openscope.card.rules import RULES_DIR, component_rules
 from openscope.card.sentences import Sentence, card_sentences, normalize, tokens
 from openscope.text.patterns import build_matcher
 from openscope.text.sentences import nlp
-from openscope.text.tfidf import Vectorizer
 from openscope.types import ModelFacts
+
+if TYPE_CHECKING:
+    from openscope.text.tfidf import Vectorizer
 
 CLASSIFIER_FILE = RULES_DIR / "card_classifier.json"
 
@@ -151,6 +154,8 @@ class SentenceClassifier:
     def load(cls, path: Path = CLASSIFIER_FILE) -> SentenceClassifier | None:
         if not path.exists():
             return None
+        from openscope.text.tfidf import Vectorizer
+
         raw = json.loads(path.read_text(encoding="utf-8"))
         vectorizer = Vectorizer("word", tuple(raw["ngram_range"]), raw["vocabulary"], raw["idf"], offset=0,
                                 token_pattern=_TOKEN)

@@ -7,7 +7,6 @@ import re
 from dataclasses import dataclass, field
 
 from openscope.card.rules import component_rules
-from openscope.text.markup import clean_markdown
 from openscope.text.sentences import nlp
 
 
@@ -101,6 +100,8 @@ def card_sentences(body: str | None) -> list[Sentence]:
     the list, and the Sentences, are shared by the readers of one card and by cards that repeat a block)."""
     if not body:
         return []
+    from openscope.text.markup import clean_markdown
+
     out: list[Sentence] = []
     for heading, block in _blocks(clean_markdown(body)):
         out.extend(_block_sentences(heading, block) if len(block) <= MEMO_BLOCK_CHARS else _sentences(heading, block))

@@ -31,8 +31,9 @@ PRUNE_EVERY = 256  # writes between size checks in one process (and the first wr
 STALE_TMP_SECONDS = 3600  # a temporary file this old was left by a killed run
 
 _PACKAGE = Path(__file__).resolve().parents[1]
-# What a reading depends on: the reader's code and the license data it reads.
-_READER_PARTS = ("license", "text", "licenses", "types.py", "data.py", "_version.py")
+# What a reading depends on: the reader's code and the license data it reads (vocabulary.py: the
+# obligation vocabulary and merge_obligations, which the obligation reader uses).
+_READER_PARTS = ("license", "text", "licenses", "types.py", "data.py", "vocabulary.py", "_version.py")
 # The readings stored at build time (known.py) are made by the reader this digest names: not part of it.
 KNOWN_READINGS_PATH = _PACKAGE / "licenses" / "known_readings.json"
 

@@ -30,7 +30,7 @@ from openscope.errors import CatalogError
 from openscope.license.clauses import KINDS as PREDICATE_KINDS
 from openscope.license.clauses import Predicate, open_predicate, sentence_predicates
 from openscope.types import Evidence, ObligationFinding
-from openscope.vocabulary import obligation_names
+from openscope.vocabulary import merge_obligations, obligation_names
 
 RULES_DIR = LICENSES_DIR / "obligations"
 MAX_QUOTE = 300
@@ -404,35 +404,6 @@ def read_obligations(seg, filename: str) -> list[ObligationFinding]:
         if ev not in finding.evidence and len(finding.evidence) < MAX_EVIDENCE:
             finding.evidence.append(ev)
     return merge_obligations(list(found.values()))
-
-
-def merge_obligations(*groups: list[ObligationFinding]) -> list[ObligationFinding]:
-    """Union by obligation, value and origin (`inherited_from`: a base's license obliges on its own), in
-    vocabulary order; a finding without a value joins one of the same obligation and origin that has a
-    value, and evidence is pooled."""
-    order = {name: i for i, name in enumerate(obligation_names())}
-    merged: dict[tuple[str, str | None, str | None], ObligationFinding] = {}
-    for group in groups:
-        for o in group:
-            key = (o.obligation, o.value, o.inherited_from)
-            if key not in merged:
-                merged[key] = ObligationFinding(o.obligation, o.value, dict(o.thresholds), o.source,
-                                                o.inherited_from, list(o.evidence))
-                continue
-            m = merged[key]
-            m.evidence.extend(e for e in o.evidence if e not in m.evidence)
-            for k, v in o.thresholds.items():
-                m.thresholds.setdefault(k, v)
-    valued = {(name, origin) for name, value, origin in merged if value is not None}
-    out = []
-    for (name, value, origin), o in merged.items():
-        if value is None and (name, origin) in valued:
-            target = next(m for (n, v, g), m in merged.items() if n == name and g == origin and v is not None)
-            target.evidence.extend(e for e in o.evidence if e not in target.evidence)
-            continue
-        out.append(o)
-    return sorted(out, key=lambda o: (o.inherited_from is not None, o.inherited_from or "",
-                                      order.get(o.obligation, len(order)), o.value or ""))
 
 
 def obligations_of_text(text: str, filename: str) -> list[ObligationFinding]:

@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from openscope.errors import InputError
-from openscope.types import LicenseReport
 
 _NOT_FORMATS = {"interface", "shared", "notice", "diff"}  # the registry, shared helpers; notice and diff render no report
 
@@ -65,6 +64,8 @@ class FormatChoices(Sequence):
 
 def render(report, fmt: str) -> str:
     """The report (a Report or a LicenseReport) in format `fmt`."""
+    from openscope.types import LicenseReport
+
     form = get_format(fmt)
     if isinstance(report, LicenseReport):
         if form.render_license_report is None:
