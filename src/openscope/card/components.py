@@ -71,8 +71,8 @@ def _component_cue():
 
 @functools.cache
 def _rule_words(rule_id: str, key: str) -> frozenset:
-    """A rule's word list `key` (`not_followed_by`, `not_preceded_by`, `unless_words`), lower-cased; empty
-    when it has none."""
+    """A rule's word list `key` (`not_followed_by`, `not_preceded_by`, `unless_words`, `unless_in_match`),
+    lower-cased; empty when it has none."""
     rule = next(r for r in component_rules()["rules"] if r["id"] == rule_id)
     return frozenset(str(w).lower() for w in rule.get(key, []))
 
@@ -134,6 +134,8 @@ def rule_statements(sentence: Sentence, model_id: str | None = None) -> list[Sta
             continue  # "you may not offer the model": a term of use, not a fact
         if _rule_words(rule["id"], "unless_words") & {t.lower_ for t in doc}:
             continue  # "the original weights are not distributed": about another model's weights
+        if _rule_words(rule["id"], "unless_in_match") & {t.lower_ for t in doc[start:end]}:
+            continue  # "hosted only on the Hugging Face platform": the Hub is where it is downloaded
         status = rule["status"]
         if status == "open" and _promised(doc, start, end):
             continue
