@@ -189,6 +189,9 @@ def body_base_links(body: str | None) -> list[BaseLink]:
     return out
 
 
+_WORD_END = re.compile(r"[^\s,;()\[\]]*")
+
+
 @functools.lru_cache(maxsize=8_192)  # templated cards repeat their sentences (the recurring ones stay in)
 def _sentence_links(text: str, scratch: bool) -> tuple[tuple[str | None, str, str | None, str | None], ...]:
     """(ref, relation, license key, family) of the bases one body sentence names: the first relation
@@ -203,11 +206,13 @@ def _sentence_links(text: str, scratch: bool) -> tuple[tuple[str | None, str, st
         cue_start, cue_end = doc[start].idx, doc[end - 1].idx + len(doc[end - 1])
         if cue.before:
             lo = doc[max(0, start - cue.before)].idx
+            lo = text.rfind(" ", 0, lo) + 1  # a token window must not cut a Hub id ("org/Name-7B") in two
             names = [(a + lo, b + lo, i, f) for a, b, i, f in _names_at(text[lo:cue_start])]
             names = [x for x in names if _name_ok(text, cue_start, cue_end, x[0], x[1], scratch)][-1:]
         else:
             hi_tok = min(len(doc), end + cue.after)
             hi = doc[hi_tok - 1].idx + len(doc[hi_tok - 1]) if hi_tok > 0 else cue_start
+            hi = _WORD_END.match(text, hi).end()  # a token window must not cut a Hub id ("org/Name-7B") in two
             names = [(a + cue_start, b + cue_start, i, f) for a, b, i, f in _names_at(text[cue_start:hi])]
             names = [x for x in names if _name_ok(text, cue_start, cue_end, x[0], x[1], scratch)]
         ids = [x[2] for x in names if x[2]]
