@@ -329,3 +329,27 @@ def test_terms_under_a_heading_in_another_language_are_read(catalog):
     text = ("---\nlicense: other\nlicense_name: acme-terms\nlibrary_name: transformers\n---\n# Acme\n\n## Termini\n\n"
             "- The model may be used for non-commercial purposes only.\n- Do not redistribute the weights.\n")
     assert [h for h, _ in terms_sections(parse_card(text).body)] == ["Termini"]
+
+
+@pytest.mark.parametrize("url,model_id,own", [
+    ("https://github.com/example-lab/trainer", "example-lab/Model-7B", True),
+    ("https://github.com/examplelab/trainer", "ExampleLabAI/Model-7B", True),  # a sibling account of the org
+    ("https://github.com/someone/model-7b", "example-lab/Model-7B", True),  # named after the model
+    ("https://github.com/fast-tools/trainer", "example-lab/Model-7B", False),
+    ("https://github.com/exa/trainer", "example-lab/Model-7B", False),  # too short to be a sibling
+])
+def test_which_repositories_are_the_models_own(url, model_id, own):
+    from openscope.card.release import _own_repo
+
+    assert _own_repo(url, model_id) is own
+
+
+def test_a_third_party_training_framework_is_not_the_models_training_code():
+    from openscope.card.components import text_statements
+
+    for sentence in ("Fine-tuned using the Example training framework (https://github.com/fast-tools/trainer).",
+                     "The training code is based on https://github.com/someone-else/nanotrain."):
+        assert all(s.component != "training_code" for s in text_statements(sentence, "example-lab/model")), sentence
+        # The same sentence pointing at the model's own repository is its training code.
+        own = sentence.replace("fast-tools", "example-lab").replace("someone-else", "example-lab")
+        assert any(s.component == "training_code" for s in text_statements(own, "example-lab/model")), own

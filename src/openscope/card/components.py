@@ -102,15 +102,10 @@ def _promised(doc, start: int, end: int) -> bool:
 
 
 def _own_repo(urls: list[str], model_id: str | None) -> bool:
-    """A GitHub repository owned by the model's own organisation (its code, not a third-party tool)."""
-    if not model_id or "/" not in model_id:
-        return False
-    org = model_id.split("/")[0].lower()
-    for url in urls:
-        m = re.match(r"https?://(?:www\.)?github\.com/([^/\s]+)", url, re.I)
-        if m and m[1].lower() == org:
-            return True
-    return False
+    """A repository of the model's own organisation, or named after it (its code, not a third-party tool)."""
+    from openscope.card.release import _own_repo as own
+
+    return any(own(url, model_id) for url in urls)
 
 
 def rule_statements(sentence: Sentence, model_id: str | None = None) -> list[Statement]:

@@ -328,13 +328,17 @@ def _squash(text: str) -> str:
 
 
 def _own_repo(url: str, model_id: str | None) -> bool:
-    """A repository of the model's own organisation, or one named after the model."""
+    """A repository of the model's own organisation (or of a sibling account of it: HuggingFaceTB's code
+    under huggingface/, Qwen's under QwenLM/), or one named after the model."""
     m = re.search(r"(?:github\.com|gitlab\.com)/([^/\s]+)/([^/\s#?]+)", url, re.I)
     if not m or not model_id or "/" not in model_id:
         return False
     org, name = model_id.split("/", 1)
-    repo = _squash(m[2])
-    return m[1].lower() == org.lower() or (len(repo) >= 4 and (_squash(name).startswith(repo) or _squash(org) == repo))
+    repo, host_org, hub_org = _squash(m[2]), _squash(m[1]), _squash(org)
+    shorter = min(host_org, hub_org, key=len)
+    sibling = len(shorter) >= 4 and (host_org.startswith(hub_org) or hub_org.startswith(host_org))
+    return m[1].lower() == org.lower() or sibling or (
+        len(repo) >= 4 and (_squash(name).startswith(repo) or hub_org == repo))
 
 
 def link_findings(text: str, model_id: str | None = None) -> list[tuple[str, str, str]]:
@@ -369,6 +373,8 @@ def link_findings(text: str, model_id: str | None = None) -> list[tuple[str, str
             comp, explicit = _head(words, lo, hi)
             if comp is None or host not in (comp, None):
                 continue
+            if host == "training_code" and not _own_repo(tok.text, model_id):
+                continue  # someone else's repository is a tool the model was trained with, not its code
             if explicit:
                 found.setdefault(comp, "component-link")
             elif host == comp and (comp == "training_data" or set(words[lo:hi]) & v.whole
@@ -410,7 +416,7 @@ def _cell_status(cell: str, comp: str, explicit: bool, model_id: str | None) -> 
     for i in [i for i, is_url in enumerate(url_flags(doc)) if is_url]:
         tok = doc[i]
         host = _host_kind(tok.text)
-        if host == comp and (explicit or comp == "training_data" or _own_repo(_as_url(tok.text), model_id)):
+        if host == comp and (comp == "training_data" or _own_repo(_as_url(tok.text), model_id)):
             return "open"
         if host is None and explicit:
             return "open"
