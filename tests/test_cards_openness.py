@@ -25,7 +25,7 @@ def catalog():
 def _read(sentence: str) -> dict[str, str]:
     text = normalize(sentence)
     found: dict[str, str] = {}
-    for component, status, _ in (release_findings(text) + link_findings(text, "example-lab/model")
+    for component, status, _ in (release_findings(text, "example-lab/model") + link_findings(text, "example-lab/model")
                                  + table_findings(text, "example-lab/model")):
         found.setdefault(component, status)
     return found
@@ -271,3 +271,85 @@ def test_an_artefact_table_that_keeps_the_data_closed(catalog):
     report = assess(card_facts(text, "finch-lab/Finch-1B"), catalog, DictResolver())
     assert report.spectrum == "open-weights"
     assert report.components["training_data"] == "closed"
+
+
+def test_things_located_at_the_models_own_repository_are_released():
+    # A list of training artefacts "at" a URL: released there when the repository is the model's own.
+    text = normalize("The trainer, the stage configs and the launch scripts for training are at "
+                     "https://github.com/example-lab/model-train.")
+    assert ("training_code", "open", "release-statement") in release_findings(text, "example-lab/model")
+    # Someone else's repository is a tool the model was trained with, not its training code.
+    assert release_findings(text, "other-lab/model") == []
+    # Only the components the address can hold: data named beside a code repository is not released.
+    text = normalize("The data filters and the trainer for pretraining live at https://github.com/example-lab/x.")
+    found = {c for c, _, _ in release_findings(text, "example-lab/model")}
+    assert found == {"training_code"}
+
+
+def test_a_code_column_with_the_models_own_repository_opens_its_code():
+    from openscope.card.components import text_statements
+
+    body = ("| stage | data | code |\n|---|---|---|\n"
+            "| upstream pretraining | a public corpus | a public trainer, Apache-2.0 |\n"
+            "| our tuning | example-lab/sft on the Hub | https://github.com/example-lab/tune-scripts, MIT |\n")
+    found = {(s.component, s.status, s.rule) for s in text_statements(body, "example-lab/model")}
+    assert ("training_code", "open", "table-column") in found
+    # The same table for a model of another organisation links to someone else's code.
+    assert not any(s.rule == "table-column" for s in text_statements(body, "other-lab/model"))
+
+
+def test_a_table_comparing_models_says_nothing_about_this_one():
+    from openscope.card.components import text_statements
+
+    body = ("| model | weights | training code | training data |\n|---|---|---|---|\n"
+            "| Some closed model | ✗ | ✗ | ✗ |\n| Another model | ✓ | ✗ | ✗ |\n")
+    assert not any(s.rule == "table-column" for s in text_statements(body, "example-lab/model"))
+
+
+@pytest.mark.parametrize("sentence", [
+    "There are no weights here. The model runs only on the vendor's platform.",
+    "It answers through an SDK. The model weights are not distributed.",
+    "Acme does not offer the weights for download or on-premise installation.",
+    "It is offered exclusively as a cloud service; Acme does not release the model.",
+])
+def test_a_card_that_withholds_the_model_is_a_hosted_api(catalog, sentence):
+    text = f"---\nlicense: other\nlicense_name: acme-terms\npipeline_tag: text-generation\n---\n# Acme\n\n{sentence}\n"
+    report = assess(card_facts(text, "acme/Acme-Large"), catalog, DictResolver())
+    assert report.spectrum == "closed-api"
+
+
+def test_a_hosting_term_binding_the_licensee_keeps_the_weights_open(catalog):
+    text = ("---\nlicense: other\nlicense_name: acme-terms\nlibrary_name: transformers\n---\n# Acme\n\n## License\n\n"
+            "You may not offer the model to third parties as a hosted API without our permission.\n")
+    report = assess(card_facts(text, "acme/Acme-7B"), catalog, DictResolver())
+    assert report.spectrum == "open-weights"
+
+
+def test_terms_under_a_heading_in_another_language_are_read(catalog):
+    text = ("---\nlicense: other\nlicense_name: acme-terms\nlibrary_name: transformers\n---\n# Acme\n\n## Termini\n\n"
+            "- The model may be used for non-commercial purposes only.\n- Do not redistribute the weights.\n")
+    assert [h for h, _ in terms_sections(parse_card(text).body)] == ["Termini"]
+
+
+@pytest.mark.parametrize("url,model_id,own", [
+    ("https://github.com/example-lab/trainer", "example-lab/Model-7B", True),
+    ("https://github.com/examplelab/trainer", "ExampleLabAI/Model-7B", True),  # a sibling account of the org
+    ("https://github.com/someone/model-7b", "example-lab/Model-7B", True),  # named after the model
+    ("https://github.com/fast-tools/trainer", "example-lab/Model-7B", False),
+    ("https://github.com/exa/trainer", "example-lab/Model-7B", False),  # too short to be a sibling
+])
+def test_which_repositories_are_the_models_own(url, model_id, own):
+    from openscope.card.release import _own_repo
+
+    assert _own_repo(url, model_id) is own
+
+
+def test_a_third_party_training_framework_is_not_the_models_training_code():
+    from openscope.card.components import text_statements
+
+    for sentence in ("Fine-tuned using the Example training framework (https://github.com/fast-tools/trainer).",
+                     "The training code is based on https://github.com/someone-else/nanotrain."):
+        assert all(s.component != "training_code" for s in text_statements(sentence, "example-lab/model")), sentence
+        # The same sentence pointing at the model's own repository is its training code.
+        own = sentence.replace("fast-tools", "example-lab").replace("someone-else", "example-lab")
+        assert any(s.component == "training_code" for s in text_statements(own, "example-lab/model")), own

@@ -278,3 +278,36 @@ def test_a_modified_license_file_is_reported_once(corpus, tmp_path, catalog):
     modified = [w for w in report.warnings if w.code == "license-modified"]
     assert len(modified) == 1 and "apache-2.0" in modified[0].message, report.warnings
     assert "use-restrictions" in {f.flag for f in report.flags}
+
+
+@pytest.mark.parametrize("recipe,expected", [pytest.param(r, e, id=e[0]) for r, e in lineage_rules()["mergekit_examples"]])
+def test_a_merge_recipe_in_the_body_names_the_bases(recipe, expected):
+    from openscope.card.links import mergekit_links
+
+    links = mergekit_links("Made with mergekit:\n\n" + recipe + "\n")
+    assert [link.ref for link in links] == expected
+    assert {link.relation for link in links} == {"merge"}
+
+
+@pytest.mark.parametrize("block", lineage_rules()["mergekit_negative"])
+def test_code_blocks_that_are_no_merge_recipe_name_no_base(block):
+    from openscope.card.links import mergekit_links
+
+    assert mergekit_links(block) == []
+
+
+def test_a_permissive_merge_over_llama_named_only_in_its_recipe_conflicts(catalog):
+    base = hub_facts("meta/llama-base", "llama2")
+    text = ("---\nlicense: mit\ntags: [merge]\n---\n# A merge\n\n```yaml\nmerge_method: dare_ties\n"
+            "base_model: meta/llama-base\nmodels:\n  - model: lab/tune-a\n  - model: lab/tune-b\n"
+            "dtype: bfloat16\n```\n")
+    report = assess(card_facts(text), catalog, DictResolver(base))
+    assert {"user-cap", "competitor-ban"} <= set(_flags(report))
+    assert "license-conflict" in warning_codes(report)
+
+
+def test_the_starting_point_named_in_the_body_is_the_base(catalog):
+    base = hub_facts("meta/llama-base", "llama2")
+    text = "---\nlicense: apache-2.0\n---\n## Training\n\nThe starting point is meta/llama-base, tuned for 3 epochs.\n"
+    report = assess(card_facts(text), catalog, DictResolver(base))
+    assert "license-conflict" in warning_codes(report)

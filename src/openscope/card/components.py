@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from openscope.card.cues import pattern_cue
+from openscope.card.release import column_findings, table_cells
 from openscope.card.rules import RULES_DIR, component_rules
 from openscope.card.sentences import Sentence, card_sentences, normalize, tokens
 from openscope.text.patterns import build_matcher
@@ -71,6 +72,14 @@ def _component_cue():
     return pattern_cue(p for r in component_rules()["rules"] for p in r["patterns"])
 
 
+@functools.cache
+def _rule_words(rule_id: str, key: str) -> frozenset:
+    """A rule's word list `key` (`not_followed_by`, `not_preceded_by`, `unless_words`, `unless_in_match`),
+    lower-cased; empty when it has none."""
+    rule = next(r for r in component_rules()["rules"] if r["id"] == rule_id)
+    return frozenset(str(w).lower() for w in rule.get(key, []))
+
+
 @dataclass
 class Statement:
     component: str
@@ -96,15 +105,10 @@ def _promised(doc, start: int, end: int) -> bool:
 
 
 def _own_repo(urls: list[str], model_id: str | None) -> bool:
-    """A GitHub repository owned by the model's own organisation (its code, not a third-party tool)."""
-    if not model_id or "/" not in model_id:
-        return False
-    org = model_id.split("/")[0].lower()
-    for url in urls:
-        m = re.match(r"https?://(?:www\.)?github\.com/([^/\s]+)", url, re.I)
-        if m and m[1].lower() == org:
-            return True
-    return False
+    """A repository of the model's own organisation, or named after it (its code, not a third-party tool)."""
+    from openscope.card.release import _own_repo as own
+
+    return any(own(url, model_id) for url in urls)
 
 
 def rule_statements(sentence: Sentence, model_id: str | None = None) -> list[Statement]:
@@ -122,6 +126,14 @@ def rule_statements(sentence: Sentence, model_id: str | None = None) -> list[Sta
         rule = rules[vocab.strings[match_id]]
         if rule.get("needs_own_repo") and not _own_repo(sentence.urls, model_id):
             continue
+        if end < len(doc) and doc[end].lower_ in _rule_words(rule["id"], "not_followed_by"):
+            continue  # "the model's training data": the match names another thing
+        if start > 0 and doc[start - 1].lower_ in _rule_words(rule["id"], "not_preceded_by"):
+            continue  # "you may not offer the model": a term of use, not a fact
+        if _rule_words(rule["id"], "unless_words") & {t.lower_ for t in doc}:
+            continue  # "the original weights are not distributed": about another model's weights
+        if _rule_words(rule["id"], "unless_in_match") & {t.lower_ for t in doc[start:end]}:
+            continue  # "hosted only on the Hugging Face platform": the Hub is where it is downloaded
         status = rule["status"]
         if status == "open" and _promised(doc, start, end):
             continue
@@ -201,7 +213,7 @@ def release_statements(sentence: Sentence, model_id: str | None = None) -> list[
     from openscope.card.release import link_findings, release_findings, table_findings
 
     found: dict[str, Statement] = {}
-    for component, status, rule in (release_findings(sentence.text) + link_findings(sentence.text, model_id)
+    for component, status, rule in (release_findings(sentence.text, model_id) + link_findings(sentence.text, model_id)
                                     + table_findings(sentence.text, model_id)):
         prev = found.get(component)
         if prev is None or STATUS_ORDER[status] < STATUS_ORDER[prev.status]:
@@ -222,9 +234,21 @@ def sentence_statements(sentence: Sentence, model_id: str | None = None) -> list
 def text_statements(body: str | None, model_id: str | None = None) -> list[Statement]:
     """Rules first; the classifier speaks only for sentences no rule matched."""
     out: list[Statement] = []
+    header: list[str] | None = None  # the header row of the table being read
+    previous_row = False
     for sentence in card_sentences(body):
         out.extend(_read_sentence(sentence.text, tuple(sentence.urls), _own_repo_key(sentence, model_id)))
+        row = "|" in sentence.text
+        if row and not previous_row:
+            header = table_cells(sentence.text)
+        elif row and header and not _TABLE_RULE.match(sentence.text):
+            out.extend(Statement(c, st, rule, sentence.text, sentence.urls)
+                       for c, st, rule in column_findings(header, sentence.text, model_id))
+        previous_row = row
     return out
+
+
+_TABLE_RULE = re.compile(r"^[\s|:\-]+$")
 
 
 # A repository "of the model's own" (both `_own_repo`s) needs an "org/name" id and a GitHub or GitLab

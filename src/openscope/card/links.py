@@ -189,6 +189,9 @@ def body_base_links(body: str | None) -> list[BaseLink]:
     return out
 
 
+_WORD_END = re.compile(r"[^\s,;()\[\]]*")
+
+
 @functools.lru_cache(maxsize=8_192)  # templated cards repeat their sentences (the recurring ones stay in)
 def _sentence_links(text: str, scratch: bool) -> tuple[tuple[str | None, str, str | None, str | None], ...]:
     """(ref, relation, license key, family) of the bases one body sentence names: the first relation
@@ -203,11 +206,13 @@ def _sentence_links(text: str, scratch: bool) -> tuple[tuple[str | None, str, st
         cue_start, cue_end = doc[start].idx, doc[end - 1].idx + len(doc[end - 1])
         if cue.before:
             lo = doc[max(0, start - cue.before)].idx
+            lo = text.rfind(" ", 0, lo) + 1  # a token window must not cut a Hub id ("org/Name-7B") in two
             names = [(a + lo, b + lo, i, f) for a, b, i, f in _names_at(text[lo:cue_start])]
             names = [x for x in names if _name_ok(text, cue_start, cue_end, x[0], x[1], scratch)][-1:]
         else:
             hi_tok = min(len(doc), end + cue.after)
             hi = doc[hi_tok - 1].idx + len(doc[hi_tok - 1]) if hi_tok > 0 else cue_start
+            hi = _WORD_END.match(text, hi).end()  # a token window must not cut a Hub id ("org/Name-7B") in two
             names = [(a + cue_start, b + cue_start, i, f) for a, b, i, f in _names_at(text[cue_start:hi])]
             names = [x for x in names if _name_ok(text, cue_start, cue_end, x[0], x[1], scratch)]
         ids = [x[2] for x in names if x[2]]
@@ -217,6 +222,50 @@ def _sentence_links(text: str, scratch: bool) -> tuple[tuple[str | None, str, st
         if fam is not None:
             return ((fam.model, cue.relation, fam.license, fam.name),)
     return ()
+
+
+_FENCED = re.compile(r"^[ \t]*(```|~~~)[ \t]*(yaml|yml)?[ \t]*\n(.*?)^[ \t]*\1", re.M | re.S | re.I)
+
+
+def mergekit_links(body: str | None) -> list[BaseLink]:
+    """Bases named by a merge recipe in the body (`cardrules/lineage.yaml` `mergekit`): its base model,
+    else every donor model it lists."""
+    if not body or "model" not in body:
+        return []
+    import yaml
+
+    from openscope.card.parse import _expanded_size
+
+    rules = lineage_rules().get("mergekit") or {}
+    markers = tuple(rules.get("markers", ()))
+    base_key = rules.get("base_key", "base_model")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    for m in _FENCED.finditer(body):
+        block = m[3]
+        if len(block) > int(rules.get("max_chars", 20_000)) or not any(
+                re.search(rf"^{re.escape(k)}\s*:", block, re.M) for k in markers):
+            continue
+        try:
+            data = yaml.load(block, Loader=loader)
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError):
+            continue
+        if not isinstance(data, dict) or not any(k in data for k in markers) or _expanded_size(data) is None:
+            continue
+        base = data.get(base_key)
+        if isinstance(base, str) and is_hub_id(base.strip()):
+            return [BaseLink(base.strip(), "merge", "mergekit config", f"merge recipe {base_key}: {base.strip()}")]
+        donors: list[str] = []
+        for key in rules.get("list_keys", ()):
+            for entry in data.get(key) or []:
+                if not isinstance(entry, dict):
+                    continue
+                for item in [entry, *(entry.get("sources") or [])]:
+                    ref = item.get("model") if isinstance(item, dict) else None
+                    if isinstance(ref, str) and is_hub_id(ref.strip()) and ref.strip() not in donors:
+                        donors.append(ref.strip())
+        if donors:
+            return [BaseLink(d, "merge", "mergekit config", f"merge recipe model: {d}") for d in donors]
+    return []
 
 
 @functools.cache
@@ -357,6 +406,8 @@ def card_base_links(facts: ModelFacts, guess_from_name: bool = True) -> tuple[li
         if m and is_hub_id(m[1]) and all(m[1].lower() != (link.ref or "").lower() for link in links):
             links.append(BaseLink(m[1], relation, "tags", f"tag {tag}"))
     links = [_with_fallbacks(link) for link in links]
+    if not links:
+        links = [_with_fallbacks(link) for link in mergekit_links(facts.card_body)]
     if not links:
         body_links = [_with_fallbacks(link) for link in body_base_links(facts.card_body)]
         for link in body_links:

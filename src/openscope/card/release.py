@@ -130,17 +130,18 @@ def _component(words: list[str], lo: int, hi: int, sentence_words: set[str], who
 class _Reader:
     """One sentence's tokens, read clause by clause."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, model_id: str | None = None):
         self.text = text
+        self.model_id = model_id
         self.doc = tokens(text)
         self.words = lower_words(self.doc)
         self.sentence_words = set(self.words)
         self.found: dict[str, tuple[str, str]] = {}
 
     def note(self, item: tuple[int, int], clause: tuple[int, int], trigger: int, rule: str,
-             negated: bool = False, whole: bool = False) -> None:
+             negated: bool = False, whole: bool = False, allowed: frozenset | None = None) -> None:
         comp = _component(self.words, item[0], item[1], self.sentence_words, whole)
-        if comp is None:
+        if comp is None or (allowed is not None and comp not in allowed):
             return
         status = self.status(clause, item, trigger, negated)
         if status is None:
@@ -200,6 +201,26 @@ class _Reader:
             j -= 1
         return j if j >= lo and words[j] in v.links else None
 
+    def located_at(self, lo: int, i: int, hi: int) -> tuple[int, frozenset] | None:
+        """"The trainer, the configs and the scripts are at <URL>": a linking verb at `i`, a place word
+        and a URL right after it. (where the URL is, the components its address can hold), or None. A
+        repository counts only when it is the model's own; a dataset address for data."""
+        v, words = vocab(), self.words
+        if words[i] not in v.located_verbs or i == lo:
+            return None
+        k = i + 1
+        while k < hi and k <= i + 2 and words[k] in v.adverbs:
+            k += 1
+        if k + 1 >= hi or words[k] not in v.located_at:
+            return None
+        url = k + 1 + (words[k + 1] == "(")
+        if url >= hi or not url_flags(self.doc)[url]:
+            return None
+        host = _host_kind(self.doc[url].text)
+        if host == "training_code" and not _own_repo(_as_url(self.doc[url].text), self.model_id):
+            return None
+        return (url, frozenset({host})) if host in TRAINING else None
+
     def read(self) -> list[tuple[str, str, str]]:
         v, words = vocab(), self.words
         if not self.sentence_words & (v.nouns["training_code"] | v.nouns["training_data"]):
@@ -218,6 +239,10 @@ class _Reader:
                     if i + 2 < hi and words[i + 1] == "," and words[i + 2] == "including":
                         for item in _items(words, i + 3, self.object_end(i + 3, hi)):
                             self.note(item, (lo, hi), i, "release-statement", negated)
+                    triggered = True
+                elif (place := self.located_at(lo, i, hi)) is not None:
+                    for item in _items(words, lo, i):
+                        self.note(item, (lo, hi), i, "release-statement", allowed=place[1])
                     triggered = True
                 elif w in v.verbs and self.active_ok(lo, i):
                     for item in _items(words, i + 1, self.object_end(i + 1, hi)):
@@ -257,11 +282,12 @@ def _url_cue() -> Cue:
     return Cue(URL_CUE)
 
 
-def release_findings(text: str) -> list[tuple[str, str, str]]:
-    """(component, status, rule) for every training component a release statement in `text` speaks of."""
+def release_findings(text: str, model_id: str | None = None) -> list[tuple[str, str, str]]:
+    """(component, status, rule) for every training component a release statement in `text` speaks of.
+    `model_id` tells the model's own repositories ("... are at <its repository>")."""
     if not _noun_cue()(text):
         return []  # a statement reads only a sentence naming a component noun (`_Reader.read`)
-    return _Reader(text).read()
+    return _Reader(text, model_id).read()
 
 
 def _host_kind(url: str) -> str | None:
@@ -302,13 +328,17 @@ def _squash(text: str) -> str:
 
 
 def _own_repo(url: str, model_id: str | None) -> bool:
-    """A repository of the model's own organisation, or one named after the model."""
+    """A repository of the model's own organisation (or of a sibling account of it: HuggingFaceTB's code
+    under huggingface/, Qwen's under QwenLM/), or one named after the model."""
     m = re.search(r"(?:github\.com|gitlab\.com)/([^/\s]+)/([^/\s#?]+)", url, re.I)
     if not m or not model_id or "/" not in model_id:
         return False
     org, name = model_id.split("/", 1)
-    repo = _squash(m[2])
-    return m[1].lower() == org.lower() or (len(repo) >= 4 and (_squash(name).startswith(repo) or _squash(org) == repo))
+    repo, host_org, hub_org = _squash(m[2]), _squash(m[1]), _squash(org)
+    shorter = min(host_org, hub_org, key=len)
+    sibling = len(shorter) >= 4 and (host_org.startswith(hub_org) or hub_org.startswith(host_org))
+    return m[1].lower() == org.lower() or sibling or (
+        len(repo) >= 4 and (_squash(name).startswith(repo) or hub_org == repo))
 
 
 def link_findings(text: str, model_id: str | None = None) -> list[tuple[str, str, str]]:
@@ -343,6 +373,8 @@ def link_findings(text: str, model_id: str | None = None) -> list[tuple[str, str
             comp, explicit = _head(words, lo, hi)
             if comp is None or host not in (comp, None):
                 continue
+            if host == "training_code" and not _own_repo(tok.text, model_id):
+                continue  # someone else's repository is a tool the model was trained with, not its code
             if explicit:
                 found.setdefault(comp, "component-link")
             elif host == comp and (comp == "training_data" or set(words[lo:hi]) & v.whole
@@ -384,7 +416,7 @@ def _cell_status(cell: str, comp: str, explicit: bool, model_id: str | None) -> 
     for i in [i for i, is_url in enumerate(url_flags(doc)) if is_url]:
         tok = doc[i]
         host = _host_kind(tok.text)
-        if host == comp and (explicit or comp == "training_data" or _own_repo(_as_url(tok.text), model_id)):
+        if host == comp and (comp == "training_data" or _own_repo(_as_url(tok.text), model_id)):
             return "open"
         if host is None and explicit:
             return "open"
@@ -393,6 +425,40 @@ def _cell_status(cell: str, comp: str, explicit: bool, model_id: str | None) -> 
 
 def _as_url(text: str) -> str:
     return text if text.lower().startswith("http") else f"https://{text}"
+
+
+def table_cells(text: str) -> list[str]:
+    """A table row's cells in their places, empty ones kept ("a | | b |" -> ["a", "", "b"])."""
+    cells = [c.strip() for c in text.split("|")]
+    while cells and not cells[-1]:
+        cells.pop()
+    return cells
+
+
+def column_findings(header: list[str], text: str, model_id: str | None = None) -> list[tuple[str, str, str]]:
+    """(component, "open", "table-column") for a row of a table whose column headers name the components
+    ("| stage | data | code |"): a cell under such a header that links to where that component lives
+    (the model's own repository for code, a dataset address for data). Only a link counts: a table
+    that compares models ("| Llama 2 | ✗ | ✗ |") says nothing about this one."""
+    cells = table_cells(text)
+    found: dict[str, str] = {}
+    for name, cell in zip(header[1:], cells[1:]):
+        words = lower_words(tokens(name))
+        comp, _ = _head(words, 0, len(words))
+        if comp is None or comp in found or not _URL_IN_CELL.search(cell):
+            continue
+        doc = tokens(cell)
+        if set(lower_words(doc)) & (vocab().future | vocab().negations):
+            continue
+        for i in [i for i, is_url in enumerate(url_flags(doc)) if is_url]:
+            url = _as_url(doc[i].text)
+            if _host_kind(url) == comp and (comp == "training_data" or _own_repo(url, model_id)):
+                found[comp] = "table-column"
+                break
+    return [(comp, "open", rule) for comp, rule in found.items()]
+
+
+_URL_IN_CELL = re.compile(r"https?://|www\.|\.(?:com|org|co|io)/", re.I)
 
 
 _CHECK_MARK = re.compile(r"^\s*(\[[xX ]\]|[✅✓✔☑❌✗✘])\s*(.+)$")
