@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from openscope.card.cues import pattern_cue
-from openscope.card.release import column_findings, table_cells
 from openscope.card.rules import RULES_DIR, component_rules
 from openscope.card.sentences import Sentence, card_sentences, normalize, tokens
 from openscope.text.patterns import build_matcher
@@ -239,6 +238,8 @@ def text_statements(body: str | None, model_id: str | None = None) -> list[State
     for sentence in card_sentences(body):
         out.extend(_read_sentence(sentence.text, tuple(sentence.urls), _own_repo_key(sentence, model_id)))
         row = "|" in sentence.text
+        if row:  # tables are read by card/release, imported only for a card that has one
+            from openscope.card.release import column_findings, table_cells
         if row and not previous_row:
             header = table_cells(sentence.text)
         elif row and header and not _TABLE_RULE.match(sentence.text):
