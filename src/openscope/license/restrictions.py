@@ -115,7 +115,10 @@ def _figures_before(seg, ruleset, matches, hits: list[SentenceHit]) -> list[Sent
             s, e = matches[i].sentences[k]
             before.append(sentence_text(seg.blocks[i], matches[i].doc, s, e))
             k -= 1
-        figure = next((found for text in before if (found := thresholds_for(h.flag, text))), None)
+        # what is counted must be named here or before: "our budget is NZD 3.2 million. That figure is
+        # mentioned because ..." sets no revenue cap
+        named = counted_named(h.flag, own) or any(counted_named(h.flag, text) for text in before)
+        figure = next((found for text in before if (found := thresholds_for(h.flag, text))), None) if named else None
         if figure is None and before and counted_named(h.flag, before[0]):
             # the number here, what it counts named just before: "If that figure was greater than
             # 350,000,000" is read as "If users was greater than 350,000,000"

@@ -101,7 +101,7 @@ class RuleSet:
     phrases_cased: object  # spacy PhraseMatcher on ORTH (abbreviations such as "EU", "U.S.")
     rules_by_key: dict[str, Rule] = field(default_factory=dict)
     anchored: dict[str, list[Rule]] = field(default_factory=dict)  # "cue|name" -> rules anchored on it
-    every_flag_vetoes: tuple[Condition, ...] = ()  # cues that make a sentence no clause at all (a question)
+    every_flag_vetoes: tuple[Condition, ...] = ()  # cues that make a sentence (or a clause) state no term: a question
     # cues that state no term when a ban governs them: under "You may not:", "(a) add a use policy"
     under_ban_vetoes: tuple[Condition, ...] = ()
     ban_cues: frozenset[str] = frozenset()  # the cues that make a sentence or its lead-in a ban
@@ -316,6 +316,7 @@ def load_rules(directory: Path | None = None) -> RuleSet:
         _add(parts, f"cue|{name}", spec or {}, f"{cue_file.name}: cue {name!r}")
     cues = set(raw_cues)
     vetoes = cue_doc.get("veto_every_flag") or []
+    clause_vetoes = cue_doc.get("veto_every_flag_in_clause") or []
     under_ban = cue_doc.get("veto_every_flag_under_ban") or {}
     under_lead_in = cue_doc.get("veto_items_under") or []
     under_heading = cue_doc.get("veto_sections_under") or []
@@ -324,7 +325,7 @@ def load_rules(directory: Path | None = None) -> RuleSet:
         for n in (name, *cancelled):
             if n not in cues:
                 raise RuleError(f"{cue_file.name}: cancels: unknown cue {n!r}")
-    for key, names in (("veto_every_flag", vetoes), ("veto_every_flag_under_ban", [*(under_ban.get("cues") or ()),
+    for key, names in (("veto_every_flag", vetoes), ("veto_every_flag_in_clause", clause_vetoes), ("veto_every_flag_under_ban", [*(under_ban.get("cues") or ()),
                        *(under_ban.get("ban") or ())]), ("veto_items_under", under_lead_in),
                        ("veto_sections_under", under_heading)):
         for name in names:
@@ -342,7 +343,8 @@ def load_rules(directory: Path | None = None) -> RuleSet:
         flags[fr.flag] = fr
     ruleset = RuleSet(flags=flags, cues=tuple(sorted(cues)), positives=token_matchers[0],
                       marks=token_matchers[1], phrases=phrases, phrases_cased=phrases_cased,
-                      every_flag_vetoes=tuple(Condition(key=f"cue|{n}", scope="sentence", cue=n) for n in vetoes),
+                      every_flag_vetoes=(*(Condition(key=f"cue|{n}", scope="sentence", cue=n) for n in vetoes),
+                                         *(Condition(key=f"cue|{n}", scope="clause", cue=n) for n in clause_vetoes)),
                       under_ban_vetoes=tuple(Condition(key=f"cue|{n}", scope="clause", cue=n)
                                              for n in under_ban.get("cues") or ()),
                       ban_cues=frozenset(f"cue|{n}" for n in under_ban.get("ban") or ()),
