@@ -89,6 +89,27 @@ def test_training_code_link_counts_for_code(catalog):
     assert report.spectrum == "fully-open"
 
 
+@pytest.mark.parametrize("badges", [
+    '<a href="https://github.com/lab/trainer"><img alt="training code" src="https://img.shields.io/badge/x"></a>\n'
+    '<a href="https://huggingface.co/datasets/lab/corpus"><img alt="pretraining data" src="https://img.shields.io/badge/y"></a>\n',
+    "[![training code](https://img.shields.io/badge/x)](https://github.com/lab/trainer) "
+    "[![pretraining data](https://img.shields.io/badge/y)](https://huggingface.co/datasets/lab/corpus)\n",
+])
+def test_a_badge_names_what_its_link_is(catalog, badges):
+    # the badge's alternative text is the link's text: "training code (https://github.com/lab/trainer)"
+    text = "---\nlicense: apache-2.0\n---\n" + badges + "\n# Open-7B\n\nA small model.\n"
+    report = assess(card_facts(text, "lab/open-7b"), catalog, DictResolver())
+    assert report.components["training_code"] == "open"
+    assert report.spectrum == "fully-open"
+
+
+def test_a_badge_without_words_opens_nothing(catalog):
+    text = ('---\nlicense: apache-2.0\n---\n<a href="https://github.com/lab/trainer"><img src="https://img.shields.io/badge/x"></a>\n'
+            "\n# Open-7B\n\nA small model.\n")
+    report = assess(card_facts(text, "lab/open-7b"), catalog, DictResolver())
+    assert report.components["training_code"] != "open"
+
+
 def test_open_code_and_data_of_a_finetune_do_not_open_its_base(catalog):
     base = hub_facts("meta-llama/Llama-2-7b-hf", "llama2")
     text = ("---\nlicense: llama2\nbase_model: meta-llama/Llama-2-7b-hf\n---\n"

@@ -174,12 +174,27 @@ _CARD_HTML_LINK = re.compile(r"<a\s[^>]*href=[\"']([^\"']+)[\"'][^>]*>(.*?)</a>"
 
 _CARD_HTML_TAG = re.compile(r"<[^>]+>")
 
+# A badge: a linked image whose alternative text names what the link is ("train code", "dataset")
+_CARD_MD_BADGE = re.compile(r"\[!\[([^\]]*)\]\([^)]*\)\]\(\s*([^)\s]+)[^)]*\)")
+
+_CARD_IMG_ALT = re.compile(r"<img\s[^>]*alt=[\"']([^\"']*)[\"']", re.I)
+
+
+def _html_link_text(inner: str) -> str:
+    """The text of an HTML link, or the alternative text of the image it wraps (a badge)."""
+    text = _CARD_HTML_TAG.sub("", inner).strip()
+    if text:
+        return text
+    alt = _CARD_IMG_ALT.search(inner)
+    return alt[1].strip() if alt else ""
+
 
 def clean_markdown(body: str) -> str:
     """Markdown/HTML to plain lines; a link keeps its text and its URL ("text (url)")."""
     text = _HTML_COMMENT.sub(" ", body)
     text = _CARD_CODE_BLOCK.sub(" ", text)
+    text = _CARD_MD_BADGE.sub(lambda m: f"{m[1]} ({m[2]})", text)
     text = _CARD_IMAGE.sub(" ", text)
-    text = _CARD_HTML_LINK.sub(lambda m: f"{_CARD_HTML_TAG.sub('', m[2])} ({m[1]})", text)
+    text = _CARD_HTML_LINK.sub(lambda m: f"{_html_link_text(m[2])} ({m[1]})", text)
     text = _CARD_MD_LINK.sub(lambda m: f"{m[1]} ({m[2]})", text)
     return _CARD_HTML_TAG.sub(" ", text)
