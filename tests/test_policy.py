@@ -388,6 +388,29 @@ def test_policy_schema_is_generated_and_validates_the_shipped_policies():
         jsonschema.validate({"deny-flags": ["non-comercial"]}, schema)
 
 
+def test_files_shipped_with_openscope_read_unvalidated_give_the_validated_policy():
+    # The built-in default and the presets are merged without pydantic on every run (the warm `check`
+    # path); this test is the validation they skip, and it requires the two readings to be the same.
+    import tomllib
+    from pathlib import Path
+
+    from openscope.policy import DEFAULT_POLICY, PRESETS_DIR
+
+    for path in (DEFAULT_POLICY, *PRESETS_DIR.glob("*.toml")):
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        validated = parse_policy(data, path)
+        trusted = parse_policy(data, path, trusted=True)
+        assert trusted == validated and trusted.layers == validated.layers, path.name
+    assert load_policy(start=Path("/")).deny_flags == parse_policy(
+        tomllib.loads(DEFAULT_POLICY.read_text(encoding="utf-8")), DEFAULT_POLICY).deny_flags
+
+
+def test_a_user_policy_is_still_validated_when_it_starts_from_a_preset(tmp_path):
+    with pytest.raises(PolicyError) as info:
+        load_policy(write(tmp_path, 'preset = "commercial-saas"\ndeny-flags = ["non-comercial"]\n'))
+    assert info.value.key == "deny-flags"
+
+
 # ---------------------------------------------------------------- licenses, presets, extend
 
 

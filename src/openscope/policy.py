@@ -240,7 +240,9 @@ def load_policy(path: str | Path | None = None, *, start: Path | None = None) ->
         return parse_policy(data, path)
     found = find_policy(start)
     if found is None:
-        policy = parse_policy(_read_toml(DEFAULT_POLICY), DEFAULT_POLICY)
+        # openscope's own file, validated by the test suite (tests/test_policy.py): not again on every run,
+        # which kept pydantic on the warm path of `check`
+        policy = parse_policy(_read_toml(DEFAULT_POLICY), DEFAULT_POLICY, trusted=True)
         return replace(policy, source="<built-in default>", builtin=True)
     return parse_policy(found[1], found[0])
 
@@ -297,18 +299,21 @@ class _Layer:
     values: dict
 
 
-def parse_policy(data, path: Path | str) -> Policy:
-    """Validate a policy table strictly (with its preset and extended files); every problem names file and key."""
+def parse_policy(data, path: Path | str, *, trusted: bool = False) -> Policy:
+    """Validate a policy table strictly (with its preset and extended files); every problem names file and key.
+    `trusted`: a file shipped with openscope, whose schema checks the tests run; only merged here."""
     path = Path(path)
-    layers = _layers(data, path, chain=())
+    layers = _layers(data, path, chain=(), trusted=trusted)
     policy = _merge(layers)
     return replace(policy, source=_display(path))
 
 
-def _validate(data, path: Path, shown: str) -> _Layer:
+def _validate(data, path: Path, shown: str, trusted: bool = False) -> _Layer:
     prefix = "tool.openscope." if path.name == PYPROJECT else ""
     if not isinstance(data, dict):
         raise PolicyError(shown, prefix.rstrip(".") or None, "the policy must be a table of keys")
+    if trusted:
+        return _layer(data, shown, prefix)
     from pydantic import ValidationError
 
     # TOML has no null, but a policy given as data (JSON, the API) may: a key left empty is a mistake.
@@ -329,6 +334,10 @@ def _validate(data, path: Path, shown: str) -> _Layer:
             problem = license_name_problem(name)
             if problem:
                 raise PolicyError(shown, prefix + key, problem)
+    return _layer(data, shown, prefix)
+
+
+def _layer(data: dict, shown: str, prefix: str) -> _Layer:
     values = {k: v for k, v in data.items() if k not in SCAN_KEYS}
     if "exceptions" in values:
         values["exceptions"] = [_exception(e) for e in values["exceptions"]]
@@ -340,10 +349,10 @@ def _exception(raw: dict) -> PolicyException:
                            reason=raw["reason"].strip(), expires=raw.get("expires"))
 
 
-def _layers(data, path: Path, chain: tuple[Path, ...]) -> list[_Layer]:
+def _layers(data, path: Path, chain: tuple[Path, ...], trusted: bool = False) -> list[_Layer]:
     """The preset's layer, each extended file's layers, then this file's own: nearest last."""
     shown = _display(path)
-    own = _validate(data, path, shown)
+    own = _validate(data, path, shown, trusted)
     for key in ("model", "reason"):  # whitespace-only strings pass min_length; say so like an empty one
         for i, e in enumerate(data.get("exceptions") or ()):
             if not str(e.get(key, "")).strip():
@@ -352,7 +361,7 @@ def _layers(data, path: Path, chain: tuple[Path, ...]) -> list[_Layer]:
     preset = own.values.pop("preset", None)
     if preset is not None:
         target = preset_path(preset)
-        out += _layers(_read_toml(target), target, (*chain, path))
+        out += _layers(_read_toml(target), target, (*chain, path), trusted=True)  # shipped with openscope
         out[-1].shown = f"preset {preset}"
     extends = own.values.pop("extend", None)
     for i, ref in enumerate([extends] if isinstance(extends, str) else extends or []):

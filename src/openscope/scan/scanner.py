@@ -10,11 +10,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from openscope.scan.candidates import Extraction, Unresolved, load_patterns
-from openscope.scan.configs import scan_json, scan_yaml
-from openscope.scan.envfiles import scan_dockerfile, scan_dotenv
-from openscope.scan.manifest import scan_manifest, scan_toml
-from openscope.scan.notebook import scan_notebook
-from openscope.scan.python_ast import scan_python
 from openscope.scan.resolve import CandidateResolver, ref_key
 from openscope.scan.rules import ScanRules
 from openscope.scan.walk import Excludes, walk
@@ -297,6 +292,8 @@ class Scanner:
         if b"\0" in data[:BINARY_PROBE] and not utf16:
             return "binary file, not scanned", None, {}
         if kind == "python":
+            from openscope.scan.python_ast import scan_python  # each file kind's reader is imported when met
+
             extraction = scan_python(data, self.rules, os.path.basename(path))
             text = None
         else:
@@ -318,15 +315,21 @@ class Scanner:
     def _extract_text(self, path: Path, kind: str, text: str, added) -> Extraction:
         rules = self.rules
         if kind == "notebook":
+            from openscope.scan.notebook import scan_notebook
+
             return scan_notebook(text, rules)
         if kind == "config":
+            from openscope.scan.configs import scan_json, scan_yaml
+
             return scan_json(text, rules) if path.suffix.lower() == ".json" else scan_yaml(text, rules)
+        if kind in ("dotenv", "dockerfile"):
+            from openscope.scan.envfiles import scan_dockerfile, scan_dotenv
+
+            return scan_dotenv(text, rules.commands) if kind == "dotenv" else scan_dockerfile(text, rules.commands)
+        from openscope.scan.manifest import scan_manifest, scan_toml
+
         if kind == "manifest":
             return scan_manifest(text)
-        if kind == "dotenv":
-            return scan_dotenv(text, rules.commands)
-        if kind == "dockerfile":
-            return scan_dockerfile(text, rules.commands)
         if kind == "shell":
             out = Extraction()
             rules.commands.scan_text(text, 1, out)
