@@ -93,3 +93,29 @@ def test_version_imports_no_command():
              "('openscope._version', 'openscope.cli')))")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+# What `check` of a repository holding only a models.txt, under the built-in policy, must not load:
+# pydantic validates user policy files only, and each scan reader is imported for its own kind of file.
+NOT_FOR_A_DEFAULT_POLICY_CHECK = ("pydantic", "openscope.scan.python_ast", "openscope.scan.notebook",
+                                  "openscope.scan.configs", "openscope.scan.envfiles")
+
+CHECK_PROBE = """
+import sys
+from openscope.cli import cli
+try:
+    cli(["check", "--offline"])
+except SystemExit as exc:
+    print("exit", exc.code, file=sys.stderr)
+print("imported:", *sorted(m for m in sys.modules if m in set(sys.argv[1:])))
+"""
+
+
+def test_check_with_the_built_in_policy_imports_no_validator_and_no_unused_reader(tmp_path):
+    (tmp_path / "models.txt").write_text("meta-llama/Llama-3.1-8B-Instruct\nallenai/OLMo-2-1124-7B\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "HF_ENDPOINT"}
+    env["OPENSCOPE_CACHE"] = str(tmp_path / "cache")
+    result = subprocess.run([sys.executable, "-c", CHECK_PROBE, *NOT_FOR_A_DEFAULT_POLICY_CHECK], env=env,
+                            capture_output=True, text=True, cwd=tmp_path)
+    assert "meta-llama/Llama-3.1-8B-Instruct" in result.stdout + result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "imported:", result.stdout
