@@ -311,3 +311,26 @@ def test_the_starting_point_named_in_the_body_is_the_base(catalog):
     text = "---\nlicense: apache-2.0\n---\n## Training\n\nThe starting point is meta/llama-base, tuned for 3 epochs.\n"
     report = assess(card_facts(text), catalog, DictResolver(base))
     assert "license-conflict" in warning_codes(report)
+
+
+def test_unfetchable_base_falls_back_to_the_base_the_body_names_for_it(catalog):
+    # The metadata names an intermediate model the resolver cannot fetch; the body says what that model
+    # was itself made from: its terms still reach this quantisation.
+    base = hub_facts("meta/llama-base", "llama2")
+    text = ("---\nlicense: apache-2.0\nbase_model: someone/Merge-13B\n---\n"
+            "GGUF quants of someone/Merge-13B (itself a merge on meta/llama-base).\n")
+    report = assess(card_facts(text), catalog, DictResolver(base))
+    assert "base-unavailable" in warning_codes(report)
+    assert "license-conflict" in warning_codes(report)
+    assert {f.flag for f in report.flags} >= {"user-cap", "competitor-ban"}
+    # with no such statement, the unfetchable base stays unknown and nothing is inherited
+    plain = "---\nlicense: apache-2.0\nbase_model: someone/Merge-13B\n---\nGGUF quants of someone/Merge-13B.\n"
+    report = assess(card_facts(plain), catalog, DictResolver(base))
+    assert "license-conflict" not in warning_codes(report)
+    assert report.flags == []
+
+
+def test_a_body_sentence_can_name_the_base_of_a_skipped_model():
+    text = "GGUF quants of someone/Merge-13B (itself a merge on other-org/Base-13B)."
+    assert [b.ref for b in body_base_links(text)] == ["someone/Merge-13B"]
+    assert [b.ref for b in body_base_links(text, frozenset({"someone/merge-13b"}))] == ["other-org/Base-13B"]

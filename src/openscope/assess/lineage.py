@@ -190,6 +190,15 @@ def _resolve_link(link: BaseLink, facts: ModelFacts, catalog: Catalog, resolve_b
                     "base-model-guessed", f"{facts.id}: base {link.ref} could not be fetched; followed the model it "
                                           f"re-uploads, {alternate} (guessed from the name)"))
                 return replace(node, guessed=True)
+        for upstream in link.upstream:
+            if upstream.lower() in seen or upstream.lower() == link.ref.lower():
+                continue
+            node = resolve_base(replace(link, ref=upstream, alternates=(), upstream=()), depth + 1, seen, out, facts)
+            if node is not None:
+                out.warnings.append(ReportWarning(
+                    "base-model-guessed", f"{facts.id}: base {link.ref} could not be fetched; followed {upstream}, "
+                                          f"which the card body names as what it was made from"))
+                return replace(node, guessed=link.guessed)
     if link.license_key is None:
         return None
     guessed = link.guessed or (link.ref is not None and link.source in ("base_model", "tags"))

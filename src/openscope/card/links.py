@@ -96,6 +96,9 @@ class BaseLink:
     family: str | None = None
     statement: int = 0  # body links: which statement named it; later statements are fallbacks
     alternates: tuple[str, ...] = ()  # Hub ids to try when `ref` cannot be fetched (a mirror's publisher)
+    # Hub ids the card body names as what `ref` itself was made from ("GGUF of org/Merge-72B, itself a
+    # merge on Qwen2.5-72B"): followed when `ref` cannot be fetched, after `alternates`
+    upstream: tuple[str, ...] = ()
     guessed: bool = False  # the base is inferred from a name, not stated
 
 
@@ -171,8 +174,9 @@ def _trained_from_scratch(body: str) -> bool:
     return any(re.search(p, body, re.I) for p in lineage_rules().get("from_scratch", []))
 
 
-def body_base_links(body: str | None) -> list[BaseLink]:
-    """Bases named by clear statements in the body: "fine-tuned from X", "a LoRA adapter for X"."""
+def body_base_links(body: str | None, skip: frozenset = frozenset()) -> list[BaseLink]:
+    """Bases named by clear statements in the body: "fine-tuned from X", "a LoRA adapter for X". Ids in
+    `skip` (lower case) are passed over, so that a later cue of the sentence may name another base."""
     if not body or not body.strip():
         return []  # registry facts carry no body: don't pay for spaCy
     cued = _relation_cue()
@@ -185,7 +189,7 @@ def body_base_links(body: str | None) -> list[BaseLink]:
             scratch = _trained_from_scratch(body)
         # Fresh links every time: callers adjust a link's relation and fallbacks in place.
         out.extend(BaseLink(ref, relation, "card body", sentence.text, lic, fam, statement=n)
-                   for ref, relation, lic, fam in _sentence_links(sentence.text, scratch))
+                   for ref, relation, lic, fam in _sentence_links(sentence.text, scratch, skip))
     return out
 
 
@@ -193,9 +197,10 @@ _WORD_END = re.compile(r"[^\s,;()\[\]]*")
 
 
 @functools.lru_cache(maxsize=8_192)  # templated cards repeat their sentences (the recurring ones stay in)
-def _sentence_links(text: str, scratch: bool) -> tuple[tuple[str | None, str, str | None, str | None], ...]:
+def _sentence_links(text: str, scratch: bool, skip: frozenset = frozenset()
+                    ) -> tuple[tuple[str | None, str, str | None, str | None], ...]:
     """(ref, relation, license key, family) of the bases one body sentence names: the first relation
-    cue that names one decides (all of a merge's)."""
+    cue that names one (other than the ids in `skip`) decides (all of a merge's)."""
     doc = tokens(text)
     if not _relation_cue().tokens_may_match(doc):
         return ()
@@ -215,7 +220,9 @@ def _sentence_links(text: str, scratch: bool) -> tuple[tuple[str | None, str, st
             hi = _WORD_END.match(text, hi).end()  # a token window must not cut a Hub id ("org/Name-7B") in two
             names = [(a + cue_start, b + cue_start, i, f) for a, b, i, f in _names_at(text[cue_start:hi])]
             names = [x for x in names if _name_ok(text, cue_start, cue_end, x[0], x[1], scratch)]
-        ids = [x[2] for x in names if x[2]]
+        ids = [x[2] for x in names if x[2] and x[2].lower() not in skip]
+        if skip and not ids and any(x[2] for x in names):
+            continue  # this cue names only a skipped id: a later cue may name its base
         if ids:
             return tuple((hub_id, cue.relation, None, None) for hub_id in (ids if cue.relation == "merge" else ids[:1]))
         fam = next((x[3] for x in names if x[3] is not None), None)
@@ -406,6 +413,8 @@ def card_base_links(facts: ModelFacts, guess_from_name: bool = True) -> tuple[li
         if m and is_hub_id(m[1]) and all(m[1].lower() != (link.ref or "").lower() for link in links):
             links.append(BaseLink(m[1], relation, "tags", f"tag {tag}"))
     links = [_with_fallbacks(link) for link in links]
+    if links:
+        _add_upstream(links, facts.card_body)
     if not links:
         links = [_with_fallbacks(link) for link in mergekit_links(facts.card_body)]
     if not links:
@@ -438,6 +447,23 @@ def card_base_links(facts: ModelFacts, guess_from_name: bool = True) -> tuple[li
                                                 "entries ignored")]
     links.extend(governing_links(facts.card_body))
     return links, warnings
+
+
+def _add_upstream(links: list[BaseLink], body: str | None) -> None:
+    """Bases the body names beside the metadata's own ("quants of org/Merge-72B, itself a merge on
+    Qwen2.5-72B"): where they differ from every metadata base they are what that base was made from,
+    followed when it cannot be fetched. One named base of the metadata only: with several, which of
+    them a body base belongs to is not said."""
+    if len(links) != 1 or not body or not _relation_cue()(body):
+        return
+    link = links[0]
+    skip = frozenset(x.lower() for x in (link.ref, *link.alternates) if x)
+    found = [b for b in body_base_links(body, skip) if b.ref]
+    link.upstream = tuple(dict.fromkeys(b.ref for b in found))
+    if link.license_key is None:
+        fam = next((b for b in found if b.license_key), None)
+        if fam is not None:
+            link.license_key, link.family = fam.license_key, fam.family
 
 
 MAX_BASES = 8  # like the datasets a card names (sources/hub.py MAX_DATASETS)
