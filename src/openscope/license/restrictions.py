@@ -207,12 +207,17 @@ def _classifier_pass(seg, matches, ruleset, hits: list[SentenceHit], model) -> l
     kept = []
     for h in hits:
         n = by_sentence.get((h.block, h.sent_start))
+        if h.flag not in scores:
+            kept.append(h)  # a signal, or a flag the classifier does not score
+            continue
         if h.source == "rules" and getattr(ruleset.flags[h.flag].rules.get(h.rule), "figure_before", False):
             n = None  # two sentences read together: the classifier scored each alone
         if h.flag in scores and n is not None and scores[h.flag][n] < (model.veto or {}).get(h.flag, 0.0):
             continue  # too short to score, or not scored: the rule stands
         kept.append(h)
-    raised = {h.flag for h in kept}
+    # the backstop looks at flags no rule raises once the text conditions are applied: a rule hit that
+    # only stands if another flag is raised must not hide its own flag from the classifier
+    raised = {h.flag for h in _apply_text_conditions(kept, ruleset, matches)}
     for flag in (f for f in model.flags if f not in raised):
         for (i, k, s, e, _), score in zip(units, scores[flag]):
             if score < model.thresholds[flag]:
@@ -236,10 +241,13 @@ def _analyse(text: str, use_classifier: bool, model=None) -> tuple[object, list[
     seg = segment(text)
     ruleset = load_rules()
     hits, matches = _rule_hits(seg, ruleset)
-    hits = _apply_text_conditions(hits, ruleset, matches)
     model = model or (classifier.load_model() if use_classifier else None)
     if use_classifier and model is not None:
-        hits = _apply_text_conditions(_classifier_pass(seg, matches, ruleset, hits, model), ruleset, matches)
+        # the classifier first (its veto and backstop), the text conditions after: a rule hit kept only
+        # where another flag is raised ("recipients take it subject to Attachment B" needs a restriction)
+        # then sees flags the classifier raised too, and a vetoed hit no longer counts as raising one
+        hits = _classifier_pass(seg, matches, ruleset, hits, model)
+    hits = _apply_text_conditions(hits, ruleset, matches)
     informative = informative_blocks(ruleset, seg.blocks, matches)
     if informative:  # release notes, version history: what they tell states no term
         hits = [h for h in hits if h.block not in informative]
