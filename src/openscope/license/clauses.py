@@ -67,6 +67,7 @@ class ClauseSettings:
     ellipsis_stops: frozenset[str] = frozenset()
     causatives: frozenset[str] = frozenset()
     verb_pairs: frozenset[tuple[str, str]] = frozenset()
+    subject_starts: frozenset[str] = frozenset()
 
 
 _LOWER_WORDS = "openscope.lower_words"
@@ -97,7 +98,8 @@ def settings() -> ClauseSettings:
                           frozenset(map(str, raw["object_ends"])), frozenset(map(str, raw["denial_completions"])),
                           frozenset(map(str, raw["coordinators"])), frozenset(map(str, raw["coordination_stops"])),
                           frozenset(map(str, raw["ellipsis_stops"])), frozenset(map(str, raw["causatives"])),
-                          frozenset(tuple(map(str, pair)) for pair in raw["verb_pairs"]))
+                          frozenset(tuple(map(str, pair)) for pair in raw["verb_pairs"]),
+                          frozenset(map(str, raw.get("subject_starts") or ())))
 
 
 @functools.cache
@@ -226,6 +228,9 @@ def predicates(doc, start: int, end: int, clause_of: list[int]) -> list[Predicat
             clause_start = next((i + 1 for i in range(s - 1, start - 1, -1) if clause_of[i] != clause), start)
             prev = markers[n - 1][2] if n else start
             first = max(clause_start, prev)
+            # "... for commercial use, while attaching a list of uses that are not allowed": the subject
+            # of the passive starts after a subordinating word
+            first = next((i + 1 for i in range(s - 1, first - 1, -1) if words[i - start] in cfg.subject_starts), first)
             out.append(Predicate(kind, s, e, tuple(range(first, s)), s, first))
             continue
         boundary = next((i for i in range(e, min(clause_end, nxt))
