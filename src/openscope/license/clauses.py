@@ -161,6 +161,13 @@ def verb_group(words: list[str], i: int, end: int, cfg: ClauseSettings) -> list[
         if i + 2 < end and words[i + 1] == "-" and words[i + 2] in cfg.verbs:
             i += 2  # "fine-tune", "re-distribute": the tokenizer splits them, and the head is the last part
             continue
+        if not out and w == ",":
+            # "may, by notice on its website, suspend ...", "may, at its sole discretion, terminate ...": an
+            # aside between commas before the verbs
+            j = next((j for j in range(i + 1, min(end, i + 12)) if words[j] in (",", ";", ":", ".")), None)
+            if j is not None and words[j] == "," and j + 1 < end and words[j + 1] in cfg.verbs:
+                i = j + 1
+                continue
         if not out and w in cfg.causatives:
             # "have the Model produce ...", "let any third party access ...": the act is the one after
             j = next((j for j in range(i + 1, min(end, i + 6)) if words[j] in cfg.verbs
