@@ -68,6 +68,7 @@ class ClauseSettings:
     causatives: frozenset[str] = frozenset()
     verb_pairs: frozenset[tuple[str, str]] = frozenset()
     subject_starts: frozenset[str] = frozenset()
+    verb_particles: frozenset[tuple[str, str]] = frozenset()
 
 
 _LOWER_WORDS = "openscope.lower_words"
@@ -99,7 +100,8 @@ def settings() -> ClauseSettings:
                           frozenset(map(str, raw["coordinators"])), frozenset(map(str, raw["coordination_stops"])),
                           frozenset(map(str, raw["ellipsis_stops"])), frozenset(map(str, raw["causatives"])),
                           frozenset(tuple(map(str, pair)) for pair in raw["verb_pairs"]),
-                          frozenset(map(str, raw.get("subject_starts") or ())))
+                          frozenset(map(str, raw.get("subject_starts") or ())),
+                          frozenset(tuple(map(str, pair)) for pair in raw.get("verb_particles") or ()))
 
 
 @functools.cache
@@ -193,6 +195,8 @@ def object_end(words: list[str], group: list[int], limit: int, cfg: ClauseSettin
     if not group:
         return -1
     i = group[-1] + 1
+    if i < limit and (words[group[-1]], words[i]) in cfg.verb_particles:
+        i += 1  # "pass on the parameters", "hand over the weights": the particle belongs to the verb
     while i < limit and words[i] not in cfg.object_ends and words[i] not in cfg.boundaries:
         i += 1
     return i
