@@ -90,16 +90,21 @@ def _key(refs: list) -> str:
 
 def package_state() -> str:
     """SHA-256 of the relative path, size and modification time of every file of the package (not bytecode)."""
-    digest = hashlib.sha256()
-    for folder, subfolders, names in os.walk(PACKAGE):
-        subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
-        rel = os.path.relpath(folder, PACKAGE)
-        for name in sorted(names):
-            if name.endswith(".pyc"):
-                continue
-            st = os.stat(os.path.join(folder, name))
-            digest.update(f"{rel}/{name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
-    return digest.hexdigest()
+    lines: list[str] = []
+
+    def visit(folder: str, rel: str) -> None:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name != "__pycache__":
+                    visit(entry.path, f"{rel}{entry.name}/")
+            elif not entry.name.endswith(".pyc"):
+                st = entry.stat()
+                lines.append(f"{rel}{entry.name}\0{st.st_size}\0{st.st_mtime_ns}\n")
+
+    visit(str(PACKAGE), "")
+    return hashlib.sha256("".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _spacy_release() -> str | None:
@@ -186,44 +191,77 @@ def report_from_dict(data: dict):
     return _build(Report, data)
 
 
-_CONVERTERS: dict[type, list] = {}
+_CONVERTERS: dict[type, tuple] = {}
 
 
 def _build(cls, data: dict):
-    fields = _CONVERTERS.get(cls)
-    if fields is None:
-        import dataclasses
-        import typing
-
-        hints = typing.get_type_hints(cls)
-        fields = _CONVERTERS[cls] = [(f.name, _converter(hints[f.name])) for f in dataclasses.fields(cls)]
-    return cls(**{name: convert(data[name]) for name, convert in fields if name in data})
-
-
-def _same(value):
-    return value
+    plan = _CONVERTERS.get(cls)
+    if plan is None:
+        plan = _CONVERTERS[cls] = _plan(cls)
+    plain, converted = plan
+    values = {name: data[name] for name in plain if name in data}
+    for name, convert in converted:
+        if name in data:
+            values[name] = convert(data[name])
+    return cls(**values)
 
 
-def _converter(tp):
-    """A function turning the JSON form of a value of type `tp` back into that value."""
+def _plan(cls) -> tuple:
+    """(fields whose JSON form is their value, (field, converter) for the others), from the annotations.
+
+    The annotations of types.py are strings (`from __future__ import annotations`) written in a few shapes:
+    `X`, `Optional[X]`, `list[X]`, `dict[str, X]`, where X is a dataclass of that module or a plain type.
+    Reading those shapes costs far less than `typing.get_type_hints` evaluating each string."""
     import dataclasses
-    import typing
 
-    if dataclasses.is_dataclass(tp):
-        return lambda value: None if value is None else _build(tp, value)
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if origin is typing.Union:
-        inner = [a for a in args if a is not type(None)]
-        if len(inner) == 1:
-            convert = _converter(inner[0])
-            return lambda value: None if value is None else convert(value)
-        return _same
-    if origin is list:
-        convert = _converter(args[0])
-        return _same if convert is _same else (lambda value: [convert(v) for v in value])
-    if origin is dict:
-        convert = _converter(args[1])
-        return _same if convert is _same else (lambda value: {k: convert(v) for k, v in value.items()})
-    if origin is tuple:
-        raise TypeError(f"{tp}: a tuple has no JSON form of its own")
-    return _same
+    plain, converted = [], []
+    for f in dataclasses.fields(cls):
+        convert = _converter(f.type if isinstance(f.type, str) else f.type.__name__, sys.modules[cls.__module__])
+        if convert is None:
+            plain.append(f.name)
+        else:
+            converted.append((f.name, convert))
+    return tuple(plain), tuple(converted)
+
+
+def _converter(annotation: str, module):
+    """A function turning the JSON form of a value annotated `annotation` back into it; None when the
+    JSON form is the value itself (strings, numbers, literals, lists and dicts of those)."""
+    import dataclasses
+
+    text = annotation.replace(" ", "")
+    for wrapper in ("Optional[", "list[", "dict[str,", "tuple["):
+        if text.startswith(wrapper) and text.endswith("]"):
+            inner = _converter(text[len(wrapper):-1], module)
+            if wrapper == "tuple[":
+                if inner is not None or "|" in text:
+                    raise TypeError(f"{annotation}: a tuple of objects has no JSON form of its own")
+                return lambda value: None if value is None else tuple(value)
+            if inner is None:
+                return None
+            if wrapper == "Optional[":
+                return lambda value: None if value is None else inner(value)
+            if wrapper == "list[":
+                return lambda value: [inner(v) for v in value]
+            return lambda value: {k: inner(v) for k, v in value.items()}
+    if "|" in text:
+        parts = [p for p in text.split("|") if p != "None"]
+        return _converter(parts[0], module) if len(parts) == 1 else _no_dataclass(parts, module, annotation)
+    if "[" in text:
+        return _no_dataclass([text], module, annotation)
+    target = getattr(module, text, None)
+    if isinstance(target, type) and dataclasses.is_dataclass(target):
+        return lambda value: None if value is None else _build(target, value)
+    return None
+
+
+def _no_dataclass(parts: list[str], module, annotation: str):
+    """A union or a generic the shapes above do not cover: fine only when no dataclass is in it."""
+    import dataclasses
+    import re
+
+    for name in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", "".join(parts)):
+        target = getattr(module, name, None)
+        if isinstance(target, type) and dataclasses.is_dataclass(target):
+            raise TypeError(f"{annotation}: not a shape memo.py rebuilds")
+    return None
