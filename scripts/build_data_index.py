@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate src/openscope/data_index/: the bundled YAML files, parsed, with their digests.
+"""Regenerate src/openscope/data_index/: the bundled YAML files (and shipped policy TOML files), parsed, with their digests.
 
 The index only speeds up start-up (PyYAML is slow to import and to run); the YAML files stay the
 reviewable source of truth, and an entry whose file has changed is ignored at run time. Run this
@@ -14,12 +14,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from openscope.data import DATA_DIR, DATA_INDEX, index_file_name, parse_yaml_file  # noqa: E402
+from openscope.data import DATA_DIR, DATA_INDEX, index_file_name, parse_data_file  # noqa: E402
 
-# Every YAML file openscope reads at run time (registry sources are read only by `openscope registry build`).
+# Every YAML file openscope reads at run time (registry sources are read only by `openscope registry build`),
+# and the policy files it ships (the default policy a `check` without a policy file applies, the presets).
 INDEXED = ["licenses/*.yaml", "licenses/catalog/*.yaml", "licenses/rules/*.yaml", "licenses/obligations/*.yaml",
            "models_registry/closed_api.yaml", "models_registry/renamed_orgs.yaml", "models_registry/datasets.yaml",
-           "cardrules/*.yaml", "scan/*.yaml", "policies/*.yaml"]
+           "cardrules/*.yaml", "scan/*.yaml", "policies/*.yaml", "policies/default.toml", "policies/presets/*.toml"]
 
 
 def indexed_paths() -> list[Path]:
@@ -33,7 +34,7 @@ def build() -> dict[str, dict]:
     """Index file name -> its content."""
     out: dict[str, dict] = {}
     for path in indexed_paths():
-        data = parse_yaml_file(path)
+        data = parse_data_file(path)
         if json.loads(json.dumps(data)) != data:
             raise SystemExit(f"{path}: does not survive JSON (dates or non-string keys?); quote those values")
         rel = path.relative_to(DATA_DIR).as_posix()

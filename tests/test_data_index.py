@@ -32,7 +32,7 @@ def test_committed_index_is_current_and_complete():
             assert data_module.index_file_name(rel) == name, f"{rel} is in {name}"
             digest = hashlib.sha256((data_module.DATA_DIR / rel).read_bytes()).hexdigest()
             assert entry["sha256"] == digest, f"{rel} changed: run python scripts/build_data_index.py"
-            assert entry["data"] == data_module.parse_yaml_file(data_module.DATA_DIR / rel)
+            assert entry["data"] == data_module.parse_data_file(data_module.DATA_DIR / rel)
 
 
 def test_an_edited_file_is_read_itself_not_from_the_index(tmp_path, monkeypatch):

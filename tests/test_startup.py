@@ -119,3 +119,81 @@ def test_check_with_the_built_in_policy_imports_no_validator_and_no_unused_reade
                             capture_output=True, text=True, cwd=tmp_path)
     assert "meta-llama/Llama-3.1-8B-Instruct" in result.stdout + result.stderr
     assert result.stdout.strip().splitlines()[-1] == "imported:", result.stdout
+
+
+# What a second `check --offline` of an unchanged repository must not load: the audit's report is remembered
+# (memo.py), so nothing of the assessment chain, the catalog, the card readers or the fact sources runs, and
+# the shipped default policy comes from the data index (no TOML parser).
+NOT_FOR_A_WARM_CHECK = (*NOT_FOR_A_DEFAULT_POLICY_CHECK, "tomllib", "yaml", "spacy", "huggingface_hub", "rich",
+                        "concurrent.futures", "openscope.assess", "openscope.catalog", "openscope.card",
+                        "openscope.sources.hub", "openscope.sources.registry", "openscope.license.known",
+                        "openscope.scan.commands")
+
+WARM_CHECK_PROBE = """
+import sys
+from openscope.cli import cli
+try:
+    cli(["check", "--offline"])
+except SystemExit as exc:
+    print("exit", exc.code, file=sys.stderr)
+wanted = set(sys.argv[1:])
+print("imported:", *sorted(m for m in sys.modules if m in wanted or m.split(".")[0] in wanted
+                           or any(m.startswith(w + ".") for w in wanted)))
+"""
+
+
+def _check_twice(folder: Path, env: dict, modules=NOT_FOR_A_WARM_CHECK) -> list[tuple[str, str, str]]:
+    """(report, stderr, modules imported) of a cold and then a warm `check --offline` in `folder`."""
+    runs = []
+    for _ in range(2):
+        result = subprocess.run([sys.executable, "-c", WARM_CHECK_PROBE, *modules], env=env,
+                                capture_output=True, text=True, cwd=folder)
+        *report, imported = result.stdout.strip().splitlines()
+        runs.append(("\n".join(report), result.stderr, imported))
+    return runs
+
+
+def _registry_repo(tmp_path: Path) -> tuple[Path, dict]:
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    (folder / "models.txt").write_text("meta-llama/Llama-3.1-8B-Instruct\nallenai/OLMo-2-1124-7B\ngpt-4o\n"
+                                       "mistralai/Mistral-7B-Instruct-v0.3\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_ENDPOINT", "OPENSCOPE_NO_CACHE")}
+    env["OPENSCOPE_CACHE"] = str(tmp_path / "cache")
+    return folder, env
+
+
+def test_a_warm_check_answers_from_the_remembered_report_and_imports_no_assessment(tmp_path):
+    folder, env = _registry_repo(tmp_path)
+    (cold_report, cold_err, cold_imported), (warm_report, warm_err, warm_imported) = _check_twice(folder, env)
+    assert "openscope.assess.model" in cold_imported  # the first run assesses, and proves the probe sees it
+    assert warm_imported == "imported:", f"a warm check {warm_imported}"
+    assert (warm_report, warm_err) == (cold_report, cold_err)
+    assert '"id": "meta-llama/Llama-3.1-8B-Instruct"' in warm_report and "exit 3" not in warm_err
+
+
+def test_a_warm_check_assesses_again_when_the_question_or_the_hub_cache_changes(tmp_path):
+    folder, env = _registry_repo(tmp_path)
+    _check_twice(folder, env)
+    # Another line (a location moves): another question, assessed afresh.
+    manifest = folder / "models.txt"
+    manifest.write_text("# models\n" + manifest.read_text(encoding="utf-8"), encoding="utf-8")
+    first, second = _check_twice(folder, env)
+    assert "openscope.assess.model" in first[2] and second[2] == "imported:"
+    assert '"line": 2' in second[0] and first[:2] == second[:2]
+    # A record of one of its models in the cache of Hub answers (an online run) would answer offline: the
+    # remembered report no longer stands.
+    (tmp_path / "cache" / "models" / "allenai--olmo-2-1124-7b").mkdir(parents=True)
+    again = subprocess.run([sys.executable, "-c", WARM_CHECK_PROBE, "openscope.assess"], env=env,
+                           capture_output=True, text=True, cwd=folder)
+    assert "openscope.assess" in again.stdout.strip().splitlines()[-1]
+    assert again.stdout.rsplit("\n", 2)[0].strip() == second[0].strip()
+
+
+def test_no_cache_turns_the_remembered_report_off(tmp_path):
+    folder, env = _registry_repo(tmp_path)
+    _check_twice(folder, env)
+    env["OPENSCOPE_NO_CACHE"] = "1"
+    result = subprocess.run([sys.executable, "-c", WARM_CHECK_PROBE, "openscope.assess"], env=env,
+                            capture_output=True, text=True, cwd=folder)
+    assert "openscope.assess" in result.stdout.strip().splitlines()[-1]

@@ -274,7 +274,14 @@ def scan(paths, *, offline: bool = False, since: str | None = None, progress: bo
     if strict_manifests and found.manifest_errors:  # SPEC §4: a gate that cannot read its list fails
         more = f" (and {len(found.manifest_errors) - 1} more)" if len(found.manifest_errors) > 1 else ""
         raise InputError(f"{found.manifest_errors[0]}{more}: a models list must be readable text")
-    report = audit(found.refs, offline=offline, resolver=resolver)
+    if offline and resolver is None:
+        # The same references answered from openscope's own files give the same report (memo.py).
+        from openscope.memo import remembered_audit
+
+        report = remembered_audit(found.refs, lambda r: audit(found.refs, offline=True, resolver=r),
+                                  lambda: make_resolver(offline=True))
+    else:
+        report = audit(found.refs, offline=offline, resolver=resolver)
     report.skipped = list(found.skipped)
     return report
 

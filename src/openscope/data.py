@@ -1,7 +1,8 @@
 """Where the bundled data lives and how it is read: data paths, the YAML loader, the generated index.
 
 Importing and running PyYAML costs more than the rest of an offline audit, so the bundled YAML
-files are also kept parsed in a generated JSON index (scripts/build_data_index.py). Each entry
+files (and the shipped policy TOML files: importing and running tomllib was a tenth of a warm `check`)
+are also kept parsed in a generated JSON index (scripts/build_data_index.py). Each entry
 carries the digest of the file it came from and is used only while that still matches: an edited
 YAML file is always read itself, and the YAML files stay the reviewable source of truth.
 
@@ -60,7 +61,22 @@ def parse_yaml_file(path: Path):
         return yaml.load(fh, Loader=loader)
 
 
-def load_yaml(path: Path):
+def parse_data_file(path: Path):
+    """A bundled data file parsed from its source: TOML (the shipped policies) or YAML."""
+    if Path(path).suffix == ".toml":
+        import tomllib
+
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    return parse_yaml_file(path)
+
+
+_MISSING = object()
+
+
+def indexed(path: Path, default=None):
+    """The parsed form of the bundled file `path` from the data index, while the digest it was indexed
+    with still matches the file; else `default` (a file edited since, or not indexed)."""
     path = Path(path)
     prefix = str(DATA_DIR) + "/"
     text_path = str(path)
@@ -72,4 +88,9 @@ def load_yaml(path: Path):
 
         if hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"]:
             return entry["data"]
-    return parse_yaml_file(path)
+    return default
+
+
+def load_yaml(path: Path):
+    data = indexed(path, _MISSING)
+    return parse_yaml_file(path) if data is _MISSING else data

@@ -242,7 +242,7 @@ def load_policy(path: str | Path | None = None, *, start: Path | None = None) ->
     if found is None:
         # openscope's own file, validated by the test suite (tests/test_policy.py): not again on every run,
         # which kept pydantic on the warm path of `check`
-        policy = parse_policy(_read_toml(DEFAULT_POLICY), DEFAULT_POLICY, trusted=True)
+        policy = parse_policy(_read_shipped(DEFAULT_POLICY), DEFAULT_POLICY, trusted=True)
         return replace(policy, source="<built-in default>", builtin=True)
     return parse_policy(found[1], found[0])
 
@@ -272,6 +272,15 @@ def _read_toml(path: Path) -> dict:
         raise PolicyError(shown, None, "not valid UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(shown, None, f"invalid TOML: {exc}") from None
+
+
+def _read_shipped(path: Path) -> dict:
+    """A policy file shipped with openscope (the default, a preset): its parsed form from the data index
+    while that still matches the file (no TOML parser on the warm path of `check`), else the file itself."""
+    from openscope.data import indexed
+
+    data = indexed(path)
+    return data if isinstance(data, dict) else _read_toml(path)
 
 
 def _display(path: Path) -> str:
@@ -361,7 +370,7 @@ def _layers(data, path: Path, chain: tuple[Path, ...], trusted: bool = False) ->
     preset = own.values.pop("preset", None)
     if preset is not None:
         target = preset_path(preset)
-        out += _layers(_read_toml(target), target, (*chain, path), trusted=True)  # shipped with openscope
+        out += _layers(_read_shipped(target), target, (*chain, path), trusted=True)  # shipped with openscope
         out[-1].shown = f"preset {preset}"
     extends = own.values.pop("extend", None)
     for i, ref in enumerate([extends] if isinstance(extends, str) else extends or []):

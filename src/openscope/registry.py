@@ -37,12 +37,17 @@ class HubEntry:
 
 
 class Registry:
-    def __init__(self, hub_models: list[dict], providers: dict, snapshot: dict | None = None,
+    def __init__(self, hub_models: list[dict] | None, providers: dict, snapshot: dict | None = None,
                  local_runtimes: dict | None = None, renamed_orgs: dict | None = None,
-                 datasets: dict | None = None):
-        self.snapshot = snapshot or {}
+                 datasets: dict | None = None, *, hub_file: Path | None = None):
+        # `hub_file` (hub_models.json) instead of `hub_models` and `snapshot`: read when a Hub entry or the
+        # snapshot is first asked for. Parsing its ~0.8 MB was most of a scan's set-up, and a scan of
+        # closed-API names, or a check answered by memo.py, asks for none.
+        self._hub_file = hub_file
+        if hub_file is None:
+            self.__dict__["snapshot"] = snapshot or {}
+            self.__dict__["_hub"] = {m["id"].lower(): m for m in hub_models or ()}
         self._datasets = {k.lower(): dict(v or {}) for k, v in (datasets or {}).items()}
-        self._hub = {m["id"].lower(): m for m in hub_models}
         self.providers = providers
         self.local_runtimes = local_runtimes or {}
         self.renamed_orgs = renamed_orgs or {}
@@ -60,6 +65,19 @@ class Registry:
                 self._scoped_names.setdefault((pkey, name.lower()), name)
         self._runtime_aliases = {alias.lower(): key for key, rt in self.local_runtimes.items()
                                  for alias in (key, *rt.get("aliases", ()))}
+
+    @functools.cached_property
+    def _hub_data(self) -> dict:
+        path = self._hub_file
+        return json.loads(path.read_text(encoding="utf-8")) if path is not None and path.exists() else {}
+
+    @functools.cached_property
+    def _hub(self) -> dict[str, dict]:
+        return {m["id"].lower(): m for m in self._hub_data.get("models", [])}
+
+    @functools.cached_property
+    def snapshot(self) -> dict:
+        return self._hub_data.get("snapshot") or {}
 
     @property
     def _patterns(self) -> dict:
@@ -208,12 +226,11 @@ class Registry:
 def load_registry(directory: Path | None = None) -> Registry:
     directory = Path(directory or REGISTRY_DIR)
     hub_file = directory / "hub_models.json"
-    data = json.loads(hub_file.read_text(encoding="utf-8")) if hub_file.exists() else {"models": []}
     api_file = directory / "closed_api.yaml"
     api = (load_yaml(api_file) or {}) if api_file.exists() else {}
     renamed_file = directory / "renamed_orgs.yaml"
     renamed = (load_yaml(renamed_file) or {}).get("renamed_orgs", {}) if renamed_file.exists() else {}
     datasets_file = directory / "datasets.yaml"
     datasets = (load_yaml(datasets_file) or {}).get("datasets", {}) if datasets_file.exists() else {}
-    return Registry(data.get("models", []), api.get("providers", {}), data.get("snapshot"),
-                    api.get("local_runtimes", {}), renamed, datasets)
+    return Registry(None, api.get("providers", {}), None, api.get("local_runtimes", {}), renamed, datasets,
+                    hub_file=hub_file)

@@ -323,6 +323,8 @@ class NoticeEntry:
 
 @dataclass
 class NoticeBundle:
+    """The notice bundle of `openscope notice` (openscope.notice/1)."""
+
     models: list[NoticeEntry] = field(default_factory=list)
     hosted: list[NoticeEntry] = field(default_factory=list)  # closed-API models: nothing shipped, terms apply
     missing: list[ErrorInfo] = field(default_factory=list)  # models that could not be assessed
@@ -338,6 +340,8 @@ class NoticeBundle:
 
 @dataclass(frozen=True)
 class ModelRef:
+    """A parsed model reference: a Hub id (with revision), a closed-API name or a local path."""
+
     raw: str
     kind: str  # "hub" | "api" | "local"
     id: str
@@ -349,6 +353,8 @@ class ModelRef:
 
 @dataclass(frozen=True)
 class ApiModel:
+    """A closed-API model as the registry records it: its provider and terms."""
+
     name: str
     provider: str
     provider_name: str
@@ -367,6 +373,8 @@ class Document:
 
 @dataclass
 class ModelFacts:
+    """What the sources of facts gathered about one model: card, files, documents, registry extras."""
+
     ref: ModelRef
     id: str
     kind: str
@@ -391,6 +399,8 @@ class ModelFacts:
 
 @dataclass(frozen=True)
 class CatalogFlag:
+    """A flag the catalog records for a license, with the section and a summary in our words."""
+
     flag: str
     section: str | None
     summary: str
@@ -400,6 +410,8 @@ class CatalogFlag:
 
 @dataclass(frozen=True)
 class CatalogObligation:
+    """An obligation the catalog records for a license, in our words."""
+
     obligation: str
     section: str | None
     summary: str  # in our own words
@@ -409,6 +421,8 @@ class CatalogObligation:
 
 @dataclass(frozen=True)
 class CatalogLicense:
+    """A license of the catalog (licenses/catalog/*.yaml) with its flags and obligations."""
+
     key: str
     name: str
     kind: str
@@ -453,6 +467,8 @@ class LicenseDBEntry:
 
 @dataclass
 class Identification:
+    """Which license a text is, how sure, and by which method."""
+
     key: str | None  # catalog key; else the ScanCode key of a LicenseDB license; None when unidentified
     confidence: float
     method: str  # "exact" | "fingerprint" | "classifier"
@@ -462,6 +478,8 @@ class Identification:
 
 @dataclass
 class TextAnalysis:
+    """What one license text reads as: its identification, flags, obligations and warnings."""
+
     identification: Identification | None
     flags: list[FlagFinding] = field(default_factory=list)
     warnings: list[ReportWarning] = field(default_factory=list)
@@ -472,6 +490,8 @@ class TextAnalysis:
 
 @dataclass
 class LicenseAssessment:
+    """The license stage's result for one model: the governing license and what it carries."""
+
     info: LicenseInfo | None
     entry: CatalogLicense | None
     osi_open: bool | None

@@ -3,12 +3,12 @@ the registry names that count wherever they are written."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from openscope.refs import is_hub_url
-from openscope.scan.commands import CommandScanner
 from openscope.scan.keys import SlotNames
 
 # A quoted string that could be a model name (for the prefilter's registry check).
@@ -81,19 +81,13 @@ class ClientRule:
 
 
 class ScanRules:
+    """The rules of every kind of file. Those of one kind (Python calls and clients, shell commands, the
+    Python prefilter) are compiled when a file of that kind is first read: a repository holding only a
+    models list compiles none of them."""
+
     def __init__(self, patterns: dict, registry):
         self.registry = registry
-        self.calls = CallRules(patterns["calls"])
-        self.call_tails = frozenset(self.calls.by_tail)
-        self.clients = [ClientRule(
-            constructor=re.compile(c["constructor"]) if c.get("constructor") else None,
-            module=c.get("module"), provider=c["provider"], base_url=tuple(c.get("base_url", ())),
-            service=re.compile(c["service"]) if c.get("service") else None,
-            flag=tuple((c.get("flag") or {}).items()),
-        ) for c in patterns["clients"]]
-        self.client_modules = {c.module: c.provider for c in self.clients if c.module}
-        self.any_constructor = re.compile("|".join(f"(?:{c.constructor.pattern})" for c in self.clients
-                                                   if c.constructor is not None) or "(?!)")
+        self._patterns = patterns
         self.hosts = sorted(patterns["provider_hosts"].items(), key=lambda kv: -len(kv[0]))
         http = patterns["http_calls"]
         self.http_callees = frozenset(http["callees"])
@@ -103,19 +97,51 @@ class ScanRules:
         self.non_model_calls = frozenset(patterns["non_model_calls"])
         self.non_model_repo_types = frozenset(patterns["non_model_repo_types"])
         self.slots = SlotNames(patterns["keys"], registry)
-        self.commands = CommandScanner(patterns["commands"], patterns["command_flags"], self.slots)
         self.litellm = dict(patterns["litellm_providers"])
         self.litellm_hub_orgs = frozenset(patterns.get("litellm_hub_orgs", ()))
         self.lenient = frozenset(patterns.get("lenient_usage", ()))
         self.opaque_runtimes = frozenset(patterns.get("opaque_runtimes", ()))
         self._loose: frozenset[str] | None = None
         self._loose_bytes: frozenset[bytes] | None = None
-        self._trigger = self._python_trigger(patterns)
 
-    def _python_trigger(self, patterns: dict) -> re.Pattern:
+    @functools.cached_property
+    def calls(self) -> CallRules:
+        return CallRules(self._patterns["calls"])
+
+    @functools.cached_property
+    def call_tails(self) -> frozenset[str]:
+        return frozenset(self.calls.by_tail)
+
+    @functools.cached_property
+    def clients(self) -> list[ClientRule]:
+        return [ClientRule(
+            constructor=re.compile(c["constructor"]) if c.get("constructor") else None,
+            module=c.get("module"), provider=c["provider"], base_url=tuple(c.get("base_url", ())),
+            service=re.compile(c["service"]) if c.get("service") else None,
+            flag=tuple((c.get("flag") or {}).items()),
+        ) for c in self._patterns["clients"]]
+
+    @functools.cached_property
+    def client_modules(self) -> dict[str, str]:
+        return {c.module: c.provider for c in self.clients if c.module}
+
+    @functools.cached_property
+    def any_constructor(self) -> re.Pattern:
+        return re.compile("|".join(f"(?:{c.constructor.pattern})" for c in self.clients
+                                   if c.constructor is not None) or "(?!)")
+
+    @functools.cached_property
+    def commands(self):
+        from openscope.scan.commands import CommandScanner
+
+        return CommandScanner(self._patterns["commands"], self._patterns["command_flags"], self.slots)
+
+    @functools.cached_property
+    def _trigger(self) -> tuple[bytes, ...]:
         """Words without which a Python file can hold no reference but a quoted registry name: model
         words and slot names, Hub URLs, the calls whose model argument is positional (or the module
         or client such a call needs), and model keywords without a model word (`engine=`)."""
+        patterns = self._patterns
         keys = patterns["keys"]
         found = {*keys["model_words"], *keys["names"], *keys.get("conditional_words", {}), "huggingface.co", "hf.co"}
         found.update(name.replace("_", "") for name in keys["names"])  # adapterNameOrPath, lower-cased

@@ -74,6 +74,10 @@ class FactCache:
         _atomic_write(folder / f"{sha}.json", body)
         _atomic_write(folder / "refs" / quote(revision or DEFAULT_REVISION, safe=""), sha)
 
+    def has_records(self, repo_id: str) -> bool:
+        """Whether any record of `repo_id` is kept (at any revision): an offline fetch of it may be answered here."""
+        return self._dir(repo_id).exists()
+
     def load(self, repo_id: str, revision: str | None) -> dict | None:
         """The record for `repo_id` at `revision` (branch, tag or sha), or None when not cached."""
         folder = self._dir(repo_id)
