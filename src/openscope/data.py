@@ -37,6 +37,23 @@ def cache_root() -> Path:
     return Path(hf_home).expanduser() / "openscope"
 
 
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` to `path` whole or not at all: a temporary file in the same folder, renamed over it, so
+    a reader never sees half a record (concurrent runs, kill -9). Raises OSError; the temporary file is removed."""
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def index_file_name(rel: str) -> str:
     """The index file, under DATA_INDEX, that holds the bundled file `rel` (a path below DATA_DIR)."""
     folder = rel.rpartition("/")[0]

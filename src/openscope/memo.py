@@ -154,20 +154,13 @@ def _load(path: Path, key: str, root: Path):
 
 def _store(path: Path, record: dict) -> None:
     """Write the record whole or not at all, then prune; a cache that cannot be written is no error."""
-    import tempfile
+    from openscope.data import write_atomically
 
-    tmp = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(record, fh, ensure_ascii=False)
-        os.replace(tmp, path)
-        tmp = None
+        write_atomically(path, json.dumps(record, ensure_ascii=False))
         _prune(path.parent)
     except OSError:
-        if tmp:
-            Path(tmp).unlink(missing_ok=True)
+        pass
 
 
 def _prune(folder: Path) -> None:

@@ -101,19 +101,12 @@ def _root() -> Path:
 
 def _atomic_write(path: Path, text: str) -> bool:
     """Write `text` to `path` whole or not at all; False when the cache cannot be written (never raises)."""
-    import tempfile
+    from openscope.data import write_atomically
 
-    tmp = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
+        write_atomically(path, text)
         return True
     except OSError:
-        if tmp:
-            Path(tmp).unlink(missing_ok=True)
         return False
 
 

@@ -13,7 +13,6 @@ Records are immutable per commit and written atomically, so concurrent runs neve
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from urllib.parse import quote
@@ -35,17 +34,9 @@ def _repo_folder(repo_id: str) -> str:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    import tempfile
+    from openscope.data import write_atomically
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, text)
 
 
 class FactCache:
