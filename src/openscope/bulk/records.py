@@ -332,7 +332,9 @@ def load_links(rec: dict, guess_from_name: bool) -> tuple[list[BaseLink], list[R
 def load_findings(rec: dict):
     from openscope.card.components import Finding
 
-    return [Finding(**f) for f in rec["findings"]]
+    # Positional (the order of Finding's fields, as local_record stores them): keyword unpacking was a
+    # tenth of decoding a record, and this runs for every model and base.
+    return [Finding(f["component"], f["status"], f["reason"], f["kind"]) for f in rec["findings"]]
 
 
 def documents_of(names_and_texts) -> list[Document]:
