@@ -57,11 +57,17 @@ def obligation_names() -> tuple[str, ...]:
     return tuple(obligation_defs())
 
 
+@functools.cache
+def _obligation_order() -> dict[str, int]:
+    """Vocabulary order of the obligations, built once (merge_obligations runs for every model in bulk)."""
+    return {name: i for i, name in enumerate(obligation_names())}
+
+
 def merge_obligations(*groups: list) -> list:  # lists of ObligationFinding
     """Union by obligation, value and origin (`inherited_from`: a base's license obliges on its own), in
     vocabulary order; a finding without a value joins one of the same obligation and origin that has a
     value, and evidence is pooled."""
-    order = {name: i for i, name in enumerate(obligation_names())}
+    order = _obligation_order()
     merged: dict = {}  # (obligation, value, inherited_from) -> its merged finding
     for group in groups:
         for o in group:

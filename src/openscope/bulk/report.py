@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from openscope.bulk.records import dump_flag, dump_info, dump_warning, to_json
 from openscope.types import ModelReport
@@ -23,8 +24,13 @@ COLUMNS = [
 ]
 
 
+@functools.cache
+def _flag_order() -> dict[str, int]:
+    return {name: i for i, name in enumerate(flag_names())}
+
+
 def flag_mask(flags) -> int:
-    order = {name: i for i, name in enumerate(flag_names())}
+    order = _flag_order()  # once per process, not once per row
     mask = 0
     for name in flags:
         mask |= 1 << order[name]

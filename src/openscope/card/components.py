@@ -463,11 +463,26 @@ def decide(findings: list[Finding], component: str) -> ComponentView:
 
 
 def decide_all(findings: list[Finding], components) -> dict[str, ComponentView]:
-    """`decide` for each of `components`, the findings grouped by component once (not once a component)."""
+    """`decide` for each of `components`, the findings grouped by component once (not once a component).
+
+    Most components of most models have no finding or one: those two cases are built here directly
+    (the same view `decide` gives: no finding is unknown at 0.0, one finding is its own status, strength
+    and reason), since this runs for every model and every base in bulk (7 components each); two or more
+    findings go through `decide`."""
     by_component: dict[str, list[Finding]] = {}
     for f in findings:
         by_component.setdefault(f.component, []).append(f)
-    return {c: decide(by_component.get(c, []), c) for c in components}
+    out = {}
+    for c in components:
+        mine = by_component.get(c)
+        if not mine:
+            out[c] = ComponentView("unknown", 0.0, [])
+        elif len(mine) == 1:
+            f = mine[0]
+            out[c] = ComponentView(f.status, f.strength, [f.reason])
+        else:
+            out[c] = decide(mine, c)
+    return out
 
 
 def weaker(a: str, b: str) -> str:

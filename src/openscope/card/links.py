@@ -376,8 +376,12 @@ def relation_of(facts: ModelFacts) -> str:
     if rel in ("quantized", "adapter", "merge", "finetune"):
         return rel
     tags = [str(t).lower() for t in as_list(data.get("tags"))] + [t.lower() for t in facts.tags]
-    for kind in ("quantized", "adapter", "merge", "finetune"):
-        if any(t.startswith(f"base_model:{kind}:") for t in tags):
+    # Only the tags that start "base_model:" can name a relation: the four kinds are tried on those
+    # alone (the same first kind, in the same order), not on every tag four times (a Hub model has
+    # dozens of tags, and this runs for every model and base in bulk).
+    relations = [t for t in tags if t.startswith("base_model:")]
+    for kind in ("quantized", "adapter", "merge", "finetune") if relations else ():
+        if any(t.startswith(f"base_model:{kind}:") for t in relations):
             return kind
     name = facts.id.rsplit("/", 1)[-1]
     if data.get("quantized_by") or QUANTIZED_NAME.search(name) or "gguf" in tags:
