@@ -22,7 +22,9 @@ LAYERS = [
     ("refs",),
     ("scan", "card", "license"),
     ("sources", "assess"),  # fetching never assesses; assessing never fetches (the driver passes facts in)
-    ("policy", "render", "drift"),  # a renderer formats the report it is given; drift compares two reports
+    # a renderer formats the report it is given; drift compares two reports; memo remembers an offline
+    # audit's report (it reads the reading and Hub caches, below it)
+    ("policy", "render", "drift", "memo"),
     ("api", "bulk"),  # bulk drives the stages over a whole dump, beside the single-model driver
     ("cli", "__init__"),
     ("__main__",),
